@@ -1,0 +1,3 @@
+from dmsurvey.cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""The `dmsurvey` command line: a thin layer over the library.
+
+Each command group lives in its own module and is joined here. Commands import pandas,
+statsmodels and the like inside their bodies, so `dmsurvey --help` and the interview start
+instantly.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from dmsurvey.cli import analysis, collect, data, exchange, questionnaire, report
+from dmsurvey.cli._common import run_app
+
+app = typer.Typer(
+    name="dmsurvey",
+    help=(
+        "Surveys of SME digital maturity: questionnaire, interview, import, scoring, "
+        "analysis and report.\n\n"
+        "Start with [bold]dmsurvey demo[/bold] to see the whole pipeline on the bundled "
+        "sample study, or [bold]dmsurvey init my-study[/bold] to begin your own."
+    ),
+    rich_markup_mode="rich",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(questionnaire.app, name="questionnaire")
+for group in (data.app, exchange.app, collect.app, analysis.app, report.app):
+    app.add_typer(group)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the full traceback when something goes wrong."
+    ),
+) -> None:
+    if debug:
+        from dmsurvey.cli import _common
+
+        _common.DEBUG = True
+
+
+def main() -> None:
+    run_app(app)

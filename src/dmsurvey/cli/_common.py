@@ -1,0 +1,36 @@
+"""What every command shares: turning library errors into one message and exit code 1."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from dmsurvey.errors import DmsurveyError
+
+DEBUG = bool(os.environ.get("DMSURVEY_DEBUG"))
+
+
+def fail(message: str) -> typer.Exit:
+    """Print `message` to stderr and return the exit to raise: `raise fail("...")`."""
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code=1)
+
+
+def run_app(app: typer.Typer) -> None:
+    """Run the app; input errors become one readable message and exit code 1."""
+    try:
+        app()
+    except DmsurveyError as error:
+        if DEBUG:
+            raise
+        typer.echo(f"Error: {error}", err=True)
+        sys.exit(1)
+    except OSError as error:
+        # Files that cannot be read or written are the user's to fix, not a crash.
+        if DEBUG:
+            raise
+        where = f": {error.filename}" if error.filename else ""
+        typer.echo(f"Error: {error.strerror or error}{where}", err=True)
+        sys.exit(1)

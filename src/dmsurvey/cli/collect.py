@@ -1,0 +1,7 @@
+"""Commands: collect."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer()

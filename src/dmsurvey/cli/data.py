@@ -1,0 +1,7 @@
+"""Commands: data."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer()

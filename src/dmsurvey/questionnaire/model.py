@@ -1,0 +1,268 @@
+"""The questionnaire as an immutable model.
+
+A `Questionnaire` is built once by the loader (from YAML or a converted XLSForm) and then
+only read: by the interview, the importer, scoring, charts and exports. Nothing here reads
+files or imports pandas at module level, so the command line stays quick to start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+QUESTION_TYPES = ("select_one", "select_multiple", "integer", "decimal", "text", "note")
+SELECT_TYPES = ("select_one", "select_multiple")
+NUMERIC_TYPES = ("integer", "decimal")
+
+# Columns every stored response carries besides its answers (codebook contract first).
+RESPONSE_METADATA = (
+    "response_id",
+    "source",
+    "enumerator",
+    "submitted_at",
+    "status",
+    "entry",
+    "form_number",
+    "started_at",
+    "updated_at",
+)
+SOURCES = ("electronic", "paper")
+STATUSES = ("in_progress", "complete", "void")
+
+
+class Text(Mapping[str, str]):
+    """A text in several languages, such as a label: `text["zh"]`, `text.in_language("en")`."""
+
+    __slots__ = ("_by_language",)
+
+    def __init__(self, by_language: Mapping[str, str] | None = None, /, **more: str):
+        merged = dict(by_language or {})
+        merged.update(more)
+        object.__setattr__(self, "_by_language", merged)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Text is immutable")
+
+    def __getitem__(self, language: str) -> str:
+        return self._by_language[language]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_language)
+
+    def __len__(self) -> int:
+        return len(self._by_language)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._by_language.items())))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._by_language) == dict(other)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Text({self._by_language!r})"
+
+    def in_language(self, language: str | None, fallback: str | None = None) -> str:
+        """The text in `language`, else in `fallback`, else in any language it has."""
+        for candidate in (language, fallback):
+            if candidate and self._by_language.get(candidate):
+                return self._by_language[candidate]
+        return next((text for text in self._by_language.values() if text), "")
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: str
+    label: Text
+    line: int | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    type: str
+    label: Text
+    section: str
+    hint: Text | None = None
+    choices: tuple[Choice, ...] = ()
+    choice_list: str | None = None
+    required: bool = False
+    required_message: Text | None = None
+    relevant: str | None = None
+    constraint: str | None = None
+    constraint_message: Text | None = None
+    unit: Text | None = None
+    pii: bool = False
+    # Codes of a select_multiple that cannot be combined with any other code (`none`).
+    exclusive: tuple[str, ...] = ()
+    line: int | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def is_select(self) -> bool:
+        return self.type in SELECT_TYPES
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type in NUMERIC_TYPES
+
+    @property
+    def asks_for_answer(self) -> bool:
+        """False for notes, which only show text."""
+        return self.type != "note"
+
+    @property
+    def choice_codes(self) -> tuple[str, ...]:
+        return tuple(choice.code for choice in self.choices)
+
+    def choice(self, code: str) -> Choice:
+        for choice in self.choices:
+            if choice.code == code:
+                return choice
+        raise KeyError(f"{self.id} has no choice {code!r}")
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: Text
+    questions: tuple[Question, ...]
+    relevant: str | None = None
+    line: int | None = field(default=None, compare=False, repr=False)
+
+    def __iter__(self) -> Iterator[Question]:
+        return iter(self.questions)
+
+
+@dataclass(frozen=True)
+class ScoringItem:
+    """How one question's answer becomes 0-100 points for a dimension.
+
+    select_one: `points[code]`. select_multiple: the sum of `points` over the chosen codes,
+    capped at 100. Codes absent from `points` score 0.
+    """
+
+    question: str
+    points: Mapping[str, float]
+    weight: float = 1.0
+    line: int | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    label: Text
+    items: tuple[ScoringItem, ...]
+    weight: float = 1.0
+    # XLSForm expression; where false for a firm, the dimension does not apply to it.
+    applies_if: str | None = None
+    # A firm answering fewer than this share of the items gets no score on the dimension.
+    min_answered: float = 0.5
+    line: int | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    label: Text
+    min: float
+    max: float
+
+
+@dataclass(frozen=True)
+class Scoring:
+    dimensions: tuple[Dimension, ...]
+    levels: tuple[Level, ...]
+    description: Text | None = None
+
+    def dimension(self, dimension_id: str) -> Dimension:
+        for dimension in self.dimensions:
+            if dimension.id == dimension_id:
+                return dimension
+        raise KeyError(f"no maturity dimension {dimension_id!r}")
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    name: str
+    version: str
+    title: Text
+    languages: tuple[str, ...]
+    sections: tuple[Section, ...]
+    default_language: str | None = None
+    description: Text | None = None
+    # Shown to respondents who fill in the questionnaire alone (`collect --self`).
+    instructions: Text | None = None
+    scoring: Scoring | None = None
+    # XLSForm metadata fields (start, end, deviceid, ...) kept beside the answers.
+    metadata_fields: tuple[str, ...] = ()
+    source: str | None = field(default=None, compare=False)
+    sha256: str | None = field(default=None, compare=False)
+
+    def __iter__(self) -> Iterator[Section]:
+        return iter(self.sections)
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        return tuple(q for section in self.sections for q in section.questions)
+
+    @property
+    def answerable(self) -> tuple[Question, ...]:
+        """Questions that take an answer (all but notes), in order."""
+        return tuple(q for q in self.questions if q.asks_for_answer)
+
+    def question(self, question_id: str) -> Question:
+        index = self._index()
+        if question_id not in index:
+            raise KeyError(f"questionnaire {self.name!r} has no question {question_id!r}")
+        return index[question_id]
+
+    def __getitem__(self, question_id: str) -> Question:
+        return self.question(question_id)
+
+    def __contains__(self, question_id: object) -> bool:
+        return question_id in self._index()
+
+    def _index(self) -> dict[str, Question]:
+        cached = self.__dict__.get("_question_index")
+        if cached is None:
+            cached = {q.id: q for q in self.questions}
+            object.__setattr__(self, "_question_index", cached)
+        return cached
+
+    def label_language(self, language: str | None) -> str:
+        """The language to show: `language` if the questionnaire has it, else its default."""
+        if language in self.languages:
+            return language
+        return self.default_language or self.languages[0]
+
+    def codebook(self, language: str | None = None) -> pd.DataFrame:
+        """One row per question and choice: what a codebook appendix shows."""
+        import pandas as pd
+
+        language = self.label_language(language)
+        rows = []
+        for section in self.sections:
+            for q in section.questions:
+                base = {
+                    "section": section.id,
+                    "question": q.id,
+                    "type": q.type,
+                    "label": q.label.in_language(language),
+                    "relevant": q.relevant or "",
+                    "constraint": q.constraint or "",
+                    "required": q.required,
+                    "unit": q.unit.in_language(language) if q.unit else "",
+                }
+                if q.choices:
+                    for choice in q.choices:
+                        rows.append(
+                            base | {"code": choice.code, "choice_label": choice.label.in_language(language)}
+                        )
+                else:
+                    rows.append(base | {"code": "", "choice_label": ""})
+        return pd.DataFrame(rows)
