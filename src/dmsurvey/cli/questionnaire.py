@@ -4,4 +4,7 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer()
+from dmsurvey.cli.questionnaire_convert import convert
+
+app = typer.Typer(help="Bundled questionnaires and questionnaire files: list, show, validate, convert.")
+app.command("convert")(convert)
