@@ -47,6 +47,10 @@ class Text(Mapping[str, str]):
     def __setattr__(self, name, value):
         raise AttributeError("Text is immutable")
 
+    def __reduce__(self):
+        # Rebuild through __init__: the default slot-by-slot unpickling would hit __setattr__.
+        return (Text, (dict(self._by_language),))
+
     def __getitem__(self, language: str) -> str:
         return self._by_language[language]
 

@@ -1,0 +1,200 @@
+"""Scoring and shares for response sets larger than memory, or spread over a Dask cluster.
+
+A national programme's responses live in Parquet files (one file or a folder of parts).
+Both engines use the same `score` and `shares` functions as a 99-firm study:
+
+- `engine="pandas"` reads the dataset in record batches, so memory holds one batch at a
+  time, and writes scores batch by batch;
+- `engine="dask"` runs the same functions per partition on a Dask cluster: a local one by
+  default, or the scheduler at `scheduler=` (``tcp://host:8786``).
+
+Only the columns a computation needs are read. Shares add up exactly across batches
+because a share's `count` and `n` are sums over firms; the interval is computed once, at
+the end, from the totals.
+
+    >>> score_dataset("responses/", questionnaire, "scores.parquet")
+    >>> shares_dataset("responses/", "tech_used", questionnaire, engine="dask")
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from dmsurvey.errors import AnalysisError, DataError, Problem
+from dmsurvey.questionnaire.model import Questionnaire
+
+ENGINES = ("pandas", "dask")
+DEFAULT_BATCH_ROWS = 250_000
+
+
+def score_dataset(
+    source: str | Path,
+    questionnaire: Questionnaire,
+    output: str | Path,
+    *,
+    engine: str = "pandas",
+    scheduler: str | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> int:
+    """Score every response in the Parquet dataset `source` into the Parquet `output`.
+
+    Returns the number of firms scored. With the dask engine `output` is a folder of
+    parts, as Dask writes it.
+    """
+    from dmsurvey.analysis.scoring import score, score_meta, scoring_rules
+
+    _check_engine(engine)
+    columns = _scoring_columns(questionnaire, scoring_rules(questionnaire))
+    dataset = _open(source, columns)
+    if engine == "dask":
+        with _dask_client(scheduler):
+            import dask.dataframe as dd
+
+            frame = dd.read_parquet(str(source), columns=columns)
+            scores = frame.map_partitions(score, questionnaire, meta=score_meta(questionnaire))
+            scores.to_parquet(str(output), write_index=False)
+            return int(frame.shape[0].compute())
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    output = Path(output)
+    temporary = output.with_name(output.name + ".partial")
+    scored = 0
+    writer = None
+    try:
+        for batch in _batches(dataset, columns, batch_rows):
+            table = pa.Table.from_pandas(score(batch, questionnaire), preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(temporary, table.schema)
+            writer.write_table(table)
+            scored += len(batch)
+        if writer is None:
+            empty = pa.Table.from_pandas(score_meta(questionnaire), preserve_index=False)
+            pq.write_table(empty, temporary)
+    finally:
+        if writer is not None:
+            writer.close()
+    temporary.replace(output)
+    return scored
+
+
+def shares_dataset(
+    source: str | Path,
+    question: str,
+    questionnaire: Questionnaire,
+    *,
+    by: str | Sequence[str] | None = None,
+    engine: str = "pandas",
+    scheduler: str | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    language: str | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """`shares` of `question` over a Parquet dataset: the same table as for a frame."""
+    from dmsurvey.analysis.shares import shares
+
+    _check_engine(engine)
+    group_columns = [by] if isinstance(by, str) else list(by or [])
+    columns = list(dict.fromkeys([question, *group_columns]))
+    dataset = _open(source, columns)
+
+    def partial(frame: pd.DataFrame) -> pd.DataFrame:
+        return shares(frame, question, questionnaire=questionnaire, by=by, language=language)
+
+    if engine == "dask":
+        with _dask_client(scheduler):
+            import dask.dataframe as dd
+
+            frame = dd.read_parquet(str(source), columns=columns)
+            meta = partial(frame._meta)
+            parts = frame.map_partitions(partial, meta=meta).compute()
+    else:
+        parts = pd.concat([partial(batch) for batch in _batches(dataset, columns, batch_rows)])
+    return _combine_shares(parts, group_columns, confidence)
+
+
+def _combine_shares(
+    parts: pd.DataFrame, group_columns: list[str], confidence: float
+) -> pd.DataFrame:
+    """Add counts and bases over batches, then compute each share and interval once."""
+    from dmsurvey.analysis.shares import SHARE_COLUMNS, wilson_interval
+
+    keys = [*group_columns, "question", "item", "label"]
+    totals = parts.groupby(keys, sort=False, observed=True, dropna=False)[["count", "n"]].sum()
+    totals = totals.reset_index()
+    for column in group_columns:
+        # Engines disagree on the missing marker of string columns; settle on pandas' own.
+        totals[column] = totals[column].astype("str")
+    totals["share"] = totals["count"] / totals["n"].where(totals["n"] > 0)
+    totals["ci_low"], totals["ci_high"] = wilson_interval(
+        totals["count"].to_numpy(), totals["n"].to_numpy(), confidence
+    )
+    return totals[[*group_columns, *SHARE_COLUMNS]].reset_index(drop=True)
+
+
+def _scoring_columns(questionnaire: Questionnaire, scoring) -> list[str]:
+    from dmsurvey.questionnaire.expressions import parse_expression
+
+    needed = ["response_id"]
+    for dimension in scoring.dimensions:
+        needed.extend(item.question for item in dimension.items)
+        if dimension.applies_if:
+            needed.extend(sorted(parse_expression(dimension.applies_if).references))
+    return list(dict.fromkeys(needed))
+
+
+def _check_engine(engine: str) -> None:
+    if engine not in ENGINES:
+        raise AnalysisError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
+
+
+def _open(source: str | Path, columns: list[str]):
+    """The Parquet dataset at `source`, checked to hold every column needed."""
+    import pyarrow.dataset as ds
+
+    path = Path(source)
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder (expected a Parquet file or folder)")
+    try:
+        dataset = ds.dataset(str(path), format="parquet")
+    except Exception as error:  # pyarrow raises several types for unreadable files
+        raise DataError(f"{path}: not a readable Parquet dataset ({error})") from None
+    missing = [column for column in columns if column not in dataset.schema.names]
+    if missing:
+        raise DataError(
+            f"{path}: the dataset lacks columns this computation needs",
+            [Problem("missing column", file=str(path), column=column) for column in missing],
+        )
+    return dataset
+
+
+def _batches(dataset, columns: list[str], batch_rows: int) -> Iterator[pd.DataFrame]:
+    for batch in dataset.to_batches(columns=columns, batch_size=batch_rows):
+        if batch.num_rows:
+            yield batch.to_pandas()
+
+
+@contextlib.contextmanager
+def _dask_client(scheduler: str | None):
+    """A Dask client on `scheduler`, or on a local cluster that lives for this call."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise AnalysisError(
+            "the dask engine needs Dask: pip install 'dmsurvey[dask]'"
+        ) from None
+    if scheduler:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        as cluster,
+        Client(cluster) as client,
+    ):
+        yield client
