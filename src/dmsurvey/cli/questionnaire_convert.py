@@ -2,6 +2,45 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
 
-def convert() -> None:
-    """Convert an ODK/KoboToolbox XLSForm into a dmsurvey questionnaire file."""
+import typer
+
+
+def convert(
+    form: Annotated[
+        Path, typer.Argument(metavar="FORM", help="The XLSForm (.xlsx or .xls) to convert.")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="YAML file to write (default: FORM with .yaml)."),
+    ] = None,
+) -> None:
+    """Convert an ODK/KoboToolbox XLSForm into a dmsurvey questionnaire file.
+
+    Groups become sections; labels in every language, relevant, constraint and required carry over.
+
+    Rows dmsurvey cannot ask (repeats, calculations, GPS, ...) are listed with their sheet row.
+
+    Example: [bold]dmsurvey questionnaire convert household.xlsx -o household.yaml[/bold]
+    """
+    from dmsurvey.questionnaire.xlsform import convert_xlsform
+
+    output = output or form.with_suffix(".yaml")
+    notes: list[str] = []
+    questionnaire = convert_xlsform(form, output, warnings=notes)
+    sections, questions = len(questionnaire.sections), len(questionnaire.questions)
+    summary = (
+        f"Wrote {output}: {sections} section{'s' * (sections != 1)}, "
+        f"{questions} question{'s' * (questions != 1)}, "
+        f"languages {', '.join(questionnaire.languages)}"
+    )
+    if questionnaire.metadata_fields:
+        summary += f", metadata {', '.join(questionnaire.metadata_fields)}"
+    typer.echo(summary)
+    if notes:
+        typer.echo("Adapted or left out (display only, or filled in as ODK would):")
+        for note in notes:
+            typer.echo(f"  - {note}")
+    typer.echo(f"Check it with: dmsurvey questionnaire show {output}")

@@ -1,0 +1,805 @@
+"""ODK/KoboToolbox XLSForms as dmsurvey questionnaires.
+
+pyxform reads the workbook (sheets, column aliases, translations, old and new select syntax,
+groups) exactly as ODK and KoboToolbox do; this module maps its result onto the questionnaire
+format and says, row by row, what cannot be carried over. Forms that use what dmsurvey cannot
+ask (repeats, calculations, cascading selects, GPS, photos, ...) are refused with every such
+row listed; display-only columns (appearance, media, ...) are dropped with a note. Rules the
+form enforces (relevant, constraint, required) are never dropped: one that dmsurvey cannot
+evaluate is a reason to refuse the form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dmsurvey.errors import ExpressionError, Problem, QuestionnaireError
+
+if TYPE_CHECKING:
+    from dmsurvey.questionnaire.model import Questionnaire
+
+Locate = Callable[[tuple], "dict[str, int] | None"]
+
+# XLSForm metadata fields, as pyxform names their preload (`uri:` variants are the same field).
+_METADATA_FIELDS = frozenset(
+    {"start", "end", "today", "deviceid", "subscriberid", "simserial", "phonenumber",
+     "username", "email"}
+)
+
+# What a user can do instead of an unsupported question type.
+_TYPE_ADVICE = {
+    "date": "ask for it as text, or the year as an integer",
+    "datetime": "ask for it as text",
+    "time": "ask for it as text",
+    "acknowledge": "use a note, or a select_one with a single choice",
+    "rank": "use one select_one question per rank",
+}
+
+_TYPOGRAPHIC_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"'})
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+# Common language names in XLSForm headers (`label::English`) -> ISO 639-1 code.
+_LANGUAGE_CODES = {
+    "amharic": "am", "arabic": "ar", "bengali": "bn", "burmese": "my", "chichewa": "ny",
+    "chinese": "zh", "simplified chinese": "zh", "traditional chinese": "zh-Hant",
+    "dutch": "nl", "english": "en", "french": "fr", "german": "de", "hausa": "ha",
+    "hindi": "hi", "indonesian": "id", "italian": "it", "japanese": "ja", "khmer": "km",
+    "kinyarwanda": "rw", "korean": "ko", "lao": "lo", "luganda": "lg", "malay": "ms",
+    "nepali": "ne", "pashto": "ps", "persian": "fa", "portuguese": "pt", "russian": "ru",
+    "somali": "so", "spanish": "es", "swahili": "sw", "tagalog": "tl", "thai": "th",
+    "turkish": "tr", "ukrainian": "uk", "urdu": "ur", "vietnamese": "vi", "yoruba": "yo",
+    "zulu": "zu", "中文": "zh", "简体中文": "zh", "汉语": "zh", "英文": "en", "english (uk)": "en",
+}
+_CODE_IN_NAME = re.compile(r".*\(\s*([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)\s*\)\s*\Z")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+# Elements pyxform adds on its own for display (table-list headers and labels) or bookkeeping.
+_GENERATED_PREFIXES = ("reserved_name_for_field_list_labels_", "generated_table_list_label_")
+
+_YES = {"yes", "true", "true()"}
+_NO = {"no", "false", "false()"}
+
+# Key order of the written YAML: what a reader looks for first comes first.
+_TOP_LEVEL_ORDER = (
+    "name", "version", "title", "languages", "default_language", "description",
+    "instructions", "metadata", "choice_lists", "sections", "scoring",
+)
+
+
+@dataclass
+class _Located:
+    """Where a piece of the converted questionnaire came from in the workbook."""
+
+    sheet: str
+    row: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.sheet} sheet row {self.row}" if self.row else f"{self.sheet} sheet"
+
+
+@dataclass
+class _Conversion:
+    """State of one conversion: notes and problems found, locations of what was written."""
+
+    problems: list[Problem] = field(default_factory=list)
+    # note -> rows it applies to (kept together so a long form gets one line per kind)
+    notes: dict[str, list[_Located]] = field(default_factory=lambda: defaultdict(list))
+    locations: dict[tuple, _Located] = field(default_factory=dict)
+    unsupported_types: bool = False
+
+    def problem(self, where: _Located, message: str) -> None:
+        self.problems.append(Problem(f"{where}: {message}"))
+
+    def note(self, message: str, where: _Located) -> None:
+        self.notes[message].append(where)
+
+    def summary_notes(self) -> list[str]:
+        lines = []
+        for message, places in self.notes.items():
+            rows = sorted({p.row for p in places if p.row})
+            sheets = sorted({p.sheet for p in places})
+            if rows:
+                listed = ", ".join(str(row) for row in rows[:12])
+                more = f" and {len(rows) - 12} more" if len(rows) > 12 else ""
+                plural = "s" if len(rows) > 1 else ""
+                where = f"{'/'.join(sheets)} sheet row{plural} {listed}{more}"
+            else:
+                where = f"{'/'.join(sheets)} sheet"
+            lines.append(f"{where}: {message}")
+        return lines
+
+    def locate(self, path: tuple) -> dict[str, int] | None:
+        """Where a path into the converted dict came from, as `Problem` fields: {"row": 12}.
+
+        Rows are sheet rows as Excel numbers them (the header is row 1).
+        """
+        path = tuple(path)
+        while path:
+            where = self.locations.get(path)
+            if where is not None:
+                return {"row": where.row} if where.row else None
+            path = path[:-1]
+        return None
+
+
+def xlsform_to_dict(
+    path: str | Path, warnings: list[str] | None = None
+) -> tuple[dict, Locate]:
+    """Read an XLSForm with pyxform and return it in dmsurvey's questionnaire format.
+
+    Returns the questionnaire as a plain dict (as if read from YAML) and a `locate`
+    function mapping a path in that dict, such as `("sections", 0, "questions", 2,
+    "relevant")`, to the sheet row it came from (`{"row": 5}`). Notes about what was
+    dropped or adapted (display-only columns, filled-in translations) are appended to
+    `warnings`. Raises `QuestionnaireError` listing every row that uses something dmsurvey
+    does not support.
+    """
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2json import workbook_to_json
+    from pyxform.xls2json_backends import get_xlsform
+
+    path = Path(path)
+    source = str(path)
+    if not path.is_file():
+        raise QuestionnaireError(f"No XLSForm file at {source}")
+    try:
+        workbook = get_xlsform(path)
+        form = workbook_to_json(
+            workbook,
+            fallback_form_name=workbook.fallback_form_name,
+            # pyxform's advice is about rendering in ODK Collect; the notes that matter
+            # here (translations, dropped columns) are made below, row by row
+            warnings=[],
+        )
+    except PyXFormError as error:
+        raise QuestionnaireError(
+            f"{source} is not a valid XLSForm:", [Problem(_pyxform_message(error))]
+        ) from None
+
+    conversion = _Conversion()
+    data = _FormConverter(conversion, workbook, form).convert()
+    if conversion.problems:
+        count = len(conversion.problems)
+        types = (
+            " (dmsurvey asks select_one, select_multiple, integer, decimal, text and note "
+            "questions)"
+            if conversion.unsupported_types
+            else ""
+        )
+        raise QuestionnaireError(
+            f"{source} cannot be converted ({count} problem{'s' if count > 1 else ''}); "
+            f"change these rows and convert again{types}:",
+            conversion.problems,
+        )
+    if warnings is not None:
+        warnings.extend(conversion.summary_notes())
+    return data, conversion.locate
+
+
+def convert_xlsform(
+    path: str | Path,
+    output: str | Path | None = None,
+    *,
+    warnings: list[str] | None = None,
+) -> Questionnaire:
+    """Convert an XLSForm into a validated questionnaire; with `output`, also write its YAML.
+
+        >>> questionnaire = convert_xlsform("household.xlsx", "household.yaml")
+
+    The written file loads back into an equal questionnaire. Notes about what was dropped
+    or adapted are appended to `warnings`.
+    """
+    from dmsurvey.questionnaire.loader import questionnaire_from_dict
+
+    data, locate = xlsform_to_dict(path, warnings=warnings)
+    questionnaire = questionnaire_from_dict(data, source=str(path), locate=locate)
+    if output is not None:
+        Path(output).write_text(questionnaire_yaml(data), encoding="utf-8")
+    return questionnaire
+
+
+def questionnaire_yaml(data: Mapping[str, Any]) -> str:
+    """The questionnaire dict as readable YAML (top-level keys in reading order)."""
+    import yaml
+
+    ordered = {key: data[key] for key in _TOP_LEVEL_ORDER if key in data}
+    ordered.update({key: value for key, value in data.items() if key not in ordered})
+    return yaml.safe_dump(
+        ordered, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100
+    )
+
+
+def _pyxform_message(error: Exception) -> str:
+    # pyxform writes rows as "[row : 7]"; say which sheet like the rest of our messages.
+    return re.sub(r"\[row : (\d+)\]", r"survey sheet row \1:", str(error)).strip()
+
+
+def language_code(name: str) -> str:
+    """A language code for an XLSForm language name: "English (en)" -> "en", "chinese" -> "zh"."""
+    match = _CODE_IN_NAME.match(name)
+    if match:
+        return match.group(1)
+    key = name.strip().lower()
+    if key in _LANGUAGE_CODES:
+        return _LANGUAGE_CODES[key]
+    return re.sub(r"[^a-z0-9]+", "_", key).strip("_") or "default"
+
+
+class _FormConverter:
+    """Walks pyxform's parsed form once, building the questionnaire dict."""
+
+    def __init__(self, conversion: _Conversion, workbook, form: dict):
+        self.conversion = conversion
+        self.form = form
+        self.survey_rows = _survey_rows(workbook)
+        self.choice_rows = _choice_rows(workbook)
+        # pyxform's name for untranslated columns ("default" unless the settings say)
+        self.plain_language = form.get("default_language") or "default"
+        self.languages, self.language_names = self._languages()
+        self.default_language = self._default_language()
+        # choice list name -> the first question using it
+        self.used_lists: dict[str, _Located] = {}
+        self.metadata: list[str] = []
+        self.sections: list[dict] = []
+
+    # -- the form as a whole -------------------------------------------------------------
+
+    def convert(self) -> dict:
+        # questions outside any group, waiting to become a section: (question, where)
+        loose: list[tuple[dict, _Located]] = []
+        for child in self.form.get("children", []):
+            self._element(child, loose, ancestors=())
+        self._flush_loose(loose)
+
+        title = self.form.get("title") or self.form.get("id_string") or "form"
+        data: dict[str, Any] = {
+            "name": _form_name(self.form.get("id_string") or title),
+            "version": str(self.form.get("version") or "1"),
+            "title": {language: str(title) for language in self.languages},
+            "languages": list(self.languages),
+        }
+        if self.default_language != self.languages[0]:
+            data["default_language"] = self.default_language
+        if self.metadata:
+            data["metadata"] = self.metadata
+        choice_lists = self._choice_lists()
+        if choice_lists:
+            data["choice_lists"] = choice_lists
+        data["sections"] = self.sections
+        settings = _Located("settings")
+        for key in ("name", "version", "title", "default_language"):
+            self.conversion.locations[(key,)] = settings
+        return data
+
+    def _languages(self) -> tuple[list[str], dict[str, str]]:
+        """Languages the survey sheet labels are written in, in order of appearance."""
+        names: dict[str, None] = {}
+        for element in _walk(self.form.get("children", [])):
+            if str(element.get("name")) not in self.survey_rows.by_name:
+                continue  # added by pyxform (or_other), in its own English
+            label = element.get("label")
+            if isinstance(label, dict):
+                names.update(dict.fromkeys(label))
+            elif label:
+                names[self.plain_language] = None
+        if not names:
+            names[self.plain_language] = None
+        codes = {}
+        for name in names:
+            if name == "default" and len(names) == 1:
+                codes[name] = self._guess_untranslated_language()
+            else:
+                codes[name] = language_code(name)
+        by_code = defaultdict(list)
+        for name, code in codes.items():
+            by_code[code].append(name)
+        for code, clashing in by_code.items():
+            if len(clashing) > 1:
+                listed = " and ".join(f"'{name}'" for name in clashing)
+                self.conversion.problem(
+                    _Located("survey"),
+                    f"label columns for {listed} both mean language '{code}'; "
+                    "keep one of them",
+                )
+        return list(dict.fromkeys(codes.values())), codes
+
+    def _guess_untranslated_language(self) -> str:
+        labels = [
+            text
+            for element in _walk(self.form.get("children", []))
+            if isinstance(text := element.get("label"), str)
+            and str(element.get("name")) in self.survey_rows.by_name
+        ]
+        cjk = sum(1 for text in labels if _CJK.search(text))
+        code = "zh" if labels and cjk * 2 >= len(labels) else "en"
+        self.conversion.note(
+            f"labels name no language; taken as '{code}' (use label::Language (code) "
+            "columns to say which)",
+            _Located("survey"),
+        )
+        return code
+
+    def _default_language(self) -> str:
+        declared = self.form.get("default_language")
+        if declared and declared != "default" and declared in self.language_names:
+            return self.language_names[declared]
+        return self.languages[0]
+
+    # -- elements ------------------------------------------------------------------------
+
+    def _element(self, element: dict, loose: list, ancestors: tuple[dict, ...]) -> None:
+        name = str(element.get("name", ""))
+        kind = element.get("type")
+        if kind == "group" and name == "meta" and element.get("control", {}).get("bodyless"):
+            for child in element.get("children", []):
+                self._meta_element(child)
+            return
+        where = self._row_of(name)
+        if where.row is None and (name.startswith(_GENERATED_PREFIXES) or kind == "calculate"):
+            return  # made by pyxform for display or for a repeat count reported on its own
+        if kind in ("group", "repeat", "loop"):
+            self._container(element, where, loose, ancestors)
+            return
+        question = self._question(element, where)
+        if question is None:
+            return
+        if ancestors:
+            ancestors[-1].setdefault("_questions", []).append((question, where))
+        else:
+            loose.append((question, where))
+
+    def _container(
+        self, element: dict, where: _Located, loose: list, ancestors: tuple[dict, ...]
+    ) -> None:
+        kind = element["type"]
+        name = str(element.get("name", ""))
+        if kind != "group":
+            self.conversion.problem(
+                where,
+                f"repeat groups are not supported (begin {kind} '{name}'); dmsurvey keeps "
+                "one answer per question and firm",
+            )
+        self._ignore_display_columns(element, where)
+        self._flush_loose(loose)
+        relevant = self._expression(element.get("bind", {}).get("relevant"), where, "relevant")
+        group = {"element": element, "where": where, "relevant": relevant, "_questions": []}
+        for child in element.get("children", []):
+            if child.get("type") in ("group", "repeat", "loop"):
+                # sections keep the form's order: this group's questions so far come first,
+                # and those after the nested group form a section of their own
+                self._flush_group(group, ancestors)
+            self._element(child, loose, (*ancestors, group))
+        self._flush_group(group, ancestors)
+
+    def _flush_group(self, group: dict, ancestors: tuple[dict, ...]) -> None:
+        questions, group["_questions"] = group["_questions"], []
+        if not questions:
+            return
+        element = group["element"]
+        relevants = [a["relevant"] for a in ancestors if a["relevant"]]
+        if group["relevant"]:
+            relevants.append(group["relevant"])
+        section: dict[str, Any] = {
+            "id": self._section_id(str(element.get("name", "section"))),
+            "title": self._text(element.get("label"), group["where"], "group label")
+            or {language: str(element.get("name")) for language in self.languages},
+        }
+        if relevants:
+            section["relevant"] = _combine_with_and(relevants)
+        self._add_section(section, group["where"], questions)
+
+    def _flush_loose(self, loose: list) -> None:
+        if not loose:
+            return
+        section = {
+            "id": self._section_id("general"),
+            "title": self._form_title_text(),
+        }
+        self._add_section(section, loose[0][1], list(loose))
+        loose.clear()
+
+    def _add_section(self, section: dict, where: _Located, questions: list) -> None:
+        index = len(self.sections)
+        section["questions"] = [question for question, _ in questions]
+        self.sections.append(section)
+        self.conversion.locations[("sections", index)] = where
+        for position, (question, question_where) in enumerate(questions):
+            self.conversion.locations[("sections", index, "questions", position)] = (
+                question_where
+            )
+            list_name = question.get("choices")
+            if isinstance(list_name, str) and list_name in self.used_lists:
+                self.conversion.locations[
+                    ("sections", index, "questions", position, "choices")
+                ] = question_where
+
+    def _section_id(self, name: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_]", "_", name) or "section"
+        if not re.match(r"[A-Za-z_]", base):
+            base = f"s_{base}"
+        taken = {section["id"] for section in self.sections}
+        candidate, number = base, 2
+        while candidate in taken:
+            candidate, number = f"{base}_{number}", number + 1
+        return candidate
+
+    def _form_title_text(self) -> dict[str, str]:
+        title = self.form.get("title") or self.form.get("id_string") or "form"
+        return {language: str(title) for language in self.languages}
+
+    def _meta_element(self, element: dict) -> None:
+        name = element.get("name")
+        if element.get("type") == "audit":
+            self._add_metadata("audit", name, self._row_of("audit"))
+        # instanceID and instanceName are ODK's own bookkeeping, not answers.
+
+    def _add_metadata(self, field_name: str, name: str, where: _Located) -> None:
+        if field_name in self.metadata:
+            self.conversion.note(f"metadata field '{field_name}' appears twice", where)
+            return
+        if name and name != field_name:
+            self.conversion.note(
+                f"metadata question '{name}' is kept as the '{field_name}' field", where
+            )
+        self.conversion.locations[("metadata", len(self.metadata))] = where
+        self.metadata.append(field_name)
+
+    # -- questions -----------------------------------------------------------------------
+
+    def _question(self, element: dict, where: _Located) -> dict | None:
+        from pyxform.question_type_dictionary import QUESTION_TYPE_DICT
+
+        kind = str(element.get("type", ""))
+        name = str(element.get("name", ""))
+        definition = QUESTION_TYPE_DICT.get(kind, {})
+        bind = definition.get("bind", {})
+        preload = bind.get("jr:preloadParams", "").removeprefix("uri:")
+        if preload in _METADATA_FIELDS:
+            self._add_metadata(preload, name, where)
+            return None
+
+        if where.row is None and self._is_specify_other(name):
+            return self._specify_other_question(element, where)
+
+        our_type = self._question_type(element, kind, definition, where)
+        if not _IDENTIFIER.match(name):
+            self.conversion.problem(
+                where,
+                f"name '{name}' cannot be a question id (letters, digits and _ only, "
+                "not starting with a digit)",
+            )
+        if our_type is None:
+            self._check_expressions(element, where)
+            return None
+
+        question: dict[str, Any] = {"id": name, "type": our_type}
+        self._texts_into(question, element, where)
+        if our_type in ("select_one", "select_multiple"):
+            question["choices"] = self._choices_of(element, where)
+        self._binds_into(question, element, where)
+        if kind == "range":
+            self._range_into(question, element, where)
+        self._ignore_display_columns(element, where)
+        return question
+
+    def _range_into(self, question: dict, element: dict, where: _Located) -> None:
+        """A range (slider) is asked as a number between its ends."""
+        from decimal import Decimal
+
+        parameters = element.get("parameters", {})
+        start, end = Decimal(parameters["start"]), Decimal(parameters["end"])
+        low, high = min(start, end), max(start, end)
+        bounds = f". >= {low} and . <= {high}"
+        existing = question.get("constraint")
+        question["constraint"] = f"({existing}) and ({bounds})" if existing else bounds
+        step = Decimal(parameters["step"])
+        unchecked = f" (its step {step} is not checked)" if step != 1 else ""
+        self.conversion.note(
+            f"range is asked as a number from {low} to {high}{unchecked}, not on a slider", where
+        )
+
+    def _question_type(
+        self, element: dict, kind: str, definition: dict, where: _Located
+    ) -> str | None:
+        name = element.get("name")
+        raw_type = self.survey_rows.raw_types.get(where.row, kind)
+        control_tag = definition.get("control", {}).get("tag")
+        data_type = definition.get("bind", {}).get("type")
+        if kind == "calculate" or element.get("bind", {}).get("calculate"):
+            self.conversion.problem(
+                where, f"calculations are not supported ({raw_type} '{name}')"
+            )
+            return None
+        if "from_file" in raw_type or "from file" in raw_type:
+            self.conversion.problem(
+                where, f"choices read from a file are not supported ({raw_type} '{name}')"
+            )
+            return None
+        if kind == "select one external":
+            self.conversion.problem(
+                where, f"choices from the external_choices sheet are not supported ('{name}')"
+            )
+            return None
+        if kind in ("select one", "select all that apply"):
+            itemset = str(element.get("itemset", ""))
+            if "${" in itemset:
+                self.conversion.problem(
+                    where,
+                    f"choices taken from another question's answers are not supported "
+                    f"({raw_type} '{name}')",
+                )
+                return None
+            if element.get("choice_filter"):
+                self.conversion.problem(
+                    where,
+                    "choice filters (cascading selects) are not supported "
+                    f"(choice_filter {element['choice_filter']!r} on '{name}')",
+                )
+                return None
+            return "select_one" if kind == "select one" else "select_multiple"
+        if kind in ("note", "add note prompt", "q note"):
+            return "note"
+        if kind == "range":
+            parameters = element.get("parameters", {})
+            whole = all(
+                float(parameters[key]).is_integer() for key in ("start", "end", "step")
+            )
+            return "integer" if whole else "decimal"
+        if control_tag == "input" and data_type in ("int", "decimal", "string"):
+            return {"int": "integer", "decimal": "decimal", "string": "text"}[data_type]
+        advice = _TYPE_ADVICE.get(kind) or _TYPE_ADVICE.get(str(data_type).lower())
+        self.conversion.problem(
+            where,
+            f"question type '{raw_type}' is not supported ('{name}')"
+            + (f"; {advice}" if advice else ""),
+        )
+        self.conversion.unsupported_types = True
+        return None
+
+    def _is_specify_other(self, name: str) -> bool:
+        return name.endswith("_other") and name.removesuffix("_other") in self.survey_rows.or_other
+
+    def _specify_other_question(self, element: dict, where: _Located) -> dict:
+        """The text question pyxform adds after a `select_one list or_other` question."""
+        select_name = str(element["name"]).removesuffix("_other")
+        select_where = self.survey_rows.or_other[select_name]
+        label = element.get("label") or "Specify other."
+        self.conversion.note(
+            "'or_other' becomes an 'other' choice and a text question "
+            f"'{element['name']}' asked when it is chosen; their labels are ODK's English "
+            "'Other' and 'Specify other.', translate them in the YAML",
+            select_where,
+        )
+        return {
+            "id": str(element["name"]),
+            "type": "text",
+            "label": self._text(label, select_where, "label", fill_quietly=True),
+            "relevant": f"selected(${{{select_name}}}, 'other')",
+        }
+
+    def _texts_into(self, question: dict, element: dict, where: _Located) -> None:
+        label = self._text(element.get("label"), where, "label")
+        if label:
+            question["label"] = label
+        hint = self._text(element.get("hint"), where, "hint")
+        if hint:
+            question["hint"] = hint
+
+    def _binds_into(self, question: dict, element: dict, where: _Located) -> None:
+        bind = element.get("bind", {})
+        required = bind.get("required")
+        if required is not None:
+            flag = str(required).strip()
+            if flag.lower() in _YES:
+                question["required"] = True
+            elif flag.lower() not in _NO:
+                self.conversion.problem(
+                    where,
+                    f"required must be yes or no; a condition ({flag!r}) is not supported",
+                )
+        message = self._text(bind.get("jr:requiredMsg"), where, "required_message")
+        if message and question.get("required"):
+            question["required_message"] = message
+        elif message:
+            self.conversion.note("required_message without required is dropped", where)
+        relevant = self._expression(bind.get("relevant"), where, "relevant")
+        if relevant:
+            question["relevant"] = relevant
+        constraint = self._expression(bind.get("constraint"), where, "constraint")
+        if constraint:
+            question["constraint"] = constraint
+        message = self._text(bind.get("jr:constraintMsg"), where, "constraint_message")
+        if message and constraint:
+            question["constraint_message"] = message
+        elif message:
+            self.conversion.note("constraint_message without constraint is dropped", where)
+        if "readonly" in bind and str(bind["readonly"]).lower() in _YES:
+            self.conversion.note("read_only is ignored (the question is asked)", where)
+
+    def _check_expressions(self, element: dict, where: _Located) -> None:
+        bind = element.get("bind", {})
+        for column in ("relevant", "constraint"):
+            self._expression(bind.get(column), where, column)
+
+    def _ignore_display_columns(self, element: dict, where: _Located) -> None:
+        control = element.get("control", {})
+        if control.get("appearance"):
+            self.conversion.note("appearance is ignored (display only)", where)
+        if element.get("media"):
+            self.conversion.note("images, audio and video are not shown", where)
+        if element.get("guidance_hint"):
+            self.conversion.note("guidance_hint is dropped", where)
+        if element.get("default") not in (None, ""):
+            self.conversion.note("default answers are not used", where)
+        if element.get("parameters", {}).get("randomize") == "true":
+            self.conversion.note("choices are shown in list order, not randomized", where)
+        if element.get("type") == "group" and element.get("bind", {}).get("required"):
+            self.conversion.note("required on a group is ignored", where)
+
+    # -- choices ---------------------------------------------------------------------------
+
+    def _choices_of(self, element: dict, where: _Located) -> str:
+        list_name = str(element.get("list_name") or element.get("itemset"))
+        self.used_lists.setdefault(list_name, where)
+        return list_name
+
+    def _choice_lists(self) -> dict[str, list[dict]]:
+        lists: dict[str, list[dict]] = {}
+        all_choices = self.form.get("choices", {})
+        for list_name in self.used_lists:
+            rows = self.choice_rows.get(list_name, [])
+            entries = []
+            for index, choice in enumerate(all_choices.get(list_name, [])):
+                row = rows[index] if index < len(rows) else None
+                where = _Located("choices", row)
+                code = str(choice.get("name", ""))
+                # pyxform's own 'other' (from or_other) has a plain English label
+                added_by_pyxform = row is None
+                label = self._text(
+                    choice.get("label"), where, "choice label", fill_quietly=added_by_pyxform
+                )
+                if not label:
+                    self.conversion.note("choice without a label is labelled with its code", where)
+                    label = {language: code for language in self.languages}
+                if choice.get("media"):
+                    self.conversion.note("images, audio and video are not shown", where)
+                self.conversion.locations[("choice_lists", list_name, len(entries))] = where
+                entries.append({"code": code, "label": label})
+            lists[list_name] = entries
+            self.conversion.locations[("choice_lists", list_name)] = (
+                _Located("choices", rows[0]) if rows else self.used_lists[list_name]
+            )
+        return lists
+
+    # -- texts and expressions -------------------------------------------------------------
+
+    def _text(
+        self, value: Any, where: _Located, what: str, fill_quietly: bool = False
+    ) -> dict[str, str] | None:
+        """A text in every questionnaire language, as ODK Collect would show it.
+
+        Translations missing for a language fall back to the default language's text (what
+        ODK does), with a note; texts in languages without survey labels are dropped.
+        """
+        by_name = value if isinstance(value, dict) else {self.plain_language: value}
+        by_name = {name: str(text) for name, text in by_name.items() if text not in (None, "")}
+        if not by_name:
+            return None
+        by_code = {
+            self.language_names[name]: text
+            for name, text in by_name.items()
+            if name in self.language_names
+        }
+        others = [name for name in by_name if name not in self.language_names]
+        if not by_code:
+            # only in a language without survey labels: that text serves better than none
+            if not fill_quietly:
+                self.conversion.note(
+                    f"{what} is only in '{others[0]}', which has no survey labels; it is "
+                    "used as it is",
+                    where,
+                )
+            return {language: by_name[others[0]] for language in self.languages}
+        for name in others:
+            self.conversion.note(
+                f"{what} in '{name}' is dropped: the survey has no labels in that language",
+                where,
+            )
+        fallback = (
+            self.default_language if self.default_language in by_code else next(iter(by_code))
+        )
+        for language in self.languages:
+            if language not in by_code and not fill_quietly:
+                self.conversion.note(
+                    f"{what} has no '{language}' translation; the '{fallback}' text is used, "
+                    "as ODK Collect does",
+                    where,
+                )
+        return {language: by_code.get(language, by_code[fallback]) for language in self.languages}
+
+    def _expression(self, value: Any, where: _Located, column: str) -> str | None:
+        if value in (None, ""):
+            return None
+        from dmsurvey.questionnaire.expressions import parse_expression
+
+        text = str(value).translate(_TYPOGRAPHIC_QUOTES).strip()
+        try:
+            parse_expression(text)
+        except ExpressionError as error:
+            self.conversion.problem(where, f"{column} cannot be used: {error}")
+            return None
+        return text
+
+    def _row_of(self, name: str) -> _Located:
+        rows = self.survey_rows.by_name.get(name)
+        return _Located("survey", rows.popleft() if rows else None)
+
+
+@dataclass
+class _SurveyRows:
+    """Sheet row numbers of the survey sheet, found from the cells pyxform read."""
+
+    by_name: dict[str, deque[int]]
+    raw_types: dict[int, str]
+    or_other: dict[str, _Located]
+
+
+def _survey_rows(workbook) -> _SurveyRows:
+    from pyxform.xls2json import RE_SELECT
+
+    by_name: dict[str, deque[int]] = defaultdict(deque)
+    raw_types: dict[int, str] = {}
+    or_other: dict[str, _Located] = {}
+    # pyxform numbers survey rows from 2 (after the header), empty rows included
+    for row_number, row in enumerate(workbook.survey or [], start=2):
+        cells = {str(key).strip().lower(): value for key, value in row.items()}
+        kind = str(cells.get("type") or cells.get("command") or "").strip()
+        if not kind or kind.startswith(("end ", "end_")):
+            continue
+        kind = re.sub(r"\s+", " ", kind)
+        name = cells.get("name") or cells.get("value") or cells.get("tag")
+        if name is None and kind == "note":
+            name = f"generated_note_name_{row_number}"
+        if name is None and kind == "audit":
+            name = "audit"
+        if name is None:
+            continue
+        name = str(name).strip()
+        by_name[name].append(row_number)
+        raw_types[row_number] = kind
+        select = RE_SELECT.search(kind)
+        if select and select.group("specify_other"):
+            or_other[name] = _Located("survey", row_number)
+    return _SurveyRows(by_name, raw_types, or_other)
+
+
+def _choice_rows(workbook) -> dict[str, list[int]]:
+    rows: dict[str, list[int]] = defaultdict(list)
+    for row_number, row in enumerate(workbook.choices or [], start=2):
+        cells = {re.sub(r"[\s_]+", "_", str(key).strip().lower()): v for key, v in row.items()}
+        list_name = cells.get("list_name")
+        if list_name and (cells.get("name") or cells.get("value")) is not None:
+            rows[str(list_name).strip()].append(row_number)
+    return rows
+
+
+def _walk(elements: list[dict]) -> Iterable[dict]:
+    for element in elements:
+        yield element
+        yield from _walk(element.get("children", []))
+
+
+def _combine_with_and(expressions: list[str]) -> str:
+    if len(expressions) == 1:
+        return expressions[0]
+    return " and ".join(f"({expression})" for expression in expressions)
+
+
+def _form_name(text: str) -> str:
+    name = re.sub(r"[^a-z0-9_-]+", "-", str(text).strip().lower()).strip("-_")
+    return name or "form"
