@@ -33,7 +33,7 @@ def iter_commands(command, path: tuple[str, ...] = ("dmsurvey",)):
 
 def describe_parameter(parameter) -> str:
     if parameter.param_type_name == "argument":
-        return f"- `{parameter.human_readable_name}` (argument)"
+        return f"- `{(parameter.metavar or parameter.name).upper()}` (argument)"
     names = ", ".join(f"`{name}`" for name in (*parameter.opts, *parameter.secondary_opts))
     text = f"- {names}: {plain(getattr(parameter, 'help', ''))}"
     default = parameter.default

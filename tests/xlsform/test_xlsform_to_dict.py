@@ -241,7 +241,7 @@ def test_repeat_and_everything_else_unsupported_is_listed_by_row(xlsform):
             ["calculate", "total", None, "${plots} * 2"],
             ["select_one crop", "crop", "Crop", None, "kind = 'grain'"],
             ["date", "visit", "Visit date"],
-            ["text", "email", "E-mail", None, None, "regex(${plots}, '[0-9]+')"],
+            ["text", "email", "E-mail", None, None, "pulldata('plots', 'n', 'id', ${plots})"],
         ],
         choices=[["list_name", "name", "label", "kind"], ["crop", "rice", "Rice", "grain"]],
     )
@@ -256,7 +256,7 @@ def test_repeat_and_everything_else_unsupported_is_listed_by_row(xlsform):
     assert problems[4].startswith("survey sheet row 9: question type 'date' is not supported")
     assert "ask for it as text" in problems[4]
     assert problems[5].startswith("survey sheet row 10: relevant cannot be used")
-    assert "regex()" in problems[5]
+    assert "pulldata()" in problems[5]
     assert len(problems) == 6
 
 

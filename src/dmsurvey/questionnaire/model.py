@@ -264,9 +264,8 @@ class Questionnaire:
                 }
                 if q.choices:
                     for choice in q.choices:
-                        rows.append(
-                            base | {"code": choice.code, "choice_label": choice.label.in_language(language)}
-                        )
+                        label = choice.label.in_language(language)
+                        rows.append(base | {"code": choice.code, "choice_label": label})
                 else:
                     rows.append(base | {"code": "", "choice_label": ""})
         return pd.DataFrame(rows)

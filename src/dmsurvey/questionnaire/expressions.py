@@ -1,0 +1,894 @@
+"""XLSForm expressions for skip logic (`relevant`) and checks (`constraint`).
+
+    >>> expr = parse_expression("${industry} = 'manufacturing' and count-selected(${tech}) > 1")
+    >>> expr.references
+    frozenset({'industry', 'tech'})
+    >>> expr.holds({"industry": "manufacturing", "tech": "big_data ai"})
+    True
+
+The subset of XPath that XLSForm uses: `${id}`, `.` (the answer being checked), `= != < <=
+> >=`, `and`, `or`, `+ - * div mod`, unary minus, string and number literals, parentheses, and
+the functions `not()`, `selected()`, `count-selected()`, `true()`, `false()`, `if()`,
+`coalesce()`, `string-length()`, `regex()`, `number()`, `string()`, `boolean()`.
+
+The text is tokenised and parsed by hand into a small tree; nothing is ever handed to
+`eval`, so a questionnaire file cannot run code. Semantics follow XPath 1.0 as ODK applies
+it: an answer is a string (an unanswered question is `''`), `=` compares as numbers when
+either side is a number and as text otherwise, `<`-style comparisons always compare numbers
+(text that is not a number is NaN, so the comparison is false). Every node has a fixed
+result type, which lets the same tree be evaluated on one interview's answers or, column at
+a time, on a whole DataFrame.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import operator
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from dmsurvey.errors import ExpressionError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+STRING, NUMBER, BOOLEAN = "string", "number", "boolean"
+
+# XPath's number(): optional sign, digits with an optional point; no exponent, no "inf".
+_NUMBER_TEXT = r"[ \t\n\r]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t\n\r]*"
+_NUMBER_PATTERN = re.compile(_NUMBER_TEXT)
+# Integral floats below this print without a decimal point, exactly as an int would.
+_EXACT_INTEGER_LIMIT = 2.0**53
+
+# Real forms are typed in word processors: typographic quotes delimit strings too.
+_SINGLE_QUOTES = "'\u2018\u2019"
+_DOUBLE_QUOTES = '"\u201c\u201d'
+_TOKEN = re.compile(
+    rf"""
+    (?P<space>\s+)
+    |(?P<ref>\$\{{\s*(?P<ref_name>[A-Za-z_][A-Za-z0-9_.-]*)\s*\}})
+    |(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
+    |(?P<current>\.(?!\.))
+    |(?P<string>[{_SINGLE_QUOTES}][^{_SINGLE_QUOTES}]*[{_SINGLE_QUOTES}]
+               |[{_DOUBLE_QUOTES}][^{_DOUBLE_QUOTES}]*[{_DOUBLE_QUOTES}])
+    |(?P<op>!=|<=|>=|=|<|>|\+|-|\*)
+    |(?P<punct>[(),])
+    |(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)
+    """,
+    re.VERBOSE,
+)
+# Mistakes people carry over from other languages, with what XLSForm wants instead.
+_FOREIGN_OPERATORS = {
+    "==": "write = to compare",
+    "&&": "write and",
+    "||": "write or",
+    "<>": "write != for 'not equal'",
+    "!": "write not(...)",
+}
+_BINARY_PRECEDENCE = {
+    "or": 1,
+    "and": 2,
+    "=": 3,
+    "!=": 3,
+    "<": 4,
+    "<=": 4,
+    ">": 4,
+    ">=": 4,
+    "+": 5,
+    "-": 5,
+    "*": 6,
+    "div": 6,
+    "mod": 6,
+}
+
+
+# ---------------------------------------------------------------------------- conversions
+
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    # pandas.NA and NaT, recognised without importing pandas.
+    return type(value).__name__ in ("NAType", "NaTType")
+
+
+def format_number(value: float, nan_text: str = "NaN") -> str:
+    """XPath's string(number): integral values print without a decimal point."""
+    if math.isnan(value):
+        return nan_text
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == math.floor(value) and abs(value) < _EXACT_INTEGER_LIMIT:
+        return str(int(value))
+    return repr(float(value))
+
+
+def parse_number(text: str) -> float:
+    """XPath's number(string): NaN unless the text is a plain decimal number."""
+    return float(text) if _NUMBER_PATTERN.fullmatch(text) else math.nan
+
+
+def _answer_text(value: Any) -> str:
+    if _is_missing(value):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return format_number(float(value), nan_text="")
+    return str(value)
+
+
+def _answer_number(value: Any) -> float:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and not _is_missing(value):
+        return float(value)
+    return parse_number(_answer_text(value))
+
+
+def _convert(kind: str, value: Any, to: str) -> Any:
+    if kind == to:
+        return value
+    if to == BOOLEAN:
+        if kind == NUMBER:
+            return value != 0 and not math.isnan(value)
+        return value != ""
+    if to == NUMBER:
+        if kind == BOOLEAN:
+            return 1.0 if value else 0.0
+        return parse_number(value)
+    if kind == BOOLEAN:
+        return "true" if value else "false"
+    return format_number(value)
+
+
+def _divide(left: float, right: float) -> float:
+    try:
+        return left / right
+    except ZeroDivisionError:
+        if math.isnan(left) or left == 0:
+            return math.nan
+        return math.copysign(math.inf, left) * math.copysign(1.0, right)
+
+
+def _modulo(left: float, right: float) -> float:
+    # XPath mod keeps the sign of the dividend, like C's fmod.
+    try:
+        return math.fmod(left, right)
+    except ValueError:
+        return math.nan
+
+
+# -------------------------------------------------------------------- vectorised helpers
+
+
+def _np():
+    import numpy as np
+
+    return np
+
+
+def _pd():
+    import pandas as pd
+
+    return pd
+
+
+def _text_series(values, index) -> pd.Series:
+    return _pd().Series(values, index=index, dtype="str")
+
+
+def _format_numbers(values, index, nan_text: str) -> pd.Series:
+    """`format_number` over a float array, without a Python loop."""
+    np = _np()
+    values = np.asarray(values, dtype="float64")
+    text = np.full(values.shape, nan_text, dtype=object)
+    finite = np.isfinite(values)
+    with np.errstate(invalid="ignore"):
+        integral = finite & (np.floor(values) == values) & (np.abs(values) < _EXACT_INTEGER_LIMIT)
+    text[integral] = values[integral].astype(np.int64).astype(str)
+    fractional = finite & ~integral
+    text[fractional] = values[fractional].astype(str)
+    text[values == np.inf] = "Infinity"
+    text[values == -np.inf] = "-Infinity"
+    return _text_series(text, index)
+
+
+def _parse_numbers(text: pd.Series) -> pd.Series:
+    pd = _pd()
+    plain = text.str.fullmatch(_NUMBER_TEXT)
+    return pd.to_numeric(text.where(plain).str.strip(), errors="coerce").astype("float64")
+
+
+def _convert_series(kind: str, series: pd.Series, to: str) -> pd.Series:
+    if kind == to:
+        return series
+    if to == BOOLEAN:
+        if kind == NUMBER:
+            return (series != 0) & series.notna()
+        return series != ""
+    if to == NUMBER:
+        if kind == BOOLEAN:
+            return series.astype("float64")
+        return _parse_numbers(series)
+    if kind == BOOLEAN:
+        return _text_series(_np().where(series.to_numpy(), "true", "false"), series.index)
+    return _format_numbers(series.to_numpy(), series.index, nan_text="NaN")
+
+
+def _is_numeric_column(column: pd.Series) -> bool:
+    types = _pd().api.types
+    return types.is_numeric_dtype(column.dtype) and not types.is_bool_dtype(column.dtype)
+
+
+def _plain_column(column: pd.Series) -> pd.Series:
+    """An object column of numbers becomes a float column; anything else stays as it is."""
+    pd = _pd()
+    if column.dtype == object and pd.api.types.infer_dtype(column, skipna=True) in (
+        "integer",
+        "floating",
+        "mixed-integer-float",
+    ):
+        return pd.to_numeric(column, errors="coerce").astype("float64")
+    return column
+
+
+def _column_text(column: pd.Series) -> pd.Series:
+    """The string value of every answer in a column ('' where unanswered)."""
+    pd = _pd()
+    column = _plain_column(column)
+    if _is_numeric_column(column):
+        values = column.to_numpy(dtype="float64", na_value=_np().nan)
+        return _format_numbers(values, column.index, nan_text="")
+    inferred = pd.api.types.infer_dtype(column, skipna=True)
+    if isinstance(column.dtype, pd.CategoricalDtype) or inferred in ("string", "empty"):
+        return column.astype("str").fillna("")
+    # Columns that mix numbers, text and booleans are rare (hand-made frames): one pass each.
+    return _text_series(column.map(_answer_text).to_numpy(dtype=object), column.index)
+
+
+def _column_number(column: pd.Series) -> pd.Series:
+    column = _plain_column(column)
+    if _is_numeric_column(column):
+        return _pd().Series(
+            column.to_numpy(dtype="float64", na_value=_np().nan), index=column.index
+        )
+    return _parse_numbers(_column_text(column))
+
+
+# ---------------------------------------------------------------------------- evaluation
+
+
+@dataclass
+class _Scope:
+    answers: Mapping[str, Any]
+    current: Any
+
+
+@dataclass
+class _FrameScope:
+    frame: pd.DataFrame
+    current: pd.Series | None
+    texts: dict = field(default_factory=dict)
+    numbers: dict = field(default_factory=dict)
+
+    @property
+    def index(self):
+        return self.frame.index
+
+    def column(self, name: str | None) -> pd.Series | None:
+        if name is None:
+            return self.current
+        return self.frame[name] if name in self.frame.columns else None
+
+    def text(self, name: str | None) -> pd.Series:
+        if name not in self.texts:
+            column = self.column(name)
+            self.texts[name] = (
+                _text_series("", self.index) if column is None else _column_text(column)
+            )
+        return self.texts[name]
+
+    def number(self, name: str | None) -> pd.Series:
+        if name not in self.numbers:
+            column = self.column(name)
+            self.numbers[name] = (
+                _pd().Series(_np().nan, index=self.index, dtype="float64")
+                if column is None
+                else _column_number(column)
+            )
+        return self.numbers[name]
+
+
+class _Node:
+    """A node of the parsed tree; `kind` is the XPath type of its result, fixed at parse."""
+
+    kind: str = STRING
+
+    def children(self) -> tuple[_Node, ...]:
+        return ()
+
+    def value(self, scope: _Scope) -> Any:
+        raise NotImplementedError
+
+    def series(self, scope: _FrameScope) -> pd.Series:
+        raise NotImplementedError
+
+    def convert(self, scope: _Scope, to: str) -> Any:
+        return _convert(self.kind, self.value(scope), to)
+
+    def convert_series(self, scope: _FrameScope, to: str) -> pd.Series:
+        return _convert_series(self.kind, self.series(scope), to)
+
+    def walk(self) -> Iterator[_Node]:
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+
+class _Literal(_Node):
+    def __init__(self, value: str | float):
+        self.literal = value
+        self.kind = STRING if isinstance(value, str) else NUMBER
+
+    def value(self, scope):
+        return self.literal
+
+    def series(self, scope):
+        if self.kind == STRING:
+            return _text_series(self.literal, scope.index)
+        return _pd().Series(self.literal, index=scope.index, dtype="float64")
+
+
+class _Answer(_Node):
+    """`${name}`, or `.` (the answer being checked) when `name` is None."""
+
+    def __init__(self, name: str | None):
+        self.name = name
+
+    def _raw(self, scope: _Scope) -> Any:
+        return scope.current if self.name is None else scope.answers.get(self.name)
+
+    def value(self, scope):
+        return _answer_text(self._raw(scope))
+
+    def convert(self, scope, to):
+        # A numeric answer is used as the number it is, not re-read from its text.
+        if to == NUMBER:
+            return _answer_number(self._raw(scope))
+        return _convert(STRING, self.value(scope), to)
+
+    def series(self, scope):
+        return scope.text(self.name)
+
+    def convert_series(self, scope, to):
+        if to == NUMBER:
+            return scope.number(self.name)
+        return _convert_series(STRING, scope.text(self.name), to)
+
+
+def _comparison_mode(operator_: str, left: _Node, right: _Node) -> str:
+    kinds = {left.kind, right.kind}
+    if operator_ in ("=", "!=") and BOOLEAN in kinds:
+        return BOOLEAN
+    if operator_ in ("=", "!=") and kinds == {STRING}:
+        return STRING
+    return NUMBER
+
+
+_COMPARISONS = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+class _Comparison(_Node):
+    kind = BOOLEAN
+
+    def __init__(self, operator_: str, left: _Node, right: _Node):
+        self.operator = operator_
+        self.left, self.right = left, right
+        self.mode = _comparison_mode(operator_, left, right)
+        self.compare = _COMPARISONS[operator_]
+
+    def children(self):
+        return (self.left, self.right)
+
+    def value(self, scope):
+        return bool(
+            self.compare(self.left.convert(scope, self.mode), self.right.convert(scope, self.mode))
+        )
+
+    def series(self, scope):
+        left = self.left.convert_series(scope, self.mode)
+        right = self.right.convert_series(scope, self.mode)
+        return self.compare(left, right).astype(bool)
+
+
+def _arithmetic_series(function: Callable) -> Callable:
+    def apply(left, right):
+        np = _np()
+        with np.errstate(all="ignore"):
+            return function(left, right)
+
+    return apply
+
+
+# operator -> (on two floats, on two float Series)
+_ARITHMETIC = {
+    "+": (operator.add, _arithmetic_series(operator.add)),
+    "-": (operator.sub, _arithmetic_series(operator.sub)),
+    "*": (operator.mul, _arithmetic_series(operator.mul)),
+    "div": (_divide, _arithmetic_series(lambda a, b: _np().divide(a, b))),
+    "mod": (_modulo, _arithmetic_series(lambda a, b: _np().fmod(a, b))),
+}
+
+
+class _Arithmetic(_Node):
+    kind = NUMBER
+
+    def __init__(self, operator_: str, left: _Node, right: _Node):
+        self.operator = operator_
+        self.left, self.right = left, right
+        self.on_values, self.on_series = _ARITHMETIC[operator_]
+
+    def children(self):
+        return (self.left, self.right)
+
+    def value(self, scope):
+        return self.on_values(self.left.convert(scope, NUMBER), self.right.convert(scope, NUMBER))
+
+    def series(self, scope):
+        return self.on_series(
+            self.left.convert_series(scope, NUMBER), self.right.convert_series(scope, NUMBER)
+        )
+
+
+class _Negation(_Node):
+    kind = NUMBER
+
+    def __init__(self, operand: _Node):
+        self.operand = operand
+
+    def children(self):
+        return (self.operand,)
+
+    def value(self, scope):
+        return -self.operand.convert(scope, NUMBER)
+
+    def series(self, scope):
+        return -self.operand.convert_series(scope, NUMBER)
+
+
+class _Logical(_Node):
+    kind = BOOLEAN
+
+    def __init__(self, operator_: str, left: _Node, right: _Node):
+        self.operator = operator_
+        self.left, self.right = left, right
+
+    def children(self):
+        return (self.left, self.right)
+
+    def value(self, scope):
+        left = self.left.convert(scope, BOOLEAN)
+        if self.operator == "and":
+            return left and self.right.convert(scope, BOOLEAN)
+        return left or self.right.convert(scope, BOOLEAN)
+
+    def series(self, scope):
+        left = self.left.convert_series(scope, BOOLEAN)
+        right = self.right.convert_series(scope, BOOLEAN)
+        return (left & right) if self.operator == "and" else (left | right)
+
+
+class _Call(_Node):
+    """A function call; `FUNCTIONS` says what each name does."""
+
+    def __init__(self, name: str, arguments: tuple[_Node, ...]):
+        self.name = name
+        self.arguments = arguments
+        spec = FUNCTIONS[name]
+        self.kind = spec.kind(arguments)
+        self.spec = spec
+
+    def children(self):
+        return self.arguments
+
+    def value(self, scope):
+        return self.spec.on_values(self, scope)
+
+    def series(self, scope):
+        return self.spec.on_series(self, scope)
+
+
+@dataclass(frozen=True)
+class _Function:
+    arity: tuple[int, int]
+    kind: Callable[[tuple[_Node, ...]], str]
+    on_values: Callable[[_Call, _Scope], Any]
+    on_series: Callable[[_Call, _FrameScope], Any]
+    # Checks the arguments at parse time; returns why they are wrong, or None.
+    check: Callable[[tuple[_Node, ...]], str | None] = lambda arguments: None
+
+
+def _fixed(kind: str) -> Callable[[tuple[_Node, ...]], str]:
+    return lambda arguments: kind
+
+
+def _if_kind(arguments: tuple[_Node, ...]) -> str:
+    _, then, otherwise = arguments
+    return then.kind if then.kind == otherwise.kind else STRING
+
+
+def _selected_series(call: _Call, scope: _FrameScope) -> pd.Series:
+    chosen, code = call.arguments
+    answers = chosen.convert_series(scope, STRING)
+    if isinstance(code, _Literal):
+        wanted = re.escape(_convert(code.kind, code.literal, STRING).strip())
+        return answers.str.contains(rf"(?:^|\s){wanted}(?:\s|$)", regex=True).astype(bool)
+    # The code itself varies by row: compare every chosen code with its row's code, by
+    # position (the frame's index may repeat labels).
+    np = _np()
+    codes = code.convert_series(scope, STRING).str.strip().to_numpy(dtype=object)
+    exploded = answers.reset_index(drop=True).str.split().explode()
+    rows = exploded.index.to_numpy()
+    found = np.zeros(len(answers), dtype=bool)
+    np.logical_or.at(found, rows, exploded.to_numpy(dtype=object) == codes[rows])
+    return _pd().Series(found, index=answers.index)
+
+
+def _constant(value: Any, kind: str) -> _Function:
+    return _Function(
+        (0, 0),
+        _fixed(kind),
+        lambda call, scope: value,
+        lambda call, scope: _pd().Series(value, index=scope.index, dtype=bool),
+    )
+
+
+def _conversion(to: str) -> _Function:
+    return _Function(
+        (1, 1),
+        _fixed(to),
+        lambda call, scope: call.arguments[0].convert(scope, to),
+        lambda call, scope: call.arguments[0].convert_series(scope, to),
+    )
+
+
+def _if_values(call: _Call, scope: _Scope) -> Any:
+    condition, then, otherwise = call.arguments
+    branch = then if condition.convert(scope, BOOLEAN) else otherwise
+    return branch.convert(scope, call.kind)
+
+
+def _if_series(call: _Call, scope: _FrameScope) -> pd.Series:
+    condition, then, otherwise = call.arguments
+    chosen = then.convert_series(scope, call.kind)
+    return chosen.where(
+        condition.convert_series(scope, BOOLEAN), otherwise.convert_series(scope, call.kind)
+    )
+
+
+def _coalesce_values(call: _Call, scope: _Scope) -> str:
+    first, second = (argument.convert(scope, STRING) for argument in call.arguments)
+    return first if first != "" else second
+
+
+def _coalesce_series(call: _Call, scope: _FrameScope) -> pd.Series:
+    first, second = (argument.convert_series(scope, STRING) for argument in call.arguments)
+    return first.where(first != "", second)
+
+
+def _regex_check(arguments: tuple[_Node, ...]) -> str | None:
+    pattern = arguments[1]
+    if not (isinstance(pattern, _Literal) and pattern.kind == STRING):
+        return "the pattern of regex() must be written in quotes"
+    try:
+        re.compile(pattern.literal, re.ASCII)
+    except re.error as error:
+        return f"the pattern of regex() is not a valid regular expression ({error})"
+    return None
+
+
+def _regex_values(call: _Call, scope: _Scope) -> bool:
+    # As in ODK, the pattern may match anywhere unless it is anchored with ^ and $.
+    text, pattern = call.arguments
+    return re.search(pattern.literal, text.convert(scope, STRING), re.ASCII) is not None
+
+
+def _regex_series(call: _Call, scope: _FrameScope) -> pd.Series:
+    text, pattern = call.arguments
+    values = text.convert_series(scope, STRING)
+    return values.str.contains(pattern.literal, regex=True).astype(bool)
+
+
+FUNCTIONS: dict[str, _Function] = {
+    "not": _Function(
+        (1, 1),
+        _fixed(BOOLEAN),
+        lambda call, scope: not call.arguments[0].convert(scope, BOOLEAN),
+        lambda call, scope: ~call.arguments[0].convert_series(scope, BOOLEAN),
+    ),
+    "selected": _Function(
+        (2, 2),
+        _fixed(BOOLEAN),
+        lambda call, scope: (
+            call.arguments[1].convert(scope, STRING).strip()
+            in call.arguments[0].convert(scope, STRING).split()
+        ),
+        _selected_series,
+    ),
+    "count-selected": _Function(
+        (1, 1),
+        _fixed(NUMBER),
+        lambda call, scope: float(len(call.arguments[0].convert(scope, STRING).split())),
+        lambda call, scope: (
+            call.arguments[0].convert_series(scope, STRING).str.count(r"\S+").astype("float64")
+        ),
+    ),
+    "string-length": _Function(
+        (1, 1),
+        _fixed(NUMBER),
+        lambda call, scope: float(len(call.arguments[0].convert(scope, STRING))),
+        lambda call, scope: (
+            call.arguments[0].convert_series(scope, STRING).str.len().astype("float64")
+        ),
+    ),
+    "true": _constant(True, BOOLEAN),
+    "false": _constant(False, BOOLEAN),
+    "regex": _Function(
+        (2, 2), _fixed(BOOLEAN), _regex_values, _regex_series, check=_regex_check
+    ),
+    "if": _Function((3, 3), _if_kind, _if_values, _if_series),
+    "coalesce": _Function((2, 2), _fixed(STRING), _coalesce_values, _coalesce_series),
+    "number": _conversion(NUMBER),
+    "string": _conversion(STRING),
+    "boolean": _conversion(BOOLEAN),
+}
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # ref, current, number, string, op, punct, name, end
+    text: str
+    position: int
+
+
+def _syntax_error(text: str, position: int, reason: str) -> ExpressionError:
+    message = f"{reason} at position {position + 1} of {text!r}"
+    error = ExpressionError(message)
+    error.reason = reason
+    error.position = position
+    return error
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens = []
+    position = 0
+    while position < len(text):
+        for foreign, advice in _FOREIGN_OPERATORS.items():
+            if text.startswith(foreign, position) and not text.startswith("!=", position):
+                raise _syntax_error(text, position, f"{foreign!r} is not XLSForm: {advice}")
+        match = _TOKEN.match(text, position)
+        if match is None:
+            character = text[position]
+            if character == "$":
+                reason = "expected a question reference like ${name}"
+            elif character in _SINGLE_QUOTES + _DOUBLE_QUOTES:
+                reason = "this text is not closed with a quote"
+            else:
+                reason = f"unexpected character {character!r}"
+            raise _syntax_error(text, position, reason)
+        kind = match.lastgroup if match.lastgroup != "ref_name" else "ref"
+        if kind == "ref":
+            tokens.append(_Token("ref", match.group("ref_name"), position))
+        elif kind != "space":
+            tokens.append(_Token(kind, match.group(), position))
+        position = match.end()
+    tokens.append(_Token("end", "", len(text)))
+    return tokens
+
+
+class _Parser:
+    """Precedence climbing over the tokens; XPath's operator priorities."""
+
+    def __init__(self, text: str):
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.index = 0
+
+    @property
+    def token(self) -> _Token:
+        return self.tokens[self.index]
+
+    def error(self, reason: str, token: _Token | None = None) -> ExpressionError:
+        return _syntax_error(self.text, (token or self.token).position, reason)
+
+    def describe(self, token: _Token) -> str:
+        return "the end of the expression" if token.kind == "end" else repr(token.text)
+
+    def expect(self, text: str) -> None:
+        if self.token.text != text or self.token.kind not in ("punct", "op"):
+            raise self.error(f"expected {text!r} but found {self.describe(self.token)}")
+        self.index += 1
+
+    def parse(self) -> _Node:
+        if self.token.kind == "end":
+            raise self.error("the expression is empty")
+        node = self.binary(1)
+        if self.token.kind != "end":
+            raise self.error(f"unexpected {self.describe(self.token)}")
+        return node
+
+    def binary_operator(self) -> str | None:
+        token = self.token
+        if token.kind == "op" or (token.kind == "name" and token.text in _BINARY_PRECEDENCE):
+            return token.text if token.text in _BINARY_PRECEDENCE else None
+        return None
+
+    def binary(self, minimum_precedence: int) -> _Node:
+        left = self.unary()
+        while True:
+            operator_ = self.binary_operator()
+            if operator_ is None or _BINARY_PRECEDENCE[operator_] < minimum_precedence:
+                return left
+            self.index += 1
+            right = self.binary(_BINARY_PRECEDENCE[operator_] + 1)
+            if operator_ in ("and", "or"):
+                left = _Logical(operator_, left, right)
+            elif operator_ in _COMPARISONS:
+                left = _Comparison(operator_, left, right)
+            else:
+                left = _Arithmetic(operator_, left, right)
+
+    def unary(self) -> _Node:
+        if self.token.kind == "op" and self.token.text == "-":
+            self.index += 1
+            return _Negation(self.unary())
+        return self.primary()
+
+    def primary(self) -> _Node:
+        token = self.token
+        self.index += 1
+        if token.kind == "ref":
+            return _Answer(token.text)
+        if token.kind == "current":
+            return _Answer(None)
+        if token.kind == "number":
+            return _Literal(float(token.text))
+        if token.kind == "string":
+            return _Literal(token.text[1:-1])
+        if token.kind == "punct" and token.text == "(":
+            node = self.binary(1)
+            self.expect(")")
+            return node
+        if token.kind == "name":
+            return self.call(token)
+        self.index -= 1
+        raise self.error(f"expected a value but found {self.describe(token)}")
+
+    def call(self, token: _Token) -> _Node:
+        if self.token.text != "(":
+            if token.text in FUNCTIONS:
+                raise self.error(f"{token.text} is a function: write {token.text}(...)", token)
+            raise self.error(
+                f"unknown name {token.text!r}; to use a question's answer write "
+                f"${{{token.text}}}, and put text in quotes",
+                token,
+            )
+        function = FUNCTIONS.get(token.text)
+        if function is None:
+            known = ", ".join(f"{name}()" for name in FUNCTIONS)
+            raise self.error(f"unknown function {token.text}() (known: {known})", token)
+        self.index += 1
+        arguments: list[_Node] = []
+        if self.token.text != ")":
+            arguments.append(self.binary(1))
+            while self.token.kind == "punct" and self.token.text == ",":
+                self.index += 1
+                arguments.append(self.binary(1))
+        self.expect(")")
+        low, high = function.arity
+        if not low <= len(arguments) <= high:
+            wanted = str(low) if low == high else f"{low} to {high}"
+            raise self.error(
+                f"{token.text}() takes {wanted} argument{'s' if high != 1 else ''}, "
+                f"not {len(arguments)}",
+                token,
+            )
+        problem = function.check(tuple(arguments))
+        if problem:
+            raise self.error(problem, token)
+        return _Call(token.text, tuple(arguments))
+
+
+# ---------------------------------------------------------------------------- public API
+
+
+@dataclass(frozen=True, eq=False)
+class Expression:
+    """A parsed expression; build it with `parse_expression`."""
+
+    text: str
+    references: frozenset[str]
+    uses_current: bool
+    _root: _Node = field(repr=False)
+
+    def evaluate(self, answers: Mapping[str, Any], current: Any = None) -> str | float | bool:
+        """The value for one set of answers; `current` is the answer `.` stands for."""
+        return self._root.value(_Scope(answers, current))
+
+    def holds(self, answers: Mapping[str, Any], current: Any = None) -> bool:
+        """True when the expression is true for these answers (XPath's boolean())."""
+        return bool(self._root.convert(_Scope(answers, current), BOOLEAN))
+
+    def evaluate_frame(self, frame: pd.DataFrame, current: str | pd.Series | None = None):
+        """The value for every row of `frame` (columns named by question id)."""
+        return self._root.series(_frame_scope(frame, current))
+
+    def holds_frame(self, frame: pd.DataFrame, current: str | pd.Series | None = None) -> pd.Series:
+        """A boolean Series, one entry per row: `holds` computed column-wise."""
+        result = self._root.convert_series(_frame_scope(frame, current), BOOLEAN)
+        return result.astype(bool).rename(None)
+
+    def compared_codes(self) -> tuple[tuple[str, str], ...]:
+        """(question id, text) pairs the expression compares an answer with.
+
+        `${industry} = 'manufacturing'` and `selected(${tech}, 'ai')` give
+        ("industry", "manufacturing") and ("tech", "ai"): a loader can check that such
+        codes exist, catching misspelt codes that would otherwise silently never match.
+        """
+        pairs = []
+        for node in self._root.walk():
+            operands: tuple[_Node, ...] = ()
+            if isinstance(node, _Comparison) and node.operator in ("=", "!="):
+                operands = (node.left, node.right)
+            elif isinstance(node, _Call) and node.name == "selected":
+                operands = node.arguments
+            answers = [n for n in operands if isinstance(n, _Answer) and n.name is not None]
+            texts = [n for n in operands if isinstance(n, _Literal) and n.kind == STRING]
+            if answers and texts and texts[0].literal != "":
+                pairs.append((answers[0].name, texts[0].literal.strip()))
+        return tuple(pairs)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _frame_scope(frame: pd.DataFrame, current: str | pd.Series | None) -> _FrameScope:
+    if isinstance(current, str):
+        current = frame[current] if current in frame.columns else None
+    return _FrameScope(frame, current)
+
+
+def parse_expression(text: str) -> Expression:
+    """Parse an XLSForm expression once; raises ExpressionError saying where it fails."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"an expression must be text, not {text!r}")
+    return _parse_cached(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> Expression:
+    root = _Parser(text).parse()
+    answers = [node for node in root.walk() if isinstance(node, _Answer)]
+    return Expression(
+        text=text,
+        references=frozenset(node.name for node in answers if node.name is not None),
+        uses_current=any(node.name is None for node in answers),
+        _root=root,
+    )
