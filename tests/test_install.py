@@ -24,7 +24,10 @@ def run(*command, cwd=None) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_wheel_install_lists_the_bundled_questionnaire(tmp_path):
     wheels = tmp_path / "wheels"
-    run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet", "-w", wheels, ROOT)
+    run(
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+        "-w", wheels, ROOT,
+    )
     (wheel,) = wheels.glob("dmsurvey-*.whl")
 
     environment = tmp_path / "env"

@@ -18,6 +18,7 @@ class Problem:
     message: str
     file: str | None = None
     line: int | None = None
+    sheet: str | None = None
     row: int | None = None
     column: str | None = None
     value: object = None
@@ -30,7 +31,8 @@ class Problem:
         if self.line is not None:
             where.append(f"line {self.line}")
         if self.row is not None:
-            where.append(f"row {self.row}")
+            sheet = f"{self.sheet} sheet " if self.sheet else ""
+            where.append(f"{sheet}row {self.row}")
         if self.column:
             where.append(f"column {self.column}")
         text = self.message

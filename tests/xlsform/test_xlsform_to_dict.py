@@ -94,11 +94,11 @@ def test_typographic_quotes_in_expressions_become_plain(firm_form):
 def test_locate_gives_the_sheet_row(firm_form):
     data, locate = xlsform_to_dict(firm_form)
     assert data["sections"][1]["questions"][1]["id"] == "employees"
-    assert locate(("sections", 1, "questions", 1, "constraint")) == {"row": 7}
-    assert locate(("sections", 0, "questions", 0, "label", "zh")) == {"row": 4}
-    assert locate(("sections", 2)) == {"row": 8}  # begin group factory
-    assert locate(("choice_lists", "tech", 2, "label")) == {"row": 6}  # choices sheet
-    assert locate(("metadata", 2)) == {"row": 14}
+    assert locate(("sections", 1, "questions", 1, "constraint")) == {"sheet": "survey", "row": 7}
+    assert locate(("sections", 0, "questions", 0, "label", "zh")) == {"sheet": "survey", "row": 4}
+    assert locate(("sections", 2)) == {"sheet": "survey", "row": 8}  # begin group factory
+    assert locate(("choice_lists", "tech", 2, "label")) == {"sheet": "choices", "row": 6}
+    assert locate(("metadata", 2)) == {"sheet": "survey", "row": 14}
     assert locate(("version",)) is None
 
 
@@ -196,7 +196,7 @@ def test_less_common_types_and_display_columns(xlsform):
     notes: list[str] = []
     data, locate = xlsform_to_dict(form, warnings=notes)
     assert data["metadata"] == ["deviceid", "today", "audit"]
-    assert locate(("metadata", 2)) == {"row": 2}  # audit, which pyxform moves to the end
+    assert locate(("metadata", 2)) == {"sheet": "survey", "row": 2}  # audit: pyxform moves it last
     questions = questions_by_id(data)
     assert questions["satisfaction"]["type"] == "integer"
     assert questions["satisfaction"]["constraint"] == ". >= 1 and . <= 5"

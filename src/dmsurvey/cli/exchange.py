@@ -1,7 +1,149 @@
-"""Commands: exchange."""
+"""Commands that move data in and out of a study: export, template, merge, reconcile."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 app = typer.Typer()
+
+StudyArgument = Annotated[Path, typer.Argument(help="The study folder.", show_default=False)]
+WhoOption = Annotated[
+    str | None, typer.Option(help="Your name for the logs (default: your login name).")
+]
+LanguageOption = Annotated[
+    str | None, typer.Option("--labels", help="Write choice labels in this language (zh, en).")
+]
+
+
+@app.command("export")
+def export(
+    study: StudyArgument,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The file to write; its extension "
+                           "(.csv .xlsx .parquet .json .dta .sav) chooses the format.")
+    ],
+    labels: LanguageOption = None,
+    anonymize: Annotated[
+        bool, typer.Option("--anonymize",
+                           help="Leave out questions marked pii (firm names) and enumerators.")
+    ] = False,
+    only_complete: Annotated[
+        bool, typer.Option("--only-complete", help="Only responses whose status is complete.")
+    ] = False,
+) -> None:
+    """Export the responses of a study to CSV, Excel, Parquet, JSON, Stata or SPSS.
+
+    Stata (.dta) and SPSS (.sav) files get variable labels, value labels for every choice
+    list (choices numbered 1..n) and 0/1 variables for multiple choices.
+
+    Example: [bold]dmsurvey export my-study -o firms.dta --labels en --anonymize[/bold]
+    """
+    from dmsurvey.store.exporting import export_study
+    from dmsurvey.store.study import open_study
+
+    result = export_study(
+        open_study(study), output, labels=labels, anonymize=anonymize,
+        only_complete=only_complete,
+    )
+    typer.echo(f"Wrote {result.rows} responses ({result.columns} columns) to {result.path}")
+
+
+@app.command("template")
+def template(
+    study: StudyArgument,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The Excel file to write.")
+    ] = Path("entry.xlsx"),
+    lang: Annotated[
+        str | None, typer.Option(help="Language of labels and drop-downs (zh, en).")
+    ] = None,
+    rows: Annotated[int, typer.Option(min=1, help="Rows prepared with drop-downs.")] = 1000,
+) -> None:
+    """Write an Excel sheet for keying in paper questionnaires.
+
+    One column per question, drop-downs for single choices, checks on numbers, the question
+    labels as comments on the header and a codebook sheet. Fill it in and import it as it is
+    ([bold]dmsurvey import my-study entry.xlsx --source paper[/bold]).
+
+    Example: [bold]dmsurvey template my-study -o entry.xlsx --lang zh[/bold]
+    """
+    from dmsurvey.store.study import open_study
+    from dmsurvey.store.template import write_template
+
+    path = write_template(open_study(study).questionnaire, output, language=lang, rows=rows)
+    typer.echo(f"Wrote the entry template {path}")
+
+
+@app.command("merge")
+def merge(
+    study: StudyArgument,
+    others: Annotated[
+        list[Path], typer.Argument(help="Studies to bring in (same questionnaire).",
+                                   show_default=False)
+    ],
+    who: WhoOption = None,
+) -> None:
+    """Bring the responses of other study folders (other laptops) into STUDY.
+
+    The studies must use the same questionnaire. Responses already present are skipped, so
+    merging twice changes nothing; a response whose id is present with different answers is
+    reported as a conflict and left as it is.
+
+    Example: [bold]dmsurvey merge my-study laptop2/my-study laptop3/my-study[/bold]
+    """
+    from dmsurvey.store.merge import merge_studies
+
+    result = merge_studies(study, others, who=_who(who))
+    typer.echo(result.summary())
+    if result.conflicts:
+        raise typer.Exit(code=1)
+
+
+@app.command("reconcile")
+def reconcile(
+    study: StudyArgument,
+    report: Annotated[
+        Path | None, typer.Option(help="Write the disagreements to this CSV file, without asking.")
+    ] = None,
+    who: WhoOption = None,
+    lang: Annotated[str | None, typer.Option(help="Language of labels (zh, en).")] = None,
+) -> None:
+    """Compare paper forms keyed twice (entry 1 and entry 2) and resolve the differences.
+
+    Forms are matched by form number. Each disagreement is shown with both values: take the
+    first, the second, or type what the paper says. Resolutions are logged and re-applied the
+    next time. A form whose two keyings agree (after resolution) becomes complete.
+
+    Example: [bold]dmsurvey reconcile my-study --who Li[/bold], or
+    [bold]dmsurvey reconcile my-study --report diffs.csv[/bold]
+    """
+    import sys
+
+    from dmsurvey.store.reconcile import TerminalResolver, reconcile_study
+    from dmsurvey.store.study import open_study
+
+    opened = open_study(study)
+    interactive = report is None and sys.stdin.isatty()
+    resolver = TerminalResolver(opened.questionnaire, language=lang) if interactive else None
+    try:
+        result = reconcile_study(opened, who=_who(who), resolve=resolver)
+    except KeyboardInterrupt:
+        typer.echo("Stopped. What you settled is saved; run the command again to go on.")
+        raise typer.Exit(code=130) from None
+    if report is not None:
+        typer.echo(f"Wrote every field keyed differently to {result.write_report(report)}")
+    typer.echo(result.summary())
+
+
+def _who(name: str | None) -> str:
+    import getpass
+
+    if name is not None:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name in this environment
+        return ""

@@ -113,8 +113,9 @@ class _Conversion:
             lines.append(f"{where}: {message}")
         return lines
 
-    def locate(self, path: tuple) -> dict[str, int] | None:
-        """Where a path into the converted dict came from, as `Problem` fields: {"row": 12}.
+    def locate(self, path: tuple) -> dict[str, object] | None:
+        """Where a path into the converted dict came from, as `Problem` fields:
+        {"sheet": "survey", "row": 12}.
 
         Rows are sheet rows as Excel numbers them (the header is row 1).
         """
@@ -122,7 +123,7 @@ class _Conversion:
         while path:
             where = self.locations.get(path)
             if where is not None:
-                return {"row": where.row} if where.row else None
+                return {"sheet": where.sheet, "row": where.row} if where.row else None
             path = path[:-1]
         return None
 

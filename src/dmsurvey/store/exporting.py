@@ -1,0 +1,369 @@
+"""Write a study's responses to the files economists open: CSV, Excel, Parquet, JSON, Stata, SPSS.
+
+The format follows the file extension. Every writer goes through `write_atomically`: the file
+is written beside its destination under a temporary name and renamed at the end, so a failure
+(a full disk, an interrupted run) never leaves half a file where the old one was.
+
+Stata and SPSS files follow the economists' convention (as odkmeta does for ODK data): question
+labels become variable labels, each single-choice list becomes a value label with the choices
+numbered 1..n in list order, and each multi-select is split into 0/1 variables.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dmsurvey.errors import DataError, Problem
+from dmsurvey.questionnaire.model import Questionnaire
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dmsurvey.store.study import Study
+
+EXPORT_FORMATS = (".csv", ".xlsx", ".parquet", ".json", ".dta", ".sav")
+# Text cells starting with these are turned into formulas by spreadsheet programs.
+FORMULA_TRIGGERS = ("=", "+", "-", "@")
+EXCEL_MAX_ROWS = 1_048_575  # below the header row
+STATA_NAME_LIMIT = 32
+STATA_LABEL_LIMIT = 80
+# Columns that name the person who collected or keyed a response.
+ENUMERATOR_COLUMNS = ("enumerator",)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    rows: int
+    columns: int
+
+
+def export_study(
+    study: Study,
+    path: str | os.PathLike,
+    *,
+    labels: str | None = None,
+    anonymize: bool = False,
+    only_complete: bool = False,
+) -> ExportResult:
+    """Export the responses of `study` to `path`; the extension chooses the format.
+
+    `labels` ("zh", "en") writes choice labels in that language instead of codes (Stata and SPSS
+    always keep numbered codes with value labels, and use `labels` for the label language);
+    `anonymize` drops questions marked `pii` and enumerator names; `only_complete` keeps only
+    responses whose status is complete (otherwise every response but void ones).
+    """
+    frame = study.responses(status="complete" if only_complete else ("in_progress", "complete"))
+    return write_responses(
+        frame, path, questionnaire=study.questionnaire, labels=labels, anonymize=anonymize
+    )
+
+
+def write_responses(
+    frame: pd.DataFrame,
+    path: str | os.PathLike,
+    *,
+    questionnaire: Questionnaire,
+    labels: str | None = None,
+    anonymize: bool = False,
+) -> ExportResult:
+    """Write a typed responses frame (as `Study.responses()` returns it) to `path`."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise DataError(
+            f"cannot export to {path.name!r}: unknown file type",
+            [Problem("unknown file type", file=str(path), value=path.suffix,
+                     expected=", ".join(EXPORT_FORMATS))],
+        )
+    if labels is not None and labels not in questionnaire.languages:
+        raise DataError(
+            f"the questionnaire has no labels in {labels!r}",
+            [Problem("unknown language", value=labels,
+                     expected=", ".join(questionnaire.languages))],
+        )
+    if suffix == ".xlsx" and len(frame) > EXCEL_MAX_ROWS:
+        raise DataError(
+            f"{len(frame):,} responses do not fit in an Excel sheet (at most {EXCEL_MAX_ROWS:,} "
+            "rows); export to .csv or .parquet instead."
+        )
+    if anonymize:
+        frame = anonymized(frame, questionnaire)
+    language = questionnaire.label_language(labels)
+    if suffix in (".dta", ".sav"):
+        labelled = stata_frame(frame, questionnaire, language=language)
+        writer = _STATISTICS_WRITERS[suffix]
+        write_atomically(path, lambda tmp: writer(labelled, tmp))
+        columns = len(labelled.data.columns)
+    else:
+        if labels is not None:
+            from dmsurvey.store.frames import with_labels
+
+            frame = with_labels(frame, questionnaire, labels)
+        writer = _TABLE_WRITERS[suffix]
+        write_atomically(path, lambda tmp: writer(frame, tmp, questionnaire, language))
+        columns = len(frame.columns)
+    return ExportResult(path=path, rows=len(frame), columns=columns)
+
+
+def anonymized(frame: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+    """`frame` without questions marked `pii` (and their 0/1 columns) and enumerator names."""
+    pii = {q.id for q in questionnaire.answerable if q.pii}
+    dropped = [
+        column
+        for column in frame.columns
+        if column in ENUMERATOR_COLUMNS or column in pii or column.split("/")[0] in pii
+    ]
+    return frame.drop(columns=dropped)
+
+
+# --- CSV, Excel, Parquet, JSON --------------------------------------------------------------
+
+
+def _write_csv(frame, path, questionnaire, language):
+    # The byte-order mark makes Excel read the file as UTF-8 (Chinese shows correctly).
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def _write_parquet(frame, path, questionnaire, language):
+    frame.to_parquet(path, index=False)
+
+
+def _write_json(frame, path, questionnaire, language):
+    frame.to_json(path, orient="records", force_ascii=False, date_format="iso", indent=1)
+
+
+def _write_xlsx(frame, path, questionnaire, language):
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    data_sheet = workbook.create_sheet("data")
+    _append_table(data_sheet, frame)
+    codebook_sheet = workbook.create_sheet("codebook")
+    _append_table(codebook_sheet, questionnaire.codebook(language))
+    workbook.save(path)
+
+
+def _append_table(sheet, frame: pd.DataFrame) -> None:
+    """Write `frame` with a bold, frozen header; text is always text, never a formula."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    sheet.freeze_panes = "A2"
+    header = []
+    for name in frame.columns:
+        cell = WriteOnlyCell(sheet, value=str(name))
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for name in frame.columns:
+        width = min(40, max(10, len(str(name)) + 2))
+        sheet.column_dimensions[_column_letter(frame.columns.get_loc(name))].width = width
+    for row in frame.astype(object).itertuples(index=False, name=None):
+        sheet.append([_excel_cell(sheet, value) for value in row])
+
+
+def _excel_cell(sheet, value):
+    import pandas as pd
+    from openpyxl.cell import WriteOnlyCell
+
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=value)
+        # openpyxl reads a leading "=" as a formula; answers are data, so force text.
+        cell.data_type = "s"
+        return cell
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.tz_localize(None) if value.tzinfo else value.to_pydatetime()
+    return value
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+_TABLE_WRITERS: dict[str, Callable] = {
+    ".csv": _write_csv,
+    ".xlsx": _write_xlsx,
+    ".parquet": _write_parquet,
+    ".json": _write_json,
+}
+
+
+# --- Stata and SPSS --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelledFrame:
+    """A frame ready for Stata/SPSS: short names, numbered choices, and their labels."""
+
+    data: pd.DataFrame
+    variable_labels: dict[str, str]
+    value_labels: dict[str, dict[int, str]]
+
+
+def stata_frame(
+    frame: pd.DataFrame, questionnaire: Questionnaire, *, language: str
+) -> LabelledFrame:
+    """Numbered choices with value labels, 0/1 multi-select variables, names of <= 32 chars."""
+    import pandas as pd
+
+    from dmsurvey.store.frames import expand_multiselect
+
+    columns: dict[str, pd.Series] = {}
+    variable_labels: dict[str, str] = {}
+    value_labels: dict[str, dict[int, str]] = {}
+    answerable = {q.id: q for q in questionnaire.answerable}
+    for name in frame.columns:
+        question = answerable.get(name)
+        column = frame[name]
+        if question is None:
+            columns[name] = _plain_column(column)
+            continue
+        label = question.label.in_language(language)
+        variable_labels[name] = label
+        if question.type == "select_one":
+            numbers = {c.code: n for n, c in enumerate(question.choices, start=1)}
+            columns[name] = column.astype("str").map(numbers).astype("Int64")
+            value_labels[name] = {
+                numbers[c.code]: c.label.in_language(language) for c in question.choices
+            }
+        elif question.type == "select_multiple":
+            columns[name] = _plain_column(column)
+            indicators = expand_multiselect(frame, question, questionnaire).astype("Int64")
+            for choice in question.choices:
+                key = f"{name}/{choice.code}"
+                columns[key] = indicators[key]
+                choice_label = choice.label.in_language(language)
+                room = STATA_LABEL_LIMIT - len(choice_label) - 2
+                variable_labels[key] = f"{_truncate(label, max(room, 10))}: {choice_label}"
+        else:
+            columns[name] = _plain_column(column)
+    data = pd.DataFrame(columns, index=frame.index).reset_index(drop=True)
+    names = short_names(data.columns)
+    return LabelledFrame(
+        data=data.rename(columns=names),
+        variable_labels={names[k]: _truncate(v, STATA_LABEL_LIMIT) for k, v in
+                         variable_labels.items()},
+        value_labels={names[k]: v for k, v in value_labels.items()},
+    )
+
+
+def _plain_column(column: pd.Series) -> pd.Series:
+    """Numbers stay numbers; everything else becomes text (Stata and SPSS have no categories)."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(column):
+        return column.astype("Int64")
+    if pd.api.types.is_numeric_dtype(column):
+        return column
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column.dt.strftime("%Y-%m-%dT%H:%M:%S").astype(object).where(column.notna(), "")
+    text = column.astype("str")
+    return text.astype(object).where(column.notna(), "")
+
+
+def short_names(names: Iterable[str], limit: int = STATA_NAME_LIMIT) -> dict[str, str]:
+    """Map each column name to a unique Stata/SPSS name: letters, digits, `_`, <= `limit`.
+
+    `question/code` becomes `question_code`; where that is too long, the question part is cut
+    to the same length for every code of the question (so `stem_*` still selects them all).
+    """
+    parts = {
+        name: tuple(re.sub(r"[^A-Za-z0-9_]", "_", part) for part in name.partition("/"))
+        for name in names
+    }
+    longest_code: dict[str, int] = {}
+    for stem, slash, code in parts.values():
+        if slash:
+            longest_code[stem] = max(longest_code.get(stem, 0), len(code))
+    result: dict[str, str] = {}
+    taken: set[str] = set()
+    for name, (stem, slash, code) in parts.items():
+        candidate = f"{stem}_{code}" if slash else stem
+        if len(candidate) > limit and slash:
+            candidate = f"{stem[: max(limit - longest_code[stem] - 1, 10)]}_{code}"
+        if not re.match(r"[A-Za-z_]", candidate):
+            candidate = f"v{candidate}"
+        candidate = candidate[:limit]
+        unique, number = candidate, 2
+        while unique.lower() in taken:
+            tail = f"_{number}"
+            unique = f"{candidate[: limit - len(tail)]}{tail}"
+            number += 1
+        taken.add(unique.lower())
+        result[name] = unique
+    return result
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _write_stata(labelled: LabelledFrame, path) -> None:
+    data = labelled.data
+    # Only Stata 118+ files hold Unicode; long text needs the strL type.
+    long_text = [
+        name for name in data.columns
+        if data[name].dtype == object and data[name].map(lambda s: len(s.encode())).max() > 2045
+    ]
+    data.to_stata(
+        path,
+        write_index=False,
+        version=118,
+        variable_labels=labelled.variable_labels,
+        value_labels=labelled.value_labels,
+        convert_strl=long_text,
+    )
+
+
+def _write_spss(labelled: LabelledFrame, path) -> None:
+    import pyreadstat
+
+    data = labelled.data.copy()
+    for name in data.columns:
+        if data[name].dtype != object:
+            data[name] = data[name].astype("float64")
+    value_labels = {
+        name: {float(number): text for number, text in labels.items()}
+        for name, labels in labelled.value_labels.items()
+    }
+    pyreadstat.write_sav(
+        data,
+        os.fspath(path),
+        column_labels={name: labelled.variable_labels.get(name, "") for name in data.columns},
+        variable_value_labels=value_labels,
+    )
+
+
+_STATISTICS_WRITERS: dict[str, Callable] = {".dta": _write_stata, ".sav": _write_spss}
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+
+def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
+    """Run `write` on a temporary file beside `path`, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent
+    )
+    os.close(handle)
+    temporary = Path(temporary)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,214 @@
+"""Bring together studies collected on several laptops.
+
+Each laptop runs its own study folder, started from the same questionnaire file. Merging copies
+the responses of the other folders into one study:
+
+- the questionnaires must be the same file (same SHA-256 of the pinned copy), else nothing is
+  merged and the error names both questionnaires;
+- a response is identified by its `response_id`: one already present with the same content is
+  skipped, so merging twice changes nothing; one present with different content is a conflict,
+  reported with the fields that differ and left as it is;
+- new responses are copied with all their metadata (status, entry, form number, timestamps)
+  together with their audit trail from the other study, plus a `merge` entry saying where they
+  came from; the study's `merge_log` table lists every response merged in.
+
+All of it happens in one transaction: a failure merges nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dmsurvey.errors import Problem, StudyError
+from dmsurvey.store import db
+from dmsurvey.store.study import Study, open_study
+
+MERGE_TABLE = "merge_log"
+# Changed by every write, so it says nothing about whether two copies hold the same response.
+VOLATILE_COLUMNS = ("updated_at",)
+
+_CREATE_LOG = f"""
+CREATE TABLE IF NOT EXISTS {MERGE_TABLE} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  response_id TEXT NOT NULL,
+  source_study TEXT NOT NULL,
+  source_questionnaire_sha256 TEXT NOT NULL,
+  who TEXT NOT NULL DEFAULT '',
+  merged_at TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A response stored in both studies with different content."""
+
+    source: Path
+    response_id: str
+    fields: tuple[str, ...]
+
+
+@dataclass
+class MergeResult:
+    study: Path
+    added: dict[Path, int] = field(default_factory=dict)
+    already_present: dict[Path, int] = field(default_factory=dict)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = []
+        for source, count in self.added.items():
+            lines.append(
+                f"{source}: {_responses(count)} added, "
+                f"{_responses(self.already_present[source])} already present"
+            )
+        if self.conflicts:
+            lines.append(
+                f"{_responses(len(self.conflicts))} differ between the studies and were left "
+                f"as they are in {self.study}; compare them and correct the wrong copy:"
+            )
+            for conflict in self.conflicts:
+                lines.append(
+                    f"  {conflict.response_id} (from {conflict.source}): "
+                    + ", ".join(conflict.fields)
+                )
+        return "\n".join(lines)
+
+
+def _responses(count: int) -> str:
+    return f"{count} response" + ("" if count == 1 else "s")
+
+
+def merge_studies(
+    study: Study | str | os.PathLike,
+    others: Iterable[Study | str | os.PathLike],
+    *,
+    who: str = "",
+) -> MergeResult:
+    """Copy the responses of `others` into `study` (see the module text for the rules)."""
+    target = study if isinstance(study, Study) else open_study(study)
+    sources = [other if isinstance(other, Study) else open_study(other) for other in others]
+    _check_same_questionnaire(target, sources)
+    columns = [name for name, _ in db.response_columns(target.questionnaire)]
+    incoming = [(source, _rows(source, columns), _audit_rows(source)) for source in sources]
+    result = MergeResult(study=target.path)
+
+    def merge(connection) -> None:
+        connection.execute(_CREATE_LOG)
+        result.added.clear()
+        result.already_present.clear()
+        result.conflicts.clear()
+        present = {row[0]: row for row in _select(connection, columns)}
+        stamp = db.now()
+        for source, rows, audit in incoming:
+            added = []
+            identical = 0
+            for row in rows:
+                response_id = row[0]
+                if response_id not in present:
+                    added.append(row)
+                    present[response_id] = row
+                    continue
+                differing = _differing_fields(columns, present[response_id], row)
+                if differing:
+                    result.conflicts.append(Conflict(source.path, response_id, differing))
+                else:
+                    identical += 1
+            _insert(connection, columns, added)
+            added_ids = {row[0] for row in added}
+            sha = source.info.get("questionnaire_sha256", "")
+            connection.executemany(
+                "INSERT INTO audit (response_id, field, old, new, who, at, action) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [entry for entry in audit if entry[0] in added_ids]
+                + [(rid, None, None, str(source.path), who, stamp, "merge") for rid in added_ids],
+            )
+            connection.executemany(
+                f"INSERT INTO {MERGE_TABLE} (response_id, source_study, "
+                "source_questionnaire_sha256, who, merged_at) VALUES (?, ?, ?, ?, ?)",
+                [(row[0], str(source.path), sha, who, stamp) for row in added],
+            )
+            result.added[source.path] = len(added)
+            result.already_present[source.path] = identical
+
+    db.write(target.database_path, merge)
+    return result
+
+
+def _check_same_questionnaire(target: Study, sources: list[Study]) -> None:
+    problems = []
+    for source in sources:
+        if source.path.resolve() == target.path.resolve():
+            problems.append(Problem("a study cannot be merged into itself", file=str(source.path)))
+        elif _fingerprint(source) != _fingerprint(target):
+            problems.append(
+                Problem(
+                    f"uses questionnaire {_describe(source)}, but {target.path} uses "
+                    f"{_describe(target)}",
+                    file=str(source.path),
+                    expected="a study started from the same questionnaire file",
+                )
+            )
+    if problems:
+        raise StudyError(
+            "Nothing was merged: studies can only be merged when they use the same "
+            "questionnaire file",
+            problems,
+        )
+
+
+def _fingerprint(study: Study) -> tuple[str, str, str]:
+    info = study.info
+    return (
+        str(info.get("questionnaire", "")),
+        str(info.get("questionnaire_version", "")),
+        str(info.get("questionnaire_sha256", "")),
+    )
+
+
+def _describe(study: Study) -> str:
+    name, version, sha = _fingerprint(study)
+    return f"{name!r} version {version!r} (SHA-256 {sha[:12]})"
+
+
+def _select(connection, columns: list[str]) -> list[tuple]:
+    names = ", ".join(db.quote(name) for name in columns)
+    return connection.execute(f"SELECT {names} FROM responses ORDER BY rowid").fetchall()
+
+
+def _rows(study: Study, columns: list[str]) -> list[tuple]:
+    with study.connect() as connection:
+        return _select(connection, columns)
+
+
+def _audit_rows(study: Study) -> list[tuple]:
+    with study.connect() as connection:
+        return connection.execute(
+            "SELECT response_id, field, old, new, who, at, action FROM audit ORDER BY id"
+        ).fetchall()
+
+
+def _insert(connection, columns: list[str], rows: list[tuple]) -> None:
+    names = ", ".join(db.quote(name) for name in columns)
+    marks = ", ".join("?" for _ in columns)
+    connection.executemany(f"INSERT INTO responses ({names}) VALUES ({marks})", rows)
+
+
+def _differing_fields(columns: list[str], ours: tuple, theirs: tuple) -> tuple[str, ...]:
+    return tuple(
+        name
+        for name, mine, other in zip(columns, ours, theirs, strict=True)
+        if name not in VOLATILE_COLUMNS and mine != other
+    )
+
+
+def merge_log(study: Study):
+    """Every response merged into `study`: where from, by whom, when (a DataFrame)."""
+    import pandas as pd
+
+    with study.connect() as connection:
+        connection.execute(_CREATE_LOG)
+        return pd.read_sql_query(f"SELECT * FROM {MERGE_TABLE} ORDER BY id", connection)

@@ -1,0 +1,559 @@
+"""Double data entry: compare paper forms keyed twice and settle every difference.
+
+Two clerks key the same paper form independently (`entry` 1 and 2, matched by `form_number`).
+The comparison goes field by field in questionnaire order and follows the skip logic: a
+question that the form does not ask (given the answers agreed or settled so far) is not
+compared. Numbers are compared as numbers, text after Unicode (NFKC) normalisation and with
+runs of spaces collapsed, multi-selects as sets of codes.
+
+Each disagreement is settled by taking the first keying, the second, or what the paper says.
+Every resolution is logged in the study database (who, when, both keyed values, the value
+chosen) and re-applied whenever the comparison runs again, as long as the two keyings still
+hold the values that were settled; a keying changed since then is compared afresh.
+
+What "complete" means for paper forms: once every disagreement of a form is settled, the
+entry-1 response receives the settled values and becomes `complete`; the entry-2 response
+stays as the record of the second keying and is never complete (a complete second keying is
+set back to `in_progress`), so each firm counts once. Forms keyed only once are listed and
+left as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dmsurvey.questionnaire.model import Question, Questionnaire
+from dmsurvey.store import db
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dmsurvey.store.study import Study
+
+RESOLUTION_TABLE = "reconciliation_log"
+CHOICES = ("first", "second", "typed")
+
+_CREATE_LOG = f"""
+CREATE TABLE IF NOT EXISTS {RESOLUTION_TABLE} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  form_number TEXT NOT NULL,
+  question TEXT NOT NULL,
+  first_value TEXT,
+  second_value TEXT,
+  resolved_value TEXT,
+  choice TEXT NOT NULL,
+  who TEXT NOT NULL DEFAULT '',
+  resolved_at TEXT NOT NULL
+)
+"""
+
+
+@dataclass(frozen=True)
+class Keying:
+    """One keying of a paper form: the stored response and its answers."""
+
+    response_id: str
+    clerk: str
+    status: str
+    answers: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """A field where the two keyings of a form differ (values normalised, None = blank)."""
+
+    form_number: str
+    question: Question
+    first: Any
+    second: Any
+    first_clerk: str = ""
+    second_clerk: str = ""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    value: Any
+    choice: str  # first | second | typed
+    who: str = ""
+    resolved_at: str = ""
+
+
+@dataclass
+class FormComparison:
+    """The outcome of comparing the two keyings of one form."""
+
+    form_number: str
+    first: Keying
+    second: Keying
+    settled: dict[str, Any] = field(default_factory=dict)
+    fields_compared: int = 0
+    # Every field keyed differently, with its resolution (None while unsettled).
+    differences: list[tuple[Disagreement, Resolution | None]] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[Disagreement]:
+        return [d for d, resolution in self.differences if resolution is None]
+
+
+Resolver = Callable[[Disagreement], "Resolution | None"]
+
+
+# --- comparing --------------------------------------------------------------------------
+
+
+def normalised(question: Question, value: Any) -> Any:
+    """The value two keyings are compared by (None for blank)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if question.is_numeric:
+        number = float(value)
+        return int(number) if question.type == "integer" and number.is_integer() else number
+    text = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", str(value))).strip()
+    if not text:
+        return None
+    if question.type == "select_multiple":
+        chosen = set(text.split())
+        return " ".join(
+            [code for code in question.choice_codes if code in chosen]
+            + sorted(chosen - set(question.choice_codes))
+        )
+    return text
+
+
+def compare_form(
+    questionnaire: Questionnaire,
+    form_number: str,
+    first: Keying,
+    second: Keying,
+    resolutions: Mapping[tuple[str, str], tuple[Any, Any, Resolution]] | None = None,
+) -> FormComparison:
+    """Compare two keyings of `form_number`, applying the logged `resolutions`.
+
+    `resolutions` maps (form, question) to (first value, second value, resolution) as logged;
+    one applies only while the keyings still hold those two values.
+    """
+    resolutions = resolutions or {}
+    comparison = FormComparison(form_number, first, second)
+    sections = {section.id: section for section in questionnaire.sections}
+    pending: dict[str, tuple[Any, Any]] = {}
+    for question in questionnaire.answerable:
+        section = sections[question.section]
+        # Unsettled differences may decide skip logic either way: asked if either keying asks.
+        as_first = comparison.settled | {q: pair[0] for q, pair in pending.items()}
+        as_second = comparison.settled | {q: pair[1] for q, pair in pending.items()}
+        rules = [rule for rule in (section.relevant, question.relevant) if rule]
+        if rules and not (_holds(rules, as_first) or _holds(rules, as_second)):
+            continue
+        comparison.fields_compared += 1
+        first_value = normalised(question, first.answers.get(question.id))
+        second_value = normalised(question, second.answers.get(question.id))
+        logged = resolutions.get((form_number, question.id))
+        if logged is not None and first_value == logged[2].value:
+            # The entry-1 response holds the settled value: compare the value as first keyed.
+            first_value = logged[0]
+        if first_value == second_value:
+            if first_value is not None:
+                comparison.settled[question.id] = first_value
+            continue
+        disagreement = Disagreement(
+            form_number, question, first_value, second_value, first.clerk, second.clerk
+        )
+        resolution = None
+        if logged is not None and (logged[0], logged[1]) == (first_value, second_value):
+            resolution = logged[2]
+            if resolution.value is not None:
+                comparison.settled[question.id] = resolution.value
+        else:
+            pending[question.id] = (first_value, second_value)
+        comparison.differences.append((disagreement, resolution))
+    return comparison
+
+
+def _holds(rules: list[str], answers: Mapping[str, Any]) -> bool:
+    return all(_expression(rule).holds(answers) for rule in rules)
+
+
+@cache
+def _expression(text: str):
+    from dmsurvey.questionnaire.expressions import parse_expression
+
+    return parse_expression(text)
+
+
+# --- the study --------------------------------------------------------------------------
+
+
+@dataclass
+class ReconcileResult:
+    questionnaire: Questionnaire
+    comparisons: list[FormComparison]
+    keyed_once: list[str]
+    keyed_too_often: list[str]
+    completed: list[str]
+    # Complete forms whose keyings now differ (a keying was edited): back to in_progress.
+    reopened: list[str] = field(default_factory=list)
+
+    @property
+    def pending(self) -> list[Disagreement]:
+        return [d for comparison in self.comparisons for d in comparison.pending]
+
+    def disagreements(self) -> pd.DataFrame:
+        """Every field keyed differently: form, question, both values, and how it was settled."""
+        import pandas as pd
+
+        rows = [
+            {
+                "form_number": d.form_number,
+                "question": d.question.id,
+                "first_value": _as_text(d.first),
+                "second_value": _as_text(d.second),
+                "first_clerk": d.first_clerk,
+                "second_clerk": d.second_clerk,
+                "resolved_value": _as_text(r.value) if r else "",
+                "resolution": r.choice if r else "",
+                "resolved_by": r.who if r else "",
+            }
+            for comparison in self.comparisons
+            for d, r in comparison.differences
+        ]
+        columns = ["form_number", "question", "first_value", "second_value", "first_clerk",
+                   "second_clerk", "resolved_value", "resolution", "resolved_by"]
+        return pd.DataFrame(rows, columns=columns).astype("str")
+
+    def agreement(self) -> pd.DataFrame:
+        """Per clerk: forms keyed, fields compared, disagreements and the agreement rate."""
+        import pandas as pd
+
+        rows = [
+            {"clerk": keying.clerk, "form_number": c.form_number,
+             "fields": c.fields_compared, "disagreements": len(c.differences)}
+            for c in self.comparisons
+            for keying in (c.first, c.second)
+        ]
+        frame = pd.DataFrame(rows, columns=["clerk", "form_number", "fields", "disagreements"])
+        table = frame.groupby("clerk", sort=True).agg(
+            forms=("form_number", "nunique"),
+            fields_compared=("fields", "sum"),
+            disagreements=("disagreements", "sum"),
+        ).reset_index()
+        table["agreement_rate"] = 1 - table["disagreements"] / table["fields_compared"]
+        return table
+
+    def write_report(self, path: str | os.PathLike) -> Path:
+        from dmsurvey.store.exporting import write_atomically
+
+        path = Path(path)
+        frame = self.disagreements()
+        write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
+        return path
+
+    def summary(self) -> str:
+        differences = sum(len(c.differences) for c in self.comparisons)
+        lines = [
+            f"{len(self.comparisons)} forms keyed twice, {differences} fields keyed differently, "
+            f"{len(self.pending)} still to settle.",
+        ]
+        reconciled = sum(not c.pending for c in self.comparisons)
+        if reconciled:
+            lines.append(
+                f"{reconciled} forms reconciled and complete"
+                + (f" ({len(self.completed)} marked complete now)." if self.completed else ".")
+            )
+        if self.reopened:
+            lines.append(
+                f"{len(self.reopened)} forms were complete but their keyings differ; they are in "
+                f"progress until reconciled: {_listed(self.reopened)}"
+            )
+        if self.keyed_once:
+            lines.append(
+                f"{len(self.keyed_once)} forms keyed only once (waiting for a second keying): "
+                + _listed(self.keyed_once)
+            )
+        if self.keyed_too_often:
+            lines.append(
+                f"{len(self.keyed_too_often)} forms keyed more than once in the same entry round "
+                f"(void the extra keying): {_listed(self.keyed_too_often)}"
+            )
+        if self.comparisons:
+            lines.append("Agreement per clerk:")
+            for row in self.agreement().itertuples(index=False):
+                lines.append(
+                    f"  {row.clerk or '(no name)'}: {row.agreement_rate:.1%} of "
+                    f"{row.fields_compared} fields on {row.forms} forms"
+                )
+        if self.pending:
+            lines.append(
+                "Settle the rest with `dmsurvey reconcile STUDY` in a terminal, or list them "
+                "with --report diffs.csv."
+            )
+        return "\n".join(lines)
+
+
+def _listed(forms: list[str], shown: int = 20) -> str:
+    return ", ".join(forms[:shown]) + (f" and {len(forms) - shown} more" if len(forms) > shown
+                                       else "")
+
+
+def reconcile_study(
+    study: Study, *, who: str = "", resolve: Resolver | None = None
+) -> ReconcileResult:
+    """Compare every form keyed twice, ask `resolve` about each difference, settle forms.
+
+    `resolve(disagreement)` returns a `Resolution` (logged at once, so an interruption loses
+    nothing) or None to leave it for later. Forms with nothing left to settle are written back
+    (see the module text).
+    """
+    keyings, keyed_once, keyed_too_often, complete_second_keyings = _paired_keyings(study)
+    for response_id in complete_second_keyings:
+        # A second keying checks the first; counted as complete, the firm would count twice.
+        study.set_status(response_id, "in_progress", who=who)
+    resolutions = load_resolutions(study)
+    comparisons, completed, reopened = [], [], []
+    for form_number, (first, second) in keyings.items():
+        comparison = compare_form(study.questionnaire, form_number, first, second, resolutions)
+        skipped: set[str] = set()
+        while resolve is not None:
+            waiting = [d for d in comparison.pending if d.question.id not in skipped]
+            if not waiting:
+                break
+            disagreement = waiting[0]
+            resolution = resolve(disagreement)
+            if resolution is None:
+                skipped.add(disagreement.question.id)
+                continue
+            resolution = record_resolution(study, disagreement, resolution, who=who)
+            resolutions[(form_number, disagreement.question.id)] = (
+                disagreement.first, disagreement.second, resolution
+            )
+            # Settling one answer can change which later questions the form asks.
+            comparison = compare_form(
+                study.questionnaire, form_number, first, second, resolutions
+            )
+        comparisons.append(comparison)
+        if not comparison.pending:
+            if _write_back(study, comparison, who=who):
+                completed.append(form_number)
+        elif first.status == "complete":
+            # Only reconciled forms count: a form with an open difference is not complete.
+            study.set_status(first.response_id, "in_progress", who=who)
+            reopened.append(form_number)
+    return ReconcileResult(
+        study.questionnaire, comparisons, keyed_once, keyed_too_often, completed, reopened
+    )
+
+
+def _paired_keyings(study: Study):
+    frame = study.responses(status=["in_progress", "complete"])
+    frame = frame[frame["form_number"].notna() & frame["entry"].isin([1, 2])]
+    forms: dict[str, dict[int, list[str]]] = {}
+    clerks, statuses = {}, {}
+    for row in frame[["response_id", "form_number", "entry", "enumerator", "status"]].itertuples(
+        index=False
+    ):
+        forms.setdefault(str(row.form_number), {}).setdefault(int(row.entry), []).append(
+            row.response_id
+        )
+        clerks[row.response_id] = row.enumerator if isinstance(row.enumerator, str) else ""
+        statuses[row.response_id] = str(row.status)
+    complete_second_keyings = [
+        rid for rid in _ids_of_entry(forms, 2) if statuses[rid] == "complete"
+    ]
+    paired, once, too_often = {}, [], []
+    for form_number in sorted(forms, key=_natural_key):
+        entries = forms[form_number]
+        if any(len(ids) > 1 for ids in entries.values()):
+            too_often.append(form_number)
+        elif len(entries) < 2:
+            once.append(form_number)
+        else:
+            paired[form_number] = tuple(
+                Keying(rid, clerks[rid], statuses[rid], study.get_answers(rid))
+                for rid in (entries[1][0], entries[2][0])
+            )
+    return paired, once, too_often, complete_second_keyings
+
+
+def _ids_of_entry(forms: dict[str, dict[int, list[str]]], entry: int) -> list[str]:
+    return [rid for entries in forms.values() for rid in entries.get(entry, [])]
+
+
+def _natural_key(text: str):
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
+
+
+def _write_back(study: Study, comparison: FormComparison, *, who: str) -> bool:
+    """Give the entry-1 response the settled values; True if it has just become complete."""
+    first = comparison.first
+    for question_id, value in comparison.settled.items():
+        if normalised(study.questionnaire[question_id], first.answers.get(question_id)) != value:
+            study.save_answer(first.response_id, question_id, value, who=who)
+    for disagreement, resolution in comparison.differences:
+        question_id = disagreement.question.id
+        cleared = resolution is not None and resolution.value is None
+        if cleared and first.answers.get(question_id) is not None:
+            study.save_answer(first.response_id, question_id, None, who=who)
+    if first.status == "complete":
+        return False
+    study.set_status(first.response_id, "complete", who=who)
+    return True
+
+
+# --- the log ----------------------------------------------------------------------------
+
+
+def _as_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def load_resolutions(study: Study) -> dict[tuple[str, str], tuple[Any, Any, Resolution]]:
+    """The latest logged resolution of each (form, question)."""
+    with study.connect() as connection:
+        connection.execute(_CREATE_LOG)
+        rows = connection.execute(
+            f"SELECT form_number, question, first_value, second_value, resolved_value, choice, "
+            f"who, resolved_at FROM {RESOLUTION_TABLE} ORDER BY id"
+        ).fetchall()
+    return {
+        (form, question): (
+            json.loads(first), json.loads(second),
+            Resolution(json.loads(value), choice, who, at),
+        )
+        for form, question, first, second, value, choice, who, at in rows
+    }
+
+
+def record_resolution(
+    study: Study, disagreement: Disagreement, resolution: Resolution, *, who: str = ""
+) -> Resolution:
+    """Log how `disagreement` was settled (committed at once) and return the logged entry."""
+    value = normalised(disagreement.question, resolution.value)
+    logged = Resolution(value, resolution.choice, resolution.who or who, db.now())
+
+    def insert(connection):
+        connection.execute(_CREATE_LOG)
+        connection.execute(
+            f"INSERT INTO {RESOLUTION_TABLE} (form_number, question, first_value, second_value, "
+            "resolved_value, choice, who, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                disagreement.form_number, disagreement.question.id,
+                json.dumps(disagreement.first, ensure_ascii=False),
+                json.dumps(disagreement.second, ensure_ascii=False),
+                json.dumps(value, ensure_ascii=False), logged.choice, logged.who,
+                logged.resolved_at,
+            ),
+        )
+
+    db.write(study.database_path, insert)
+    return logged
+
+
+def resolutions_log(study: Study) -> pd.DataFrame:
+    """Every resolution ever logged, oldest first."""
+    import pandas as pd
+
+    with study.connect() as connection:
+        connection.execute(_CREATE_LOG)
+        return pd.read_sql_query(f"SELECT * FROM {RESOLUTION_TABLE} ORDER BY id", connection)
+
+
+# --- asking in the terminal -------------------------------------------------------------
+
+
+class TerminalResolver:
+    """Asks a clerk how to settle each disagreement (questionary prompts).
+
+    `input` and `output` go to prompt_toolkit, so tests can drive it with a pipe input.
+    Ctrl-C raises KeyboardInterrupt; what was settled before it is already logged.
+    """
+
+    def __init__(
+        self, questionnaire: Questionnaire, *, language: str | None = None,
+        input=None, output=None,
+    ):
+        self.questionnaire = questionnaire
+        self.language = questionnaire.label_language(language)
+        self._io = {key: value for key, value in (("input", input), ("output", output)) if value}
+
+    def __call__(self, disagreement: Disagreement) -> Resolution | None:
+        import questionary
+
+        question = disagreement.question
+        label = question.label.in_language(self.language)
+        choices = [
+            questionary.Choice(f"first keying:  {self.shown(question, disagreement.first)}",
+                               value="first"),
+            questionary.Choice(f"second keying: {self.shown(question, disagreement.second)}",
+                               value="second"),
+            questionary.Choice("type what the paper says", value="typed"),
+            questionary.Choice("skip for now", value="skip"),
+        ]
+        action = questionary.select(
+            f"Form {disagreement.form_number}, {question.id} ({label})", choices=choices,
+            **self._io,
+        ).unsafe_ask()
+        if action == "first":
+            return Resolution(disagreement.first, "first")
+        if action == "second":
+            return Resolution(disagreement.second, "second")
+        if action == "typed":
+            return Resolution(self.ask_value(question), "typed")
+        return None
+
+    def ask_value(self, question: Question) -> Any:
+        """What the paper says, as the canonical value (None = left blank on the paper)."""
+        import questionary
+
+        prompt = "What does the paper say?"
+        if question.type == "select_one":
+            choices = [
+                questionary.Choice(self.shown(question, choice.code), value=choice.code)
+                for choice in question.choices
+            ] + [questionary.Choice("(blank)", value="")]
+            code = questionary.select(prompt, choices=choices, **self._io).unsafe_ask()
+            return code or None
+        if question.type == "select_multiple":
+            choices = [
+                questionary.Choice(self.shown(question, choice.code), value=choice.code)
+                for choice in question.choices
+            ]
+            codes = questionary.checkbox(prompt, choices=choices, **self._io).unsafe_ask()
+            return " ".join(codes) or None
+        typed = questionary.text(
+            prompt, validate=lambda text: self._problem(question, text) or True, **self._io
+        ).unsafe_ask()
+        return self._parse(question, typed)
+
+    def shown(self, question: Question, value: Any) -> str:
+        if value is None:
+            return "(blank)"
+        if question.is_select:
+            known = set(question.choice_codes)
+            return ", ".join(
+                f"{question.choice(code).label.in_language(self.language)} [{code}]"
+                if code in known else code
+                for code in str(value).split()
+            )
+        return str(value)
+
+    @staticmethod
+    def _parse(question: Question, text: str) -> Any:
+        from dmsurvey.interview.engine import parse_number
+
+        if question.is_numeric:
+            return parse_number(text, integer=question.type == "integer")
+        return normalised(question, text)
+
+    def _problem(self, question: Question, text: str) -> str | None:
+        try:
+            self._parse(question, text)
+        except ValueError:
+            return f"Type a {'whole ' if question.type == 'integer' else ''}number, or nothing."
+        return None

@@ -1,0 +1,121 @@
+"""The export, template, merge and reconcile commands, run as a user runs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import openpyxl
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from dmsurvey.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def study_with_firms(small_study):
+    for enumerator, answers, status in [
+        ("Li", {"firm_name": "上海甲", "industry": "manufacturing", "employees_2019": 120,
+                "remarks": "=1+1"}, "complete"),
+        ("Li", {"firm_name": "乙", "industry": "other"}, "in_progress"),
+        ("Wang", {"firm_name": "丙", "industry": "software_it"}, "void"),
+    ]:
+        response_id = small_study.start_response(enumerator=enumerator)
+        for question, value in answers.items():
+            small_study.save_answer(response_id, question, value)
+        small_study.set_status(response_id, status)
+    return small_study
+
+
+@pytest.mark.parametrize("command", ["export", "template", "merge", "reconcile"])
+def test_help_has_an_example(command):
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output and f"dmsurvey {command}" in result.output
+
+
+def test_export_csv_leaves_out_void_and_can_keep_only_complete(study_with_firms, tmp_path):
+    out = tmp_path / "firms.csv"
+    result = runner.invoke(app, ["export", str(study_with_firms.path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Wrote 2 responses" in result.output
+    assert list(pd.read_csv(out, encoding="utf-8-sig")["firm_name"]) == ["上海甲", "乙"]
+    result = runner.invoke(
+        app, ["export", str(study_with_firms.path), "-o", str(out), "--only-complete",
+              "--labels", "en", "--anonymize"],
+    )
+    assert result.exit_code == 0, result.output
+    back = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(back["industry"]) == ["Manufacturing"]
+    assert "firm_name" not in back.columns and "enumerator" not in back.columns
+
+
+def test_export_stata_from_the_command_line(study_with_firms, tmp_path):
+    out = tmp_path / "firms.dta"
+    result = runner.invoke(
+        app, ["export", str(study_with_firms.path), "-o", str(out), "--labels", "zh"]
+    )
+    assert result.exit_code == 0, result.output
+    with pd.io.stata.StataReader(out) as reader:
+        data = reader.read(convert_categoricals=False)
+        labels = reader.value_labels()
+    assert data.loc[0, "industry"] == 1
+    assert labels["industry"][1] == "制造业"
+
+
+def test_export_to_unknown_type_fails_with_a_message(study_with_firms, tmp_path):
+    out = tmp_path / "firms.txt"
+    result = subprocess.run(
+        [sys.executable, "-m", "dmsurvey", "export", str(study_with_firms.path), "-o", str(out)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert "Error:" in result.stderr and ".csv" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_template_command(study_with_firms, tmp_path):
+    out = tmp_path / "entry.xlsx"
+    result = runner.invoke(
+        app, ["template", str(study_with_firms.path), "-o", str(out), "--lang", "en"]
+    )
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(out)["data"]
+    assert sheet["D1"].value == "industry"
+    assert sheet["D1"].comment.text.startswith("Industry")
+
+
+def test_reconcile_report(small_study, key_form, tmp_path):
+    key_form(small_study, "7", 1, "张", {"industry": "other", "employees_2019": 10})
+    key_form(small_study, "7", 2, "李", {"industry": "other", "employees_2019": 100})
+    out = tmp_path / "diffs.csv"
+    result = runner.invoke(app, ["reconcile", str(small_study.path), "--report", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 still to settle" in result.output
+    assert "张: 83.3% of 6 fields" in result.output
+    diffs = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
+    assert list(diffs[["question", "first_value", "second_value"]].iloc[0]) == [
+        "employees_2019", "10", "100"
+    ]
+
+
+def test_merge_command(tmp_path, questionnaire_file):
+    from dmsurvey.store.study import init_study
+
+    hq = init_study(tmp_path / "hq", questionnaire=questionnaire_file)
+    laptop = init_study(tmp_path / "laptop", questionnaire=questionnaire_file)
+    response_id = laptop.start_response(enumerator="Li")
+    arguments = ["merge", str(hq.path), str(laptop.path), "--who", "lead"]
+    for expected in ("1 response added, 0 responses already present",
+                     "0 responses added, 1 response already present"):
+        result = runner.invoke(app, arguments)
+        assert result.exit_code == 0, result.output
+        assert expected in result.output
+    laptop.save_answer(response_id, "industry", "other")
+    result = runner.invoke(app, arguments)
+    assert result.exit_code == 1
+    assert f"{response_id} (from {laptop.path}): industry" in result.output
