@@ -1,7 +1,77 @@
-"""Commands: collect."""
+"""Commands: collect (the terminal interview)."""
 
 from __future__ import annotations
 
+import enum
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
+from dmsurvey.cli._common import fail
+
 app = typer.Typer()
+
+
+class Language(enum.StrEnum):
+    zh = "zh"
+    en = "en"
+
+
+@app.command()
+def collect(
+    study: Annotated[Path, typer.Argument(help="The study folder (made by dmsurvey init).")],
+    enumerator: Annotated[
+        str, typer.Option("--enumerator", "-e", help="Who is interviewing or keying in.")
+    ] = "",
+    lang: Annotated[
+        Language | None,
+        typer.Option("--lang", help="Language of questions and messages [default: the form's]."),
+    ] = None,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Go straight to this unfinished response id.")
+    ] = None,
+    entry: Annotated[
+        int | None,
+        typer.Option("--entry", min=1, max=2, help="Key in a paper form: first or second entry."),
+    ] = None,
+    form: Annotated[
+        str | None, typer.Option("--form", help="Number of the paper form (with --entry).")
+    ] = None,
+    self_completion: Annotated[
+        bool, typer.Option("--self", help="The respondent fills it in alone; shows instructions.")
+    ] = False,
+) -> None:
+    """Interview a firm in the terminal, one question at a time; every answer is saved at once.
+
+    Ctrl-B goes back, Ctrl-C pauses (or discards); run it again to resume.
+
+    Example: [bold]dmsurvey collect my-study --enumerator Li --lang en[/bold]
+
+    Paper forms: [bold]dmsurvey collect my-study --entry 1 --form 017[/bold]
+    """
+    from dmsurvey.interview.messages import message
+
+    if (entry is None) != (form is None):
+        raise typer.BadParameter("--entry and --form go together", param_hint="--entry/--form")
+    if entry and self_completion:
+        raise typer.BadParameter("paper forms are keyed by a clerk", param_hint="--self")
+    language = lang.value if lang else None
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise fail(message("no_terminal", language))
+    from dmsurvey.interview.session import collect as run_interview
+
+    mode = "clerk" if entry else "self" if self_completion else "interview"
+    result = run_interview(
+        study,
+        language=language,
+        enumerator=enumerator,
+        mode=mode,
+        entry=entry,
+        form_number=form,
+        resume_id=resume,
+    )
+    typer.echo(
+        message(result.outcome, result.language, study=study, response_id=result.response_id)
+    )

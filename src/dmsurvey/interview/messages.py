@@ -1,0 +1,133 @@
+"""The interview's own words (prompts, key help, errors), in every language it speaks.
+
+Question wording always comes from the questionnaire; this module holds only what the tool
+itself says around it. Placeholders are `str.format` fields.
+"""
+
+from __future__ import annotations
+
+TOOL_LANGUAGES = ("zh", "en")
+
+_MESSAGES: dict[str, dict[str, str]] = {
+    "no_terminal": {
+        "en": (
+            "dmsurvey collect needs an interactive terminal (its input is not one). "
+            "Run it directly in a terminal window or over `ssh -t`; to load answers from "
+            "a file, use `dmsurvey import`."
+        ),
+        "zh": (
+            "dmsurvey collect 需要在交互式终端中运行（当前输入不是终端）。"
+            "请直接在终端窗口或通过 `ssh -t` 运行；如需从文件导入答案，请使用 `dmsurvey import`。"
+        ),
+    },
+    "keys_select": {
+        "en": "↑↓ move · Enter choose · Ctrl-B back · Ctrl-C pause",
+        "zh": "↑↓ 移动 · 回车 确认 · Ctrl-B 上一题 · Ctrl-C 暂停",
+    },
+    "keys_select_numbers": {
+        "en": "number or ↑↓ · Enter choose · Ctrl-B back",
+        "zh": "数字键或 ↑↓ · 回车 确认 · Ctrl-B 上一题",
+    },
+    "keys_checkbox": {
+        "en": "↑↓ move · Space tick · Enter done · Ctrl-B back · Ctrl-C pause",
+        "zh": "↑↓ 移动 · 空格 勾选 · 回车 完成 · Ctrl-B 上一题 · Ctrl-C 暂停",
+    },
+    "keys_checkbox_numbers": {
+        "en": "number or Space tick · Enter done · Ctrl-B back",
+        "zh": "数字键或空格 勾选 · 回车 完成 · Ctrl-B 上一题",
+    },
+    "keys_text": {
+        "en": "Enter confirm · Ctrl-B back · Ctrl-C pause",
+        "zh": "回车 确认 · Ctrl-B 上一题 · Ctrl-C 暂停",
+    },
+    "keys_text_compact": {"en": "Enter · Ctrl-B back", "zh": "回车 · Ctrl-B 上一题"},
+    "back_choice": {"en": "« Back to the previous question", "zh": "« 返回上一题"},
+    "continue_choice": {"en": "Continue »", "zh": "继续 »"},
+    "leave_unanswered": {"en": "(leave unanswered)", "zh": "（不回答）"},
+    "hint": {"en": "Hint: {text}", "zh": "提示：{text}"},
+    "unit": {"en": "Unit: {text}", "zh": "单位：{text}"},
+    "required": {"en": "An answer is required.", "zh": "此题必须回答。"},
+    "constraint": {"en": "This answer is not allowed.", "zh": "此答案不符合要求。"},
+    "not_integer": {
+        "en": "Type a whole number, such as 1,200.",
+        "zh": "请输入整数，例如 1200 或 1,200。",
+    },
+    "not_decimal": {
+        "en": "Type a number, such as 1,234.5.",
+        "zh": "请输入数字，例如 1234.5 或 1,234.5。",
+    },
+    "exclusive": {
+        "en": "“{label}” cannot be ticked together with other answers.",
+        "zh": "“{label}”不能与其他选项同时勾选。",
+    },
+    "review_title": {
+        "en": "Review: choose an answer to change it, or submit.",
+        "zh": "核对答案：选择任意一题可修改，或提交问卷。",
+    },
+    "review_page": {
+        "en": "Choose an answer to change it, or go back to the sections.",
+        "zh": "选择要修改的答案，或返回各部分列表。",
+    },
+    "review_submit": {"en": "Submit the questionnaire", "zh": "提交问卷"},
+    "not_answered": {"en": "(not answered)", "zh": "（未回答）"},
+    "missing_required": {
+        "en": "{count} required question(s) still need an answer.",
+        "zh": "还有 {count} 道必答题没有回答。",
+    },
+    "submitted": {
+        "en": "Submitted: response {response_id} is complete. Thank you.",
+        "zh": "已提交：问卷 {response_id} 已完成。谢谢！",
+    },
+    "interrupted": {"en": "Interview interrupted. What now?", "zh": "访谈已中断，接下来？"},
+    "pause_choice": {
+        "en": "Pause: keep the answers and resume later",
+        "zh": "暂停：保留答案，稍后继续",
+    },
+    "discard_choice": {
+        "en": "Discard this interview (marked void)",
+        "zh": "放弃本次访谈（标记为作废）",
+    },
+    "resume_choice": {"en": "Go on with the interview", "zh": "继续访谈"},
+    "paused": {
+        "en": (
+            "Paused; every answer is saved. Resume with:\n"
+            "  dmsurvey collect {study} --resume {response_id}"
+        ),
+        "zh": (
+            "已暂停，所有答案均已保存。继续访谈：\n"
+            "  dmsurvey collect {study} --resume {response_id}"
+        ),
+    },
+    "discarded": {
+        "en": "Interview {response_id} discarded (status void).",
+        "zh": "访谈 {response_id} 已放弃（状态：作废）。",
+    },
+    "nothing_saved": {
+        "en": "Stopped before the first answer; nothing was saved.",
+        "zh": "在第一个答案之前停止，未保存任何内容。",
+    },
+    "resume_title": {
+        "en": "Unfinished interviews in this study. Resume one or start a new one:",
+        "zh": "本调查有未完成的访谈。选择继续其中一份，或开始新的访谈：",
+    },
+    "resume_item": {
+        "en": "{firm} · {enumerator} · {answered}/{total} answered · {updated}",
+        "zh": "{firm} · {enumerator} · 已答 {answered}/{total} · {updated}",
+    },
+    "new_interview": {"en": "Start a new interview", "zh": "开始新的访谈"},
+    "unnamed_firm": {"en": "(firm not named yet)", "zh": "（企业名称未填）"},
+    "no_enumerator": {"en": "(no enumerator)", "zh": "（无访员）"},
+    "start_choice": {"en": "Start", "zh": "开始"},
+    "form_header": {"en": "Form {form} · entry {entry}", "zh": "表 {form} · 第 {entry} 次录入"},
+}
+
+
+def tool_language(language: str | None) -> str:
+    """The language the tool speaks: `language` if it has words for it, else English."""
+    return language if language in TOOL_LANGUAGES else "en"
+
+
+def message(key: str, language: str | None, **fields: object) -> str:
+    """The tool's message `key` in `language`, with `fields` filled in."""
+    text = _MESSAGES[key][tool_language(language)]
+    return text.format(**fields) if fields else text

@@ -1,0 +1,426 @@
+"""One interview from the first question to submission: engine, prompts and study together.
+
+Every answer is committed to the study store the moment it is given (status `in_progress`),
+so a crash or `kill -9` loses at most the question on screen. Ctrl-C asks whether to pause
+(the answers stay, to resume later) or discard (the response is marked void).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dmsurvey.errors import StudyError
+from dmsurvey.interview.engine import Interview, InvalidAnswer, format_number
+from dmsurvey.interview.messages import message, tool_language
+from dmsurvey.interview.prompts import BACK, Prompter, fit
+from dmsurvey.questionnaire.model import Question
+
+if TYPE_CHECKING:
+    from prompt_toolkit.input import Input
+    from prompt_toolkit.output import Output
+
+    from dmsurvey.store.study import Study
+
+MODES = ("interview", "clerk", "self")
+# Entries in one list (review page, unfinished interviews), so that it fits a 24-line
+# terminal with its header.
+LIST_ROWS = 15
+
+
+class _Step(enum.Enum):
+    SUBMIT = "submit"
+    NEW = "new"
+    CONTINUE = "continue"
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """How the session ended: "submitted", "paused", "discarded" or "nothing_saved"; and the
+    language the tool spoke, for the last word."""
+
+    outcome: str
+    response_id: str | None
+    language: str = "en"
+
+
+class InterviewSession:
+    """Runs interviews for one study on one terminal.
+
+    mode "interview": an enumerator reads the questions to a respondent (source electronic);
+    "clerk": keying a paper form (`entry` 1 or 2, `form_number`; numbered choices, no
+    introduction; source paper); "self": the respondent fills it in alone, after the
+    questionnaire's instructions (source electronic).
+    """
+
+    def __init__(
+        self,
+        study: Study,
+        prompter: Prompter,
+        *,
+        language: str | None = None,
+        enumerator: str = "",
+        mode: str = "interview",
+        entry: int | None = None,
+        form_number: str | None = None,
+    ):
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        self.study = study
+        self.questionnaire = study.questionnaire
+        self.language = self.questionnaire.label_language(language)
+        self.tool_language = tool_language(language or self.language)
+        self.prompter = prompter
+        self.enumerator = enumerator
+        self.mode = mode
+        self.entry = entry
+        self.form_number = form_number
+        self.response_id: str | None = None
+
+    # -- the whole session -------------------------------------------------------------------
+
+    def run(self, resume_id: str | None = None) -> SessionResult:
+        """Interview one firm (a new one, or `resume_id`) until submitted, paused or discarded."""
+        try:
+            answers = self._choose_response(resume_id)
+            if self.response_id is None and self.mode != "clerk":
+                self._introduction()
+        except (KeyboardInterrupt, EOFError):
+            return self._paused()
+        interview = Interview(
+            self.questionnaire, answers, language=self.language, skip_notes=self.mode == "clerk"
+        )
+        return self._loop(interview)
+
+    def _loop(self, interview: Interview) -> SessionResult:
+        shown: set[str] = set()
+        back_to_review = False
+        error = ""
+        while True:
+            question = interview.current
+            try:
+                if question is None:
+                    target, error = self._review(interview, error), ""
+                    if target is _Step.SUBMIT:
+                        missing = interview.missing_required()
+                        if not missing:
+                            return self._submit(interview)
+                        interview.go_to(missing[0].id)
+                        back_to_review = True
+                        error = self._say("missing_required", count=len(missing))
+                    elif target is BACK:
+                        interview.back()
+                    else:
+                        interview.go_to(target)
+                        back_to_review = True
+                    continue
+                shown.add(question.id)
+                value, error = self._ask(interview, question, error), ""
+            except KeyboardInterrupt:
+                ended = self._interrupted()
+                if ended is not None:
+                    return ended
+                continue
+            except EOFError:
+                # The input is gone (Ctrl-D, a dropped SSH link): keep everything, as a pause.
+                return self._paused()
+            if value is BACK:
+                interview.back()
+                continue
+            if question.asks_for_answer:
+                self._save(interview, question, value)
+            if back_to_review:
+                # A changed answer may open questions never asked: ask those, then review.
+                interview.resume(skipping=shown)
+            else:
+                interview.advance()
+
+    # -- choosing the response -----------------------------------------------------------
+
+    def _choose_response(self, resume_id: str | None) -> dict:
+        if resume_id is None:
+            resume_id = self._pick_unfinished()
+        if resume_id is None:
+            return {}
+        response = self.study.get_response(resume_id)
+        if response.get("status") != "in_progress":
+            raise StudyError(
+                f"response {resume_id} is {response.get('status')}, not in progress: "
+                "only unfinished interviews can be resumed"
+            )
+        self.response_id = resume_id
+        self.enumerator = self.enumerator or (response.get("enumerator") or "")
+        return self.study.get_answers(resume_id)
+
+    def _pick_unfinished(self) -> str | None:
+        unfinished = self.study.unfinished()
+        if self.mode == "clerk":
+            # The same form keyed again by the same clerk round continues where it stopped.
+            for summary in unfinished:
+                if str(summary.form_number) == str(self.form_number) and (
+                    summary.entry == self.entry
+                ):
+                    return summary.response_id
+            return None
+        # Paper forms being keyed belong to the clerks, not to the interviewers' list.
+        unfinished = [summary for summary in unfinished if not summary.form_number]
+        if not unfinished:
+            return None
+        # The most recent first; older ones stay reachable with --resume ID.
+        choices: list[tuple[object, str]] = [
+            (summary.response_id, fit(self._describe(summary)))
+            for summary in unfinished[:LIST_ROWS]
+        ]
+        choices.append((_Step.NEW, self._say("new_interview")))
+        self.prompter.new_screen()
+        self._show_title()
+        picked = self.prompter.select(self._say("resume_title"), choices, back=False)
+        return None if picked is _Step.NEW else picked
+
+    def _describe(self, summary) -> str:
+        updated = str(summary.updated_at or "")[:16].replace("T", " ")
+        return self._say(
+            "resume_item",
+            firm=summary.firm_name or self._say("unnamed_firm"),
+            enumerator=summary.enumerator or self._say("no_enumerator"),
+            answered=summary.answered,
+            total=summary.total,
+            updated=updated,
+        )
+
+    def _introduction(self) -> None:
+        questionnaire = self.questionnaire
+        self.prompter.new_screen()
+        self._show_title()
+        intro = questionnaire.instructions if self.mode == "self" else questionnaire.description
+        if intro is not None:
+            self.prompter.show([("", intro.in_language(self.language)), ("", "")])
+        self.prompter.select(
+            self._say("keys_select"),
+            [(_Step.CONTINUE, self._say("start_choice"))],
+            back=False,
+        )
+
+    def _show_title(self) -> None:
+        title = self.questionnaire.title.in_language(self.language)
+        self.prompter.show([("progress", title), ("", "")])
+
+    # -- one question ----------------------------------------------------------------------
+
+    def _ask(self, interview: Interview, question: Question, error: str) -> object:
+        """Ask until the answer is valid; returns its canonical value, or BACK."""
+        while True:
+            raw = self._prompt(interview, question, error)
+            if raw is BACK or not question.asks_for_answer:
+                return raw
+            try:
+                return interview.parse(raw, question)
+            except InvalidAnswer as invalid:
+                # Only reached by select lists: typed and ticked answers are checked on the spot.
+                error = str(invalid)
+
+    def _prompt(self, interview: Interview, question: Question, error: str) -> object:
+        prompter = self.prompter
+        compact = self.mode == "clerk"
+        kind = {"select_one": "select", "select_multiple": "checkbox"}.get(question.type, "text")
+        keys = f"keys_{kind}" + ("_numbers" if compact and kind != "text" else "")
+        if compact and kind == "text":
+            keys = "keys_text_compact"
+        lines = [("section", self._heading(interview)), ("keys", self._say(keys)), ("", "")]
+        hint = interview.text(question.hint)
+        if hint and not compact:
+            lines.append(("hint", self._say("hint", text=hint)))
+        unit = interview.text(question.unit)
+        if unit:
+            lines.append(("unit", self._say("unit", text=unit)))
+        if error:
+            lines.append(("error", error))
+        prompter.new_screen()
+        prompter.show(lines)
+
+        label = interview.text(question.label)
+        if compact:
+            label = f"{question.id} {label}"
+        current = interview.answers.get(question.id)
+        back = not interview.at_first
+        if not question.asks_for_answer:
+            return prompter.select(label, [(None, self._say("continue_choice"))], back=back)
+        choices = [(choice.code, interview.text(choice.label)) for choice in question.choices]
+        check = _checker(interview, question)
+        if question.type == "select_one":
+            if not question.required:
+                choices.append(("", self._say("leave_unanswered")))
+            return prompter.select(label, choices, default=current, back=back)
+        if question.type == "select_multiple":
+            ticked = str(current).split() if current else ()
+            return prompter.checkbox(label, choices, checked=ticked, validate=check, back=back)
+        if current is None:
+            typed = ""
+        else:
+            typed = format_number(current) if question.is_numeric else str(current)
+        return prompter.text(label, default=typed, validate=check, back=back)
+
+    def _heading(self, interview: Interview) -> str:
+        heading = f"{interview.progress()} — {interview.text(interview.section.title)}"
+        if self.mode == "clerk":
+            form = self._say("form_header", form=self.form_number, entry=self.entry)
+            heading = f"{form} · {heading}"
+        return fit(heading)
+
+    # -- review ----------------------------------------------------------------------------
+
+    def _review(self, interview: Interview, error: str) -> object:
+        """The review screens; returns SUBMIT, BACK or the id of a question to change."""
+        pages = []
+        for part in interview.review():
+            items = part.items
+            chunks = [items[i : i + LIST_ROWS] for i in range(0, len(items), LIST_ROWS)]
+            for number, chunk in enumerate(chunks, start=1):
+                title = interview.text(part.section.title)
+                if len(chunks) > 1:
+                    title += f" ({number}/{len(chunks)})"
+                answered = sum(1 for item in chunk if item.shown)
+                pages.append((title, answered, chunk))
+        while True:
+            self.prompter.new_screen()
+            self._show_title()
+            if error:
+                self.prompter.show([("error", error)])
+            choices: list[tuple[object, str]] = [
+                (index, fit(f"{title}  ({answered}/{len(chunk)})"))
+                for index, (title, answered, chunk) in enumerate(pages)
+            ]
+            choices.append((_Step.SUBMIT, self._say("review_submit")))
+            picked = self.prompter.select(self._say("review_title"), choices, default=_Step.SUBMIT)
+            if picked is _Step.SUBMIT or picked is BACK:
+                return picked
+            title, _, chunk = pages[picked]
+            self.prompter.new_screen()
+            self.prompter.show([("section", fit(title)), ("", "")])
+            unanswered = self._say("not_answered")
+            entries = [
+                (
+                    item.question.id,
+                    fit(f"{interview.text(item.question.label)}: ", item.shown or unanswered),
+                )
+                for item in chunk
+            ]
+            target = self.prompter.select(self._say("review_page"), entries)
+            if target is not BACK:
+                return target
+
+    # -- storing -----------------------------------------------------------------------------
+
+    def _save(self, interview: Interview, question: Question, value: object) -> None:
+        if interview.answers.get(question.id) == value:
+            return
+        if self.response_id is None:
+            self._start_response()
+        self.study.save_answer(self.response_id, question.id, value, who=self.enumerator)
+        interview.record(value, question)
+
+    def _start_response(self) -> None:
+        # Started at the first answer, so a session left before it leaves no empty response.
+        self.response_id = self.study.start_response(
+            source="paper" if self.mode == "clerk" else "electronic",
+            enumerator=self.enumerator,
+            entry=self.entry or 1,
+            form_number=self.form_number,
+        )
+
+    def _submit(self, interview: Interview) -> SessionResult:
+        if self.response_id is None:
+            # Nothing answered, all of it optional: still a submitted (empty) questionnaire.
+            self._start_response()
+        # Answers to questions the skip logic no longer asks (the firm's industry was
+        # corrected, say) must not reach the analysis.
+        for question_id in interview.stale_answers():
+            self.study.save_answer(self.response_id, question_id, None, who=self.enumerator)
+            interview.record(None, self.questionnaire.question(question_id))
+        self.study.set_status(self.response_id, "complete", who=self.enumerator)
+        return self._result("submitted")
+
+    def _interrupted(self) -> SessionResult | None:
+        """Ctrl-C: pause (answers kept), discard (void), or go on. None means go on."""
+        if self.response_id is None:
+            return self._paused()
+        self.prompter.new_screen()
+        choices = [
+            ("pause", self._say("pause_choice")),
+            ("discard", self._say("discard_choice")),
+            ("resume", self._say("resume_choice")),
+        ]
+        try:
+            choice = self.prompter.select(self._say("interrupted"), choices, back=False)
+        except (KeyboardInterrupt, EOFError):
+            choice = "pause"
+        if choice == "pause":
+            return self._paused()
+        if choice == "discard":
+            self.study.set_status(self.response_id, "void", who=self.enumerator)
+            return self._result("discarded")
+        return None
+
+    def _paused(self) -> SessionResult:
+        return self._result("nothing_saved" if self.response_id is None else "paused")
+
+    def _result(self, outcome: str) -> SessionResult:
+        return SessionResult(outcome, self.response_id, self.tool_language)
+
+    def _say(self, key: str, **fields: object) -> str:
+        return message(key, self.tool_language, **fields)
+
+
+def _checker(interview: Interview, question: Question):
+    """A prompt validator: True, or the message saying what is wrong, shown under the input."""
+
+    def check(raw: object) -> bool | str:
+        try:
+            interview.parse(raw, question)
+        except InvalidAnswer as invalid:
+            return str(invalid)
+        return True
+
+    return check
+
+
+def collect(
+    study_path: str | os.PathLike,
+    *,
+    language: str | None = None,
+    enumerator: str = "",
+    mode: str = "interview",
+    entry: int | None = None,
+    form_number: str | None = None,
+    resume_id: str | None = None,
+    input: Input | None = None,
+    output: Output | None = None,
+) -> SessionResult:
+    """Open the study at `study_path` and interview one firm in the terminal.
+
+    `input`/`output` are prompt_toolkit objects (the real terminal when None).
+    """
+    from dmsurvey.store.study import open_study
+
+    study = open_study(study_path)
+    language = study.questionnaire.label_language(language)
+    prompter = Prompter(
+        language=tool_language(language), compact=mode == "clerk", input=input, output=output
+    )
+    session = InterviewSession(
+        study,
+        prompter,
+        language=language,
+        enumerator=enumerator,
+        mode=mode,
+        entry=entry,
+        form_number=form_number,
+    )
+    # A connection held open (and once used) for the session stops SQLite from checkpointing
+    # its write-ahead log each time the store closes the connection of a commit: that alone
+    # took half the time of an answer.
+    with prompter.keyboard(), study.connect() as held:
+        held.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return session.run(resume_id)

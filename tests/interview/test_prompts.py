@@ -1,0 +1,155 @@
+"""The questionary prompts, driven by keys through prompt_toolkit's pipe input."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+
+import pytest
+from prompt_toolkit.data_structures import Size
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.vt100 import Vt100_Output
+
+from dmsurvey.interview.prompts import BACK, Prompter
+
+ENTER, DOWN, UP, SPACE, CTRL_B, CTRL_C, BACKSPACE = (
+    "\r",
+    "\x1b[B",
+    "\x1b[A",
+    " ",
+    "\x02",
+    "\x03",
+    "\x7f",
+)
+CHOICES = [("a", "Apple"), ("b", "Banana"), ("c", "Cherry")]
+
+
+@pytest.fixture
+def keys():
+    with create_pipe_input() as pipe:
+        yield pipe
+
+
+def screen_output() -> tuple[Vt100_Output, io.StringIO]:
+    buffer = io.StringIO()
+    output = Vt100_Output(buffer, lambda: Size(rows=24, columns=80), term="xterm")
+    return output, buffer
+
+
+def send_when_shown(keys, screen: io.StringIO, shown: str, text: str) -> None:
+    """Send `text` once `shown` is on `screen` (keys sent at once are handled unseen)."""
+
+    def wait_then_send():
+        deadline = time.monotonic() + 10
+        while shown not in screen.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        keys.send_text(text)
+
+    threading.Thread(target=wait_then_send, daemon=True).start()
+
+
+def prompter(keys, *, compact=False, output=None) -> Prompter:
+    return Prompter(language="en", compact=compact, input=keys, output=output or DummyOutput())
+
+
+def test_select_moves_and_chooses(keys):
+    keys.send_text(DOWN + DOWN + UP + ENTER)
+    assert prompter(keys).select("Fruit?", CHOICES) == "b"
+
+
+def test_select_starts_on_the_previous_answer(keys):
+    keys.send_text(ENTER)
+    assert prompter(keys).select("Fruit?", CHOICES, default="c") == "c"
+
+
+def test_back_by_key_and_by_choice(keys):
+    ask = prompter(keys)
+    keys.send_text(CTRL_B)
+    assert ask.select("Fruit?", CHOICES) is BACK
+    keys.send_text(UP + ENTER)  # the back choice is the last entry
+    assert ask.select("Fruit?", CHOICES, default="a") is BACK
+    keys.send_text("12" + CTRL_B)
+    assert ask.text("How many?") is BACK
+    keys.send_text(CTRL_B)
+    assert ask.checkbox("Which?", CHOICES) is BACK
+    keys.send_text(UP + SPACE)
+    assert ask.checkbox("Which?", CHOICES) is BACK
+
+
+def test_without_back_there_is_no_back(keys):
+    keys.send_text(CTRL_B + UP + ENTER)
+    assert prompter(keys).select("Fruit?", CHOICES, back=False) == "c"
+
+
+def test_ctrl_c_is_never_an_empty_answer(keys):
+    ask = prompter(keys)
+    for prompt in (
+        lambda: ask.select("Fruit?", CHOICES),
+        lambda: ask.checkbox("Which?", CHOICES),
+        lambda: ask.text("How many?"),
+    ):
+        keys.send_text(CTRL_C)
+        with pytest.raises(KeyboardInterrupt):
+            prompt()
+
+
+def test_checkbox_ticks_and_keeps_previous_ticks(keys):
+    keys.send_text(SPACE + DOWN + DOWN + SPACE + ENTER)
+    assert prompter(keys).checkbox("Which?", CHOICES) == ["a", "c"]
+    keys.send_text(DOWN + SPACE + ENTER)
+    assert prompter(keys).checkbox("Which?", CHOICES, checked=["a", "b"]) == ["a"]
+
+
+def test_checkbox_refuses_until_valid(keys):
+    # The message itself shows in a toolbar drawn only on a real terminal: see the e2e tests.
+    def validate(ticked):
+        return True if len(ticked) == 1 else "Tick exactly one"
+
+    keys.send_text(SPACE + DOWN + SPACE + ENTER + SPACE + ENTER)
+    assert prompter(keys).checkbox("Which?", CHOICES, validate=validate) == ["a"]
+
+
+def test_text_is_checked_as_typed_and_corrected(keys):
+    output, screen = screen_output()
+
+    def validate(typed):
+        return True if typed.isdigit() else "Digits only"
+
+    keys.send_text("12x" + ENTER)
+    send_when_shown(keys, screen, "Digits only", BACKSPACE + ENTER)
+    assert prompter(keys, output=output).text("How many?", validate=validate) == "12"
+    assert "Digits only" in screen.getvalue()
+
+
+def test_text_offers_the_previous_answer(keys):
+    keys.send_text(BACKSPACE + "5" + ENTER)
+    assert prompter(keys).text("How many?", default="1,234") == "1,235"
+
+
+def test_clerks_choose_by_number(keys):
+    ask = prompter(keys, compact=True)
+    keys.send_text("3" + ENTER)
+    assert ask.select("Fruit?", CHOICES) == "c"
+    keys.send_text("1" + "3" + ENTER)
+    assert ask.checkbox("Which?", CHOICES) == ["a", "c"]
+    keys.send_text("2" + "2" + ENTER)
+    assert ask.checkbox("Which?", CHOICES) == []
+
+
+def test_keys_typed_ahead_reach_the_next_prompt(keys):
+    ask = prompter(keys)
+    keys.send_text(DOWN + ENTER + "7" + ENTER + SPACE + ENTER)
+    assert ask.select("Fruit?", CHOICES) == "b"
+    assert ask.text("How many?") == "7"
+    assert ask.checkbox("Which?", CHOICES) == ["a"]
+
+
+def test_shown_lines_reach_the_screen(keys):
+    output, screen = screen_output()
+    ask = prompter(keys, output=output)
+    ask.new_screen()
+    ask.show([("section", "D · 14/41 — Online sales"), ("hint", "Hint: in 2019")])
+    assert "D · 14/41 — Online sales" in screen.getvalue()
+    assert "Hint: in 2019" in screen.getvalue()

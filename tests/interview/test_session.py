@@ -1,0 +1,308 @@
+"""Whole interviews on a real study store, driven by keys through a pipe."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from prompt_toolkit.data_structures import Size
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from prompt_toolkit.output.vt100 import Vt100_Output
+
+from dmsurvey.errors import StudyError
+from dmsurvey.interview.prompts import Prompter
+from dmsurvey.interview.session import InterviewSession
+from dmsurvey.store.study import open_study
+
+ENTER, DOWN, UP, SPACE, CTRL_B, CTRL_C, BACKSPACE = (
+    "\r",
+    "\x1b[B",
+    "\x1b[A",
+    " ",
+    "\x02",
+    "\x03",
+    "\x7f",
+)
+
+
+def run(study, keys: str, *, mode="interview", language="en", resume_id=None, output=None, **kw):
+    """Run one session on `keys`; fails (EOF) rather than hangs if the keys run out."""
+    with create_pipe_input() as pipe:
+        pipe.send_text(keys)
+        pipe.close()  # only the writing end: running out of keys ends the session
+        prompter = Prompter(
+            language=language, compact=mode == "clerk", input=pipe, output=output or DummyOutput()
+        )
+        session = InterviewSession(study, prompter, language=language, mode=mode, **kw)
+        return session.run(resume_id)
+
+
+def screen() -> tuple[Vt100_Output, io.StringIO]:
+    buffer = io.StringIO()
+    return Vt100_Output(buffer, lambda: Size(rows=24, columns=80), term="xterm"), buffer
+
+
+START = ENTER  # the introduction's single "Start" choice
+SUBMIT = ENTER  # the review opens on "Submit"
+SERVICES_FIRM = "".join(
+    [
+        START,
+        DOWN + ENTER,  # industry: services (mfg_subsector skipped)
+        "1,200" + ENTER,  # employees
+        ENTER,  # revenue: optional, left blank
+        SPACE + DOWN + SPACE + ENTER,  # tech_used: big data and AI
+        ENTER,  # the note
+        "fine" + ENTER,  # comment
+    ]
+)
+
+
+def stored(study, response_id):
+    again = open_study(study.path)  # read back from disk, as another process would
+    return again.get_response(response_id), again.get_answers(response_id)
+
+
+def test_a_whole_interview_is_stored_answer_by_answer(study):
+    result = run(study, SERVICES_FIRM + SUBMIT, enumerator="Li")
+    assert result.outcome == "submitted"
+    response, answers = stored(study, result.response_id)
+    assert answers == {
+        "industry": "services",
+        "employees": 1200,
+        "tech_used": "big_data ai",
+        "comment": "fine",
+    }
+    assert response["status"] == "complete"
+    assert response["source"] == "electronic"
+    assert response["enumerator"] == "Li"
+
+
+def test_manufacturers_get_the_extra_questions(study):
+    keys = [
+        START,
+        ENTER,  # manufacturing
+        DOWN + ENTER,  # subsector: other_mfg
+        "１２" + ENTER,  # full-width digits
+        "3,456.5" + ENTER,
+        DOWN + DOWN + SPACE + ENTER,  # tech_used: none
+        ENTER + ENTER,  # the note; no comment
+        SPACE + ENTER,  # smart_mfg: lines
+        SUBMIT,
+    ]
+    result = run(study, "".join(keys))
+    assert stored(study, result.response_id)[1] == {
+        "industry": "manufacturing",
+        "mfg_subsector": "other_mfg",
+        "employees": 12,
+        "revenue": 3456.5,
+        "tech_used": "none",
+        "smart_mfg": "lines",
+    }
+
+
+def test_back_and_change_an_answer(study):
+    keys = [
+        START,
+        DOWN + ENTER,  # services
+        CTRL_B,  # back from employees to industry, which shows "services" chosen
+        UP + ENTER,  # manufacturing instead: now the subsector is asked
+        ENTER,  # pharma
+        "5" + ENTER,
+        CTRL_B,  # back from revenue to employees, which shows "5"
+        BACKSPACE + "7" + ENTER,
+        ENTER,  # revenue blank
+        UP + ENTER,  # tech_used: the back choice is the last entry
+        ENTER,  # revenue blank again
+        SPACE + ENTER,  # tech_used: big data
+        ENTER + ENTER,  # the note; no comment
+        SPACE + ENTER,  # smart_mfg: lines
+        SUBMIT,
+    ]
+    result = run(study, "".join(keys))
+    assert stored(study, result.response_id)[1] == {
+        "industry": "manufacturing",
+        "mfg_subsector": "pharma",
+        "employees": 7,
+        "tech_used": "big_data",
+        "smart_mfg": "lines",
+    }
+    changes = open_study(study.path).audit(result.response_id)
+    industry = changes.loc[changes["field"] == "industry", "new"]
+    assert list(industry) == ["services", "manufacturing"]
+    employees = changes.loc[changes["field"] == "employees", "new"]
+    assert list(employees) == ["5", "7"]
+
+
+def test_an_answer_breaking_the_constraint_is_refused_until_corrected(study):
+    keys = [
+        START,
+        DOWN + ENTER,
+        "-5" + ENTER,  # refused (the message on screen is checked end to end)
+        BACKSPACE + BACKSPACE + "5" + ENTER,
+        CTRL_C + ENTER,  # pause
+    ]
+    result = run(study, "".join(keys))
+    assert result.outcome == "paused"
+    assert stored(study, result.response_id)[1] == {"industry": "services", "employees": 5}
+
+
+def test_pause_then_resume_from_the_list_of_unfinished(study):
+    first = run(study, START + DOWN + ENTER + "30" + ENTER + CTRL_C + ENTER, enumerator="Wang")
+    assert first.outcome == "paused"
+    [summary] = open_study(study.path).unfinished()
+    assert (summary.response_id, summary.enumerator, summary.answered) == (
+        first.response_id,
+        "Wang",
+        2,
+    )
+    keys = [
+        ENTER,  # the unfinished interview is listed first
+        "2.5" + ENTER,  # revenue: the first question without an answer
+        SPACE + ENTER,
+        ENTER + ENTER,
+        SUBMIT,
+    ]
+    second = run(study, "".join(keys))
+    assert second.response_id == first.response_id
+    response, answers = stored(study, first.response_id)
+    assert answers == {
+        "industry": "services",
+        "employees": 30,
+        "revenue": 2.5,
+        "tech_used": "big_data",
+    }
+    assert response["status"] == "complete"
+    assert response["enumerator"] == "Wang"
+
+
+def test_resume_by_id_and_a_new_interview_beside_it(study):
+    paused = run(study, START + ENTER + CTRL_C + ENTER)
+    # Straight to the interview: back from mfg_subsector to change the industry.
+    resumed = run(study, CTRL_B + DOWN + ENTER + CTRL_C + ENTER, resume_id=paused.response_id)
+    assert stored(study, paused.response_id)[1] == {"industry": "services"}
+    fresh = run(study, DOWN + ENTER + SERVICES_FIRM + SUBMIT)  # "start a new interview"
+    assert resumed.response_id == paused.response_id != fresh.response_id
+    assert [s.response_id for s in open_study(study.path).unfinished()] == [paused.response_id]
+
+
+def test_discard_marks_the_interview_void(study):
+    result = run(study, START + ENTER + CTRL_C + DOWN + ENTER)
+    assert result.outcome == "discarded"
+    assert stored(study, result.response_id)[0]["status"] == "void"
+    assert open_study(study.path).unfinished() == []
+
+
+def test_go_on_after_ctrl_c(study):
+    keys = START + DOWN + ENTER + CTRL_C + DOWN + DOWN + ENTER + "8" + ENTER + CTRL_C + ENTER
+    result = run(study, keys)
+    assert stored(study, result.response_id)[1] == {"industry": "services", "employees": 8}
+
+
+def test_stopping_before_the_first_answer_saves_nothing(study):
+    assert run(study, START + CTRL_C).outcome == "nothing_saved"
+    assert run(study, CTRL_C).outcome == "nothing_saved"
+    assert open_study(study.path).response_ids() == []
+
+
+def test_review_changes_an_answer_and_asks_what_it_opens(study):
+    keys = [
+        SERVICES_FIRM,
+        UP + UP + ENTER,  # review: section A (pages: A, B, Submit)
+        ENTER,  # industry
+        UP + ENTER,  # manufacturing: opens mfg_subsector and section C
+        ENTER,  # pharma
+        SPACE + ENTER,  # smart_mfg: lines; then back to the review
+        SUBMIT,
+    ]
+    result = run(study, "".join(keys))
+    assert stored(study, result.response_id)[1] == {
+        "industry": "manufacturing",
+        "mfg_subsector": "pharma",
+        "employees": 1200,
+        "tech_used": "big_data ai",
+        "comment": "fine",
+        "smart_mfg": "lines",
+    }
+
+
+def test_submit_clears_answers_the_skip_logic_no_longer_asks(study):
+    keys = [
+        START,
+        ENTER + ENTER,  # manufacturing, pharma
+        "9" + ENTER + ENTER,
+        SPACE + ENTER + ENTER + ENTER,
+        SPACE + ENTER,  # smart_mfg
+        UP + UP + UP + ENTER + ENTER,  # review: section A, industry
+        DOWN + ENTER,  # services: subsector and section C no longer apply
+        SUBMIT,
+    ]
+    result = run(study, "".join(keys))
+    assert stored(study, result.response_id)[1] == {
+        "industry": "services",
+        "employees": 9,
+        "tech_used": "big_data",
+    }
+
+
+def test_clerks_key_a_paper_form_by_numbers(study):
+    output, shown = screen()
+    keys = [
+        "2" + ENTER,  # no introduction; services by its number
+        "1200" + ENTER,
+        ENTER,
+        "1" + "2" + ENTER,  # tech_used: big data and AI by number
+        ENTER,  # the note is skipped for clerks, so this is the comment
+        SUBMIT,
+    ]
+    result = run(
+        study,
+        "".join(keys),
+        mode="clerk",
+        entry=2,
+        form_number="017",
+        enumerator="Zhao",
+        output=output,
+    )
+    response, answers = stored(study, result.response_id)
+    assert answers == {"industry": "services", "employees": 1200, "tech_used": "big_data ai"}
+    assert (response["source"], response["entry"], response["form_number"]) == ("paper", 2, "017")
+    assert "Form 017 · entry 2" in shown.getvalue()
+    assert "A small questionnaire." not in shown.getvalue()  # no introduction
+
+
+def test_a_clerk_continues_an_unfinished_form(study):
+    first = run(study, "1" + ENTER + CTRL_C + ENTER, mode="clerk", entry=1, form_number="5")
+    other = run(study, "1" + ENTER + CTRL_C + ENTER, mode="clerk", entry=2, form_number="5")
+    again = run(study, "2" + ENTER + CTRL_C + ENTER, mode="clerk", entry=1, form_number="5")
+    assert again.response_id == first.response_id != other.response_id
+    assert stored(study, first.response_id)[1] == {
+        "industry": "manufacturing",
+        "mfg_subsector": "other_mfg",
+    }
+
+
+def test_self_completion_shows_the_instructions_in_chinese(study):
+    output, shown = screen()
+    result = run(study, START + CTRL_C, mode="self", language="zh", output=output)
+    assert result.outcome == "nothing_saved"
+    text = shown.getvalue()
+    assert "请如实填写。" in text
+    assert "小问卷" in text
+
+
+def test_an_optional_list_question_can_be_left_unanswered(study):
+    keys = [
+        START,
+        ENTER,  # manufacturing
+        DOWN + DOWN + ENTER,  # mfg_subsector is optional: "(leave unanswered)" after the codes
+        CTRL_C + ENTER,
+    ]
+    result = run(study, "".join(keys))
+    assert stored(study, result.response_id)[1] == {"industry": "manufacturing"}
+
+
+def test_only_unfinished_interviews_can_be_resumed(study):
+    submitted = run(study, SERVICES_FIRM + SUBMIT)
+    with pytest.raises(StudyError, match="complete, not in progress"):
+        run(study, "", resume_id=submitted.response_id)
