@@ -1,7 +1,114 @@
-"""Commands: analysis."""
+"""Commands: score, analyze."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
 
-app = typer.Typer()
+if TYPE_CHECKING:
+    import pandas as pd
+
+app = typer.Typer(rich_markup_mode="rich")
+
+Source = Annotated[
+    Path,
+    typer.Argument(metavar="STUDY|FILE",
+                   help="A study folder, or a response file (.csv, .xlsx, .parquet) of codes."),
+]
+QuestionnaireOption = Annotated[
+    str | None,
+    typer.Option("--questionnaire", "-q", metavar="NAME|PATH",
+                 help="Questionnaire of a response file (default: sme-digital-2020); "
+                      "a study uses its own."),
+]
+
+
+@app.command()
+def score(
+    source: Source,
+    questionnaire: QuestionnaireOption = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Scores file to write: .csv or .parquet.")
+    ] = Path("scores.csv"),
+) -> None:
+    """Score every firm's digital maturity: dimensions, composite and level.
+
+    The rules come from the questionnaire's scoring block (see docs/methodology.md).
+    Large Parquet files are scored in batches.
+
+    Example: [bold]dmsurvey score my-study -o scores.parquet[/bold]
+    """
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    from dmsurvey.analysis.scoring import score_file
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
+        task = bar.add_task("Scoring firms", total=None)
+        count = score_file(source, output, questionnaire,
+                           on_batch=lambda rows: bar.advance(task, rows))
+    Console().print(f"Scored {count} firms -> {output}")
+
+
+@app.command()
+def analyze(
+    source: Source,
+    questionnaire: QuestionnaireOption = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for tables/*.csv.")
+    ] = Path("analysis"),
+    weights: Annotated[
+        Path | None,
+        typer.Option("--weights", metavar="MARGINS.csv",
+                     help="Population counts to post-stratify on (variable,category,"
+                          "population or one column per variable plus population)."),
+    ] = None,
+) -> None:
+    """Run every analysis: scores, reliability, shares, size regressions and gradients,
+    obstacle and policy breakdowns. Writes each table as a CSV under OUTPUT/tables/ (the
+    regressions also as Markdown and LaTeX) and prints the key ones.
+
+    Example: [bold]dmsurvey analyze my-study -o results --weights zone_firms.csv[/bold]
+    """
+    from rich.console import Console
+
+    from dmsurvey.analysis.outputs import analyze as run_analysis
+    from dmsurvey.analysis.outputs import gradient_view, regression_summary
+
+    console = Console()
+    with console.status("Analysing") as status:
+        tables = run_analysis(source, output, questionnaire=questionnaire, weights=weights,
+                              on_step=lambda name: status.update(f"Analysing: {name}"))
+    if "size_regressions" in tables:
+        console.print(_rich_table(regression_summary(tables["size_regressions"]),
+                                  "Size and adoption: logit coefficient of log size (p-value)"))
+    if "size_gradients" in tables:
+        console.print(_rich_table(gradient_view(tables["size_gradients"]),
+                                  "Size gradients: Cochran-Armitage trend z (p-value)"))
+    if "reliability" in tables:
+        console.print(_rich_table(tables["reliability"], "Reliability of the maturity index"))
+    console.print(f"{len(tables)} tables written to {output / 'tables'}")
+
+
+def _rich_table(frame: pd.DataFrame, title: str):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", header_style="bold")
+    numeric = {column: frame[column].dtype.kind == "f" for column in frame.columns}
+    for position, column in enumerate(frame.columns):
+        table.add_column(str(column), justify="right" if numeric[column] else "left",
+                         no_wrap=position == 0)
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(value, numeric[column])
+                        for value, column in zip(row, frame.columns, strict=True)))
+    return table
+
+
+def _cell(value, is_float: bool) -> str:
+    from pandas import isna
+
+    if isna(value):
+        return ""
+    return f"{value:.3f}" if is_float else str(value)

@@ -1,0 +1,93 @@
+"""Writing the analysis tables to a folder, and the short views a terminal shows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from dmsurvey.analysis.tidy import to_latex, to_markdown
+from dmsurvey.questionnaire.model import Questionnaire
+
+SIZE_GROUP_NAMES = {"size_class": "employees", "revenue_2019_band": "revenue",
+                    "assets_2019_band": "assets"}
+
+
+def analyze(
+    source: str | Path,
+    output: str | Path,
+    *,
+    questionnaire: str | Path | Questionnaire | None = None,
+    weights: str | Path | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Run every analysis on a study folder or response file and write the tables as
+    `output/tables/<name>.csv`, plus the regressions as Markdown and LaTeX."""
+    from dmsurvey.analysis import run_all
+    from dmsurvey.analysis.inputs import load_responses
+
+    responses, model = load_responses(source, questionnaire)
+    tables = run_all(responses, model, weights, on_step=on_step)
+    write_tables(tables, output)
+    return tables
+
+
+def write_tables(tables: dict[str, pd.DataFrame], output: str | Path) -> list[Path]:
+    """Each table as `output/tables/<name>.csv` (UTF-8, no index); the size regressions
+    also as `size_regressions.md` and `size_regressions.tex`. Returns the paths written."""
+    folder = Path(output) / "tables"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, table in tables.items():
+        path = folder / f"{name}.csv"
+        table.to_csv(path, index=False)
+        written.append(path)
+    if "size_regressions" in tables:
+        brief = regression_view(tables["size_regressions"])
+        for suffix, render in ((".md", to_markdown), (".tex", to_latex)):
+            path = folder / f"size_regressions{suffix}"
+            path.write_text(render(brief), encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def regression_view(table: pd.DataFrame) -> pd.DataFrame:
+    """The columns a paper's table needs: coefficient, error, p-value, AME, n, note."""
+    columns = ["outcome", "size_measure", "model", "n", "coef", "std_err", "p_value", "ame",
+               "note"]
+    return table[columns].reset_index(drop=True)
+
+
+def regression_summary(table: pd.DataFrame, model: str = "logit") -> pd.DataFrame:
+    """One row per outcome, one column per size measure: `coef (p=...)` of `model`, or
+    the reason it has no estimate."""
+    rows = table[table["model"] == model]
+    cells = [
+        f"{row.coef:+.2f} (p={row.p_value:.3f})" if pd.notna(row.coef)
+        else (row.note.split(":")[0] or "not estimated")
+        for row in rows.itertuples()
+    ]
+    wide = rows.assign(cell=cells).pivot(index="outcome", columns="size_measure",
+                                         values="cell")
+    wide = wide.reindex(index=list(dict.fromkeys(rows["outcome"])),
+                        columns=list(dict.fromkeys(rows["size_measure"])))
+    wide.columns = [column.removesuffix("_2019") for column in wide.columns]
+    return wide.reset_index()
+
+
+def gradient_view(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per outcome, one column per size grouping: the trend test's
+    `z (p=...)`."""
+    if table.empty:
+        return table
+    first = table.drop_duplicates(["outcome", "by"])
+    cells = [
+        f"{row.trend_z:+.2f} (p={row.trend_p_value:.3f})" if pd.notna(row.trend_z) else ""
+        for row in first.itertuples()
+    ]
+    wide = first.assign(cell=cells).pivot(index="outcome", columns="by", values="cell")
+    wide = wide.reindex(index=list(dict.fromkeys(first["outcome"])),
+                        columns=list(dict.fromkeys(first["by"])))
+    wide.columns = [SIZE_GROUP_NAMES.get(column, column) for column in wide.columns]
+    return wide.reset_index()

@@ -1,0 +1,163 @@
+"""Shares of firms choosing each option, with 95% Wilson intervals.
+
+    >>> shares(responses, "tech_used", questionnaire=q)              # every option
+    >>> shares(responses, "online_procurement_share", questionnaire=q, by="size_class")
+
+Without weights a row counts firms: `share = count / n`, where `n` is the firms in the
+base (the group) that answered the question, and the interval is Wilson's score interval.
+With weights the share is the weighted share and the interval is Wilson's formula at the
+Kish effective sample size (see docs/methodology.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from dmsurvey.analysis._answers import indicators, question_of, require_columns
+from dmsurvey.errors import AnalysisError, Problem
+from dmsurvey.questionnaire.model import Questionnaire
+
+SHARE_COLUMNS = ["question", "item", "label", "count", "n", "share", "ci_low", "ci_high"]
+WEIGHTED_COLUMNS = ["weighted_count", "weighted_n", "n_effective"]
+
+
+def wilson_interval(count, n, confidence: float = 0.95):
+    """Wilson score interval for `count` successes out of `n` trials: `(low, high)`.
+
+    Works on scalars and arrays alike (arrays give arrays). Where `n` is 0 the interval
+    is undefined and both ends are NaN. `count` may be fractional (an effective count).
+    """
+    count_array = np.asarray(count, dtype=float)
+    n_array = np.asarray(n, dtype=float)
+    z = norm.ppf(0.5 + confidence / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_hat = count_array / n_array
+        denominator = 1 + z**2 / n_array
+        centre = (p_hat + z**2 / (2 * n_array)) / denominator
+        half_width = (z / denominator) * np.sqrt(
+            p_hat * (1 - p_hat) / n_array + z**2 / (4 * n_array**2)
+        )
+    empty = n_array <= 0
+    low = np.where(empty, np.nan, np.clip(centre - half_width, 0.0, 1.0))
+    high = np.where(empty, np.nan, np.clip(centre + half_width, 0.0, 1.0))
+    if low.ndim == 0:
+        return float(low), float(high)
+    return low, high
+
+
+def shares(
+    data: pd.DataFrame,
+    question: str,
+    *,
+    questionnaire: Questionnaire,
+    by: str | Sequence[str] | None = None,
+    weights: str | pd.Series | None = None,
+    language: str | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Count, base, share and Wilson interval of every choice of `question`.
+
+    One row per choice (every option of a select_multiple, `none` included), per group
+    of `by` (columns of `data`, such as `size_class`, `industry`, `ownership` or
+    `level`; rows whose group is missing are left out). `n` is the number of firms in
+    the group that answered the question.
+
+    `weights` (a column name or a Series aligned with `data`) gives the weighted share,
+    with extra columns `weighted_count`, `weighted_n` and `n_effective` (Kish's
+    effective sample size, at which the Wilson interval is computed); `count` and `n`
+    still count firms.
+    """
+    question_model = question_of(questionnaire, question, select=True)
+    by_columns = [by] if isinstance(by, str) else list(by or [])
+    require_columns(data, [question, *by_columns], "this table")
+    marks = indicators(data[question], question_model)
+    answered = marks.notna().all(axis=1).astype(float)
+    weight = _weights(data, weights, answered)
+    table = _tabulate(marks.fillna(0.0), answered, weight, data[by_columns] if by_columns else None)
+
+    lang = questionnaire.label_language(language)
+    labels = {choice.code: choice.label.in_language(lang) for choice in question_model.choices}
+    table.insert(len(by_columns), "question", question)
+    table.insert(len(by_columns) + 2, "label", table["item"].map(labels).astype(str))
+    table["count"] = table["count"].round().astype("int64")
+    table["n"] = table["n"].round().astype("int64")
+    if weight is None:
+        table["share"] = (table["count"] / table["n"]).where(table["n"] > 0)
+        low, high = wilson_interval(table["count"], table["n"], confidence)
+    else:
+        table["share"] = (table["weighted_count"] / table["weighted_n"]).where(
+            table["weighted_n"] > 0
+        )
+        low, high = wilson_interval(
+            table["share"] * table["n_effective"], table["n_effective"], confidence
+        )
+    table["ci_low"], table["ci_high"] = low, high
+    extra = WEIGHTED_COLUMNS if weight is not None else []
+    return table[[*by_columns, *SHARE_COLUMNS, *extra]].reset_index(drop=True)
+
+
+def _weights(
+    data: pd.DataFrame, weights: str | pd.Series | None, answered: pd.Series
+) -> pd.Series | None:
+    if weights is None:
+        return None
+    if isinstance(weights, str):
+        require_columns(data, [weights], "the weights")
+        weights = data[weights]
+    values = pd.to_numeric(pd.Series(weights, index=data.index), errors="coerce").astype(float)
+    bad = answered.astype(bool) & ~(np.isfinite(values) & (values >= 0))
+    if bad.any():
+        raise AnalysisError(
+            "weights must be numbers of at least 0 for every firm that answered",
+            [Problem("bad weight", row=int(position) + 1, value=weights.iloc[position])
+             for position in np.flatnonzero(bad.to_numpy())[:20]],
+        )
+    return values.fillna(0.0)
+
+
+def _tabulate(
+    marks: pd.DataFrame,
+    answered: pd.Series,
+    weight: pd.Series | None,
+    groups: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """Sum indicator columns (and their weighted versions) overall or per group, in long
+    form: one row per group (in group order) and choice (in choice order)."""
+    if groups is None:
+        group_ids = np.zeros(len(marks), dtype=np.int64)
+        keys = pd.DataFrame(index=[0])
+    else:
+        grouped = groups.groupby(list(groups.columns), observed=True, sort=True, dropna=True)
+        group_ids = grouped.ngroup().fillna(-1).to_numpy(dtype=np.int64)
+        keys = grouped.size().index.to_frame(index=False)
+    keep = group_ids >= 0
+    group_ids = group_ids[keep]
+    answered_values = answered.to_numpy(dtype=float)[keep]
+    chosen = marks.to_numpy(dtype=float)[keep] * answered_values[:, None]
+    n_groups, n_items = len(keys), marks.shape[1]
+
+    def per_group(values: np.ndarray) -> np.ndarray:
+        return np.bincount(group_ids, weights=values, minlength=n_groups)
+
+    columns = {
+        "n": np.repeat(per_group(answered_values), n_items),
+        "count": np.column_stack([per_group(chosen[:, j]) for j in range(n_items)]).ravel(),
+    }
+    if weight is not None:
+        weighted = weight.to_numpy(dtype=float)[keep] * answered_values
+        weight_squared = np.repeat(per_group(weighted**2), n_items)
+        columns["weighted_count"] = np.column_stack(
+            [per_group(chosen[:, j] * weighted) for j in range(n_items)]).ravel()
+        columns["weighted_n"] = np.repeat(per_group(weighted), n_items)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            columns["n_effective"] = np.where(
+                weight_squared > 0, columns["weighted_n"] ** 2 / weight_squared, 0.0)
+    long = keys.loc[keys.index.repeat(n_items)].reset_index(drop=True)
+    long["item"] = np.tile(np.asarray(marks.columns, dtype=object), n_groups)
+    for name, values in columns.items():
+        long[name] = values
+    return long[long["n"] > 0].reset_index(drop=True)

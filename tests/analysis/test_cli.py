@@ -1,0 +1,80 @@
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from dmsurvey.analysis.regressions import CONTRACT_COLUMNS
+from dmsurvey.cli import app
+from dmsurvey.errors import DataError
+from dmsurvey.store.sample import SAMPLE_CSV, sample_study
+
+runner = CliRunner()
+
+
+def test_score_a_response_file_to_csv_and_parquet(tmp_path):
+    result = runner.invoke(app, ["score", str(SAMPLE_CSV), "-o", str(tmp_path / "s.csv")])
+    assert result.exit_code == 0, result.output
+    assert "Scored 99 firms" in result.output
+    scores = pd.read_csv(tmp_path / "s.csv")
+    assert list(scores.columns) == ["response_id", "ai_bigdata", "online_trade",
+                                    "smart_manufacturing", "internet_finance", "composite",
+                                    "level", "items_answered"]
+    assert scores["smart_manufacturing"].notna().sum() == 28
+
+    parquet = tmp_path / "s.parquet"
+    source = tmp_path / "responses.parquet"
+    pd.read_csv(SAMPLE_CSV, dtype=str, keep_default_na=False).to_parquet(source)
+    result = runner.invoke(app, ["score", str(source), "-o", str(parquet)])
+    assert result.exit_code == 0, result.output
+    from_parquet = pd.read_parquet(parquet)
+    assert from_parquet["composite"].to_numpy() == pytest.approx(scores["composite"].to_numpy())
+
+
+def test_analyze_a_study_writes_the_contract_table(tmp_path):
+    sample_study(tmp_path / "study")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", str(tmp_path / "study"), "-o", str(out)],
+                           env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "tables" / "size_regressions.csv")
+    assert list(table.columns[:9]) == CONTRACT_COLUMNS
+    assert set(table["size_measure"]) == {"employees_2019", "revenue_2019", "assets_2019"}
+    assert {"logit", "logit_industry", "ordered_logit", "ols"} == set(table["model"])
+    assert "online_procurement_gt50" in result.output
+    assert "too few events" in result.output
+    assert (out / "tables" / "size_regressions.md").read_text().startswith("| outcome |")
+    assert "\\begin{tabular}" in (out / "tables" / "size_regressions.tex").read_text()
+    assert (out / "tables" / "reliability.csv").exists()
+
+
+def test_analyze_with_weights(tmp_path):
+    margins = tmp_path / "zone.csv"
+    margins.write_text("size_class,population\nmicro,500\nsmall,300\nmedium,150\nlarge,50\n",
+                       encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["analyze", str(SAMPLE_CSV), "--weights", str(margins),
+                                 "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    weights = pd.read_csv(out / "tables" / "weights.csv")
+    assert weights["weight"].sum() == pytest.approx(1000)
+
+
+def test_bad_input_is_a_data_error_naming_the_cell(tmp_path):
+    result = runner.invoke(app, ["score", str(tmp_path / "missing.csv")])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, DataError)
+    assert "No such file" in str(result.exception)
+
+    bad = tmp_path / "answers.csv"
+    bad.write_text("industry,online_procurement_share\nmanufacturing,most\n", encoding="utf-8")
+    result = runner.invoke(app, ["score", str(bad), "-o", str(tmp_path / "s.csv")])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, DataError)
+    message = str(result.exception)
+    assert "online_procurement_share" in message and "'most'" in message and "row 2" in message
+
+
+def test_help_has_examples():
+    for command in ("score", "analyze"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0
+        assert f"dmsurvey {command}" in result.output
