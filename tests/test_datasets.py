@@ -87,7 +87,7 @@ def test_batched_shares_equal_shares_in_memory(dataset, responses, questionnaire
 def test_dask_cluster_gives_identical_scores_and_shares(
     tmp_path, dataset, responses, questionnaire, cluster_address
 ):
-    output = tmp_path / "scores-dask"
+    output = tmp_path / "scores-dask.parquet"
     scored = score_dataset(
         dataset, questionnaire, output, engine="dask", scheduler=cluster_address
     )
@@ -123,3 +123,38 @@ def test_dataset_without_a_needed_column_lists_it(tmp_path, responses, questionn
 def test_unknown_engine_is_refused(dataset, questionnaire, tmp_path):
     with pytest.raises(AnalysisError, match="unknown engine"):
         score_dataset(dataset, questionnaire, tmp_path / "out.parquet", engine="spark")
+
+
+def test_score_command_scores_a_parquet_folder_into_csv(
+    tmp_path, dataset, responses, questionnaire
+):
+    from typer.testing import CliRunner
+
+    from dmsurvey.cli import app
+
+    output = tmp_path / "scores.csv"
+    result = CliRunner().invoke(app, ["score", str(dataset), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    assert f"Scored {len(responses)} firms" in result.output
+    written = pd.read_csv(output, dtype={"response_id": str})
+    expected = expected_scores(responses, questionnaire)
+    written = written.sort_values("response_id").reset_index(drop=True)
+    assert written["response_id"].tolist() == expected["response_id"].tolist()
+    np.testing.assert_allclose(written["composite"], expected["composite"])
+
+
+def test_shares_command_on_a_parquet_folder(tmp_path, dataset, responses, questionnaire):
+    from typer.testing import CliRunner
+
+    from dmsurvey.cli import app
+
+    output = tmp_path / "shares.csv"
+    result = CliRunner().invoke(
+        app, ["shares", str(dataset), "cloud_status", "--by", "industry", "-o", str(output)]
+    )
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(output)
+    migrated = table[(table["item"] == "migrated") & (table["industry"] == "manufacturing")]
+    manufacturers = responses[responses["industry"] == "manufacturing"]
+    assert migrated["count"].item() == (manufacturers["cloud_status"] == "migrated").sum()
+    assert migrated["n"].item() == manufacturers["cloud_status"].notna().sum()

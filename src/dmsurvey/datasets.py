@@ -19,7 +19,7 @@ the end, from the totals.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -31,6 +31,14 @@ ENGINES = ("pandas", "dask")
 DEFAULT_BATCH_ROWS = 250_000
 
 
+def is_parquet_dataset(source: str | Path) -> bool:
+    """True for a Parquet file, or a folder of Parquet parts that is not a study folder."""
+    path = Path(source)
+    if path.is_dir():
+        return not (path / "study.json").exists() and any(path.glob("*.parquet"))
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
 def score_dataset(
     source: str | Path,
     questionnaire: Questionnaire,
@@ -39,48 +47,80 @@ def score_dataset(
     engine: str = "pandas",
     scheduler: str | None = None,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    on_batch: Callable[[int], None] | None = None,
 ) -> int:
-    """Score every response in the Parquet dataset `source` into the Parquet `output`.
+    """Score every response in the Parquet dataset `source` into `output` (.parquet or
+    .csv); the number of firms scored.
 
-    Returns the number of firms scored. With the dask engine `output` is a folder of
-    parts, as Dask writes it.
+    With the dask engine a `.parquet` output is a folder of parts, as Dask writes it.
+    `on_batch(rows)` is called after each batch the pandas engine scores. The output
+    appears only when complete: it is written under a temporary name and renamed.
     """
-    from dmsurvey.analysis.scoring import score, score_meta, scoring_rules
+    from dmsurvey.analysis.scoring import score, score_meta, scoring_columns
 
     _check_engine(engine)
-    columns = _scoring_columns(questionnaire, scoring_rules(questionnaire))
-    dataset = _open(source, columns)
+    output = Path(output)
+    if output.suffix.lower() not in (".parquet", ".csv"):
+        raise AnalysisError(f"{output}: scores are written as .csv or .parquet")
+    columns = ["response_id", *scoring_columns(questionnaire)]
+    _open(source, columns)
     if engine == "dask":
         with _dask_client(scheduler):
             import dask.dataframe as dd
 
             frame = dd.read_parquet(str(source), columns=columns)
             scores = frame.map_partitions(score, questionnaire, meta=score_meta(questionnaire))
-            scores.to_parquet(str(output), write_index=False)
+            if output.suffix.lower() == ".csv":
+                scores.to_csv(str(output), single_file=True, index=False)
+            else:
+                scores.to_parquet(str(output), write_index=False)
             return int(frame.shape[0].compute())
 
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    output = Path(output)
     temporary = output.with_name(output.name + ".partial")
     scored = 0
-    writer = None
-    try:
-        for batch in _batches(dataset, columns, batch_rows):
-            table = pa.Table.from_pandas(score(batch, questionnaire), preserve_index=False)
-            if writer is None:
-                writer = pq.ParquetWriter(temporary, table.schema)
-            writer.write_table(table)
+    with _ScoreWriter(temporary) as writer:
+        for batch in _batches(_open(source, columns), columns, batch_rows):
+            writer.write(score(batch, questionnaire))
             scored += len(batch)
-        if writer is None:
-            empty = pa.Table.from_pandas(score_meta(questionnaire), preserve_index=False)
-            pq.write_table(empty, temporary)
-    finally:
-        if writer is not None:
-            writer.close()
+            if on_batch:
+                on_batch(len(batch))
+        if scored == 0:
+            writer.write(score_meta(questionnaire))
     temporary.replace(output)
     return scored
+
+
+class _ScoreWriter:
+    """Appends score batches to one Parquet or CSV file."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.parquet = path.name.removesuffix(".partial").lower().endswith(".parquet")
+        self.writer = None
+        self.rows = 0
+
+    def write(self, scores: pd.DataFrame) -> None:
+        if self.parquet:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(scores, preserve_index=False)
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.path, table.schema)
+            self.writer.write_table(table)
+        else:
+            scores.to_csv(self.path, mode="a" if self.rows else "w", header=not self.rows,
+                          index=False)
+        self.rows += len(scores)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.writer is not None:
+            self.writer.close()
+        if exc_info[0] is not None:
+            self.path.unlink(missing_ok=True)
 
 
 def shares_dataset(
@@ -135,17 +175,6 @@ def _combine_shares(
         totals["count"].to_numpy(), totals["n"].to_numpy(), confidence
     )
     return totals[[*group_columns, *SHARE_COLUMNS]].reset_index(drop=True)
-
-
-def _scoring_columns(questionnaire: Questionnaire, scoring) -> list[str]:
-    from dmsurvey.questionnaire.expressions import parse_expression
-
-    needed = ["response_id"]
-    for dimension in scoring.dimensions:
-        needed.extend(item.question for item in dimension.items)
-        if dimension.applies_if:
-            needed.extend(sorted(parse_expression(dimension.applies_if).references))
-    return list(dict.fromkeys(needed))
 
 
 def _check_engine(engine: str) -> None:

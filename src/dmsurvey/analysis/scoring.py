@@ -167,59 +167,36 @@ def score_file(
     target: str | Path,
     questionnaire: str | Path | Questionnaire | None = None,
     *,
+    engine: str = "pandas",
+    scheduler: str | None = None,
     batch_rows: int = 250_000,
     on_batch: Callable[[int], None] | None = None,
 ) -> int:
     """Score a study folder or response file into `target` (.csv or .parquet); the number
     of firms scored.
 
-    A Parquet file is read and scored in batches of `batch_rows` rows (only the columns
-    the index needs), so memory stays flat however many firms it holds; `on_batch(rows)`
+    A Parquet file or folder of Parquet parts is scored by `dmsurvey.datasets.score_dataset`:
+    in batches of `batch_rows` rows (only the columns the index needs), so memory stays flat
+    however many firms it holds, or on a Dask cluster with `engine="dask"`. `on_batch(rows)`
     is called after each batch.
     """
     from dmsurvey.analysis.inputs import load_responses, questionnaire_model
+    from dmsurvey.datasets import is_parquet_dataset, score_dataset
 
     source, target = Path(source), Path(target)
-    suffix = target.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
+    if target.suffix.lower() not in (".csv", ".parquet"):
         raise AnalysisError(f"{target}: scores are written as .csv or .parquet")
-    if source.suffix.lower() not in (".parquet", ".pq") or source.is_dir():
-        responses, model = load_responses(source, questionnaire)
-        scores = score(responses, model)
-        _write_scores(scores, target)
-        if on_batch:
-            on_batch(len(scores))
-        return len(scores)
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    model = questionnaire_model(questionnaire)
-    wanted = ["response_id", *scoring_columns(model)]
-    parquet = pq.ParquetFile(source)
-    present = [column for column in wanted if column in parquet.schema_arrow.names]
-    total = 0
-    writer = None
-    try:
-        for batch in parquet.iter_batches(batch_size=batch_rows, columns=present):
-            scores = score(batch.to_pandas(), model)
-            scores.index = pd.RangeIndex(total, total + len(scores))
-            total += len(scores)
-            if suffix == ".parquet":
-                table = pa.Table.from_pandas(scores, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(target, table.schema)
-                writer.write_table(table)
-            else:
-                scores.to_csv(target, mode="a" if total > len(scores) else "w",
-                              header=total == len(scores), index=False)
-            if on_batch:
-                on_batch(len(scores))
-    finally:
-        if writer is not None:
-            writer.close()
-    if total == 0:
-        _write_scores(score_meta(model), target)
-    return total
+    if is_parquet_dataset(source):
+        return score_dataset(
+            source, questionnaire_model(questionnaire), target, engine=engine,
+            scheduler=scheduler, batch_rows=batch_rows, on_batch=on_batch,
+        )
+    responses, model = load_responses(source, questionnaire)
+    scores = score(responses, model)
+    _write_scores(scores, target)
+    if on_batch:
+        on_batch(len(scores))
+    return len(scores)
 
 
 def _write_scores(scores: pd.DataFrame, target: Path) -> None:

@@ -12,6 +12,7 @@ Kish effective sample size (see docs/methodology.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -161,3 +162,24 @@ def _tabulate(
     for name, values in columns.items():
         long[name] = values
     return long[long["n"] > 0].reset_index(drop=True)
+
+
+def shares_of_source(
+    source: str | Path,
+    question: str,
+    questionnaire: str | Path | Questionnaire | None = None,
+    *,
+    by: str | Sequence[str] | None = None,
+    language: str | None = None,
+    engine: str = "pandas",
+    scheduler: str | None = None,
+) -> pd.DataFrame:
+    """`shares` of a study folder, a response file, or a Parquet dataset of any size."""
+    from dmsurvey.analysis.inputs import load_responses, questionnaire_model
+    from dmsurvey.datasets import is_parquet_dataset, shares_dataset
+
+    if is_parquet_dataset(source):
+        return shares_dataset(source, question, questionnaire_model(questionnaire), by=by,
+                              language=language, engine=engine, scheduler=scheduler)
+    responses, model = load_responses(source, questionnaire)
+    return shares(responses, question, questionnaire=model, by=by, language=language)

@@ -1,4 +1,4 @@
-"""Commands: score, analyze."""
+"""Commands: score, shares, analyze."""
 
 from __future__ import annotations
 
@@ -17,6 +17,16 @@ Source = Annotated[
     typer.Argument(metavar="STUDY|FILE",
                    help="A study folder, or a response file (.csv, .xlsx, .parquet) of codes."),
 ]
+Engine = Annotated[
+    str,
+    typer.Option("--engine", help="pandas (batches, any size on one machine) or dask "
+                                  "(a local cluster, or the one at --scheduler)."),
+]
+Scheduler = Annotated[
+    str | None,
+    typer.Option("--scheduler", metavar="ADDRESS",
+                 help="Dask scheduler to use with --engine dask, e.g. tcp://10.0.0.5:8786."),
+]
 QuestionnaireOption = Annotated[
     str | None,
     typer.Option("--questionnaire", "-q", metavar="NAME|PATH",
@@ -32,13 +42,18 @@ def score(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Scores file to write: .csv or .parquet.")
     ] = Path("scores.csv"),
+    engine: Engine = "pandas",
+    scheduler: Scheduler = None,
 ) -> None:
     """Score every firm's digital maturity: dimensions, composite and level.
 
     The rules come from the questionnaire's scoring block (see docs/methodology.md).
-    Large Parquet files are scored in batches.
+    Parquet files and folders of Parquet parts are scored in batches, so they may be
+    larger than memory, or on a Dask cluster with --engine dask.
 
     Example: [bold]dmsurvey score my-study -o scores.parquet[/bold]
+
+    Example: [bold]dmsurvey score national/ --engine dask -o scores.parquet[/bold]
     """
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -47,9 +62,45 @@ def score(
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
         task = bar.add_task("Scoring firms", total=None)
-        count = score_file(source, output, questionnaire,
+        count = score_file(source, output, questionnaire, engine=engine, scheduler=scheduler,
                            on_batch=lambda rows: bar.advance(task, rows))
     Console().print(f"Scored {count} firms -> {output}")
+
+
+@app.command()
+def shares(
+    source: Source,
+    question: Annotated[str, typer.Argument(help="A select question's id, e.g. tech_used.")],
+    questionnaire: QuestionnaireOption = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", help="Break down by this column (repeat for several)."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Also write the table as CSV.")
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option("--lang", help="Language of the choice labels: zh or en.")
+    ] = None,
+    engine: Engine = "pandas",
+    scheduler: Scheduler = None,
+) -> None:
+    """Share of firms choosing each option of a question, with 95% Wilson intervals.
+
+    Works on a study, a response file, or a Parquet dataset of any size (in batches, or
+    on a Dask cluster with --engine dask).
+
+    Example: [bold]dmsurvey shares my-study tech_used --by industry[/bold]
+    """
+    from rich.console import Console
+
+    from dmsurvey.analysis.shares import shares_of_source
+
+    table = shares_of_source(source, question, questionnaire, by=by or None, language=language,
+                             engine=engine, scheduler=scheduler)
+    if output:
+        table.to_csv(output, index=False)
+    Console().print(_rich_table(table.drop(columns="question"), f"{question}: share of firms"))
 
 
 @app.command()
