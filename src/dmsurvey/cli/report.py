@@ -1,7 +1,126 @@
-"""Commands: report."""
+"""Commands: charts, report, demo."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer()
+app = typer.Typer(rich_markup_mode="rich")
+
+
+class Language(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+Source = Annotated[
+    Path,
+    typer.Argument(metavar="STUDY|FILE",
+                   help="A study folder, or a response file (.csv, .xlsx, .parquet) of codes."),
+]
+QuestionnaireOption = Annotated[
+    str | None,
+    typer.Option("--questionnaire", "-q", metavar="NAME|PATH",
+                 help="Questionnaire of a response file (default: sme-digital-2020); "
+                      "a study uses its own."),
+]
+LanguageOption = Annotated[
+    Language, typer.Option("--lang", help="Language of titles, labels and text.")
+]
+
+
+@contextmanager
+def _progress(description: str, steps: Sequence[str]) -> Iterator[Callable[[str], None]]:
+    """A rich progress bar advanced by one for each step name reported."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               TextColumn("{task.fields[step]}"))
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(description, total=len(steps), step="")
+        yield lambda step: bar.update(task, advance=1, step=step)
+
+
+@app.command()
+def charts(
+    source: Source,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o",
+                     help="Folder for the charts (default: STUDY/reports/charts-LANG)."),
+    ] = None,
+    lang: LanguageOption = Language.en,
+    questionnaire: QuestionnaireOption = None,
+) -> None:
+    """Draw the six summary charts: PNG (200 dpi), SVG and the CSV of what each plots.
+
+    Example: [bold]dmsurvey charts my-study -o charts --lang zh[/bold]
+    """
+    from dmsurvey.reporting.charts import CHART_STEMS
+    from dmsurvey.reporting.report import chart_study
+
+    with _progress("Drawing charts", CHART_STEMS) as step:
+        folder = chart_study(source, output, questionnaire=questionnaire, language=lang.value,
+                             progress=step)
+    typer.echo(f"Charts written to {folder}")
+
+
+@app.command()
+def report(
+    source: Source,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o",
+                                  help="Report folder (default: STUDY/reports/report-LANG).")
+    ] = None,
+    lang: LanguageOption = Language.en,
+    firm: Annotated[
+        str | None, typer.Option("--firm", metavar="RESPONSE_ID",
+                                 help="Write only the feedback page of this firm "
+                                      "(a response id, or its first characters).")
+    ] = None,
+    questionnaire: QuestionnaireOption = None,
+) -> None:
+    """Write the report: one self-contained HTML file, charts, tables and summary.json.
+
+    With --firm, write the firm's feedback page instead: its scores against its peers'
+    (shown only where at least 10 peers answered) and what its peers use that it does not.
+
+    Example: [bold]dmsurvey report my-study -o report --lang zh[/bold]
+    """
+    from dmsurvey.reporting.demo import REPORT_STEPS
+    from dmsurvey.reporting.report import firm_sheet, report_study
+
+    if firm is not None:
+        path = firm_sheet(source, firm, output, questionnaire=questionnaire, language=lang.value)
+        typer.echo(f"Feedback page written to {path}")
+        return
+    with _progress("Writing the report", REPORT_STEPS) as step:
+        path = report_study(source, output, questionnaire=questionnaire, language=lang.value,
+                            progress=step)
+    typer.echo(f"Report written to {path}\nOpen it in a browser; it works offline.")
+
+
+@app.command()
+def demo(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for the sample study and its report.")
+    ] = Path("reports/demo"),
+) -> None:
+    """Run the whole pipeline on the bundled sample of 99 firms: study, analysis, report.
+
+    Writes the report in English to OUTPUT and in Chinese to OUTPUT/zh.
+
+    Example: [bold]dmsurvey demo -o reports/demo[/bold]
+    """
+    from dmsurvey.reporting.demo import DEMO_STEPS, build_demo
+
+    with _progress("Building the demo", DEMO_STEPS) as step:
+        paths = build_demo(output, progress=step)
+    typer.echo(f"Sample study: {paths.study}\n"
+               f"Report (English): {paths.report_en}\n"
+               f"Report (Chinese): {paths.report_zh}")

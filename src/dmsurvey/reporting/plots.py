@@ -1,0 +1,260 @@
+"""Plot functions: a tidy table in, a matplotlib Axes out (never shown, never saved).
+
+    >>> table = shares(responses, "tech_used", questionnaire=q)
+    >>> ax = plot_shares(table, title="Use of digital technology (99)")
+
+Bars carry a `gid` of `series/item` (the question id and choice code they show), so a
+test or a script can match every bar to the row it came from; the SVG keeps them as ids.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from dmsurvey.reporting.theme import MUTED_TEXT_COLOUR, PALETTE, STUDY_COLOUR
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.axes import Axes
+
+LABEL_WIDTH = 34
+LEGEND_WIDTH = 60
+# Room right of the longest whisker for its percentage label, in share units.
+LABEL_MARGIN = 0.13
+
+
+def wrap_label(label: str, width: int = LABEL_WIDTH) -> str:
+    """Wrap a tick label on spaces (Latin) or at `width` characters (Chinese has none)."""
+    if " " in label:
+        return "\n".join(textwrap.wrap(label, width)) or label
+    half = width // 2  # a CJK character is about twice as wide as a Latin one
+    return "\n".join(label[start : start + half] for start in range(0, len(label), half))
+
+
+def plot_shares(
+    data: pd.DataFrame,
+    *,
+    y: str = "label",
+    hue: str | None = None,
+    hue_labels: Mapping[str, str] | None = None,
+    colors: Sequence[str] | None = None,
+    title: str | None = None,
+    xlabel: str | None = None,
+    percent_labels: bool = True,
+    legend: bool = True,
+    ax: Axes | None = None,
+) -> Axes:
+    """Horizontal bars of `share` with Wilson whiskers (`ci_low`, `ci_high`) and % labels.
+
+    One bar per row of `data`, on the category in column `y` (order of first appearance).
+    With `hue`, rows sharing a category sit side by side, one colour per value of `hue`
+    (named by `hue_labels` in a legend below the axes). Rows whose interval is missing (a reference
+    figure quoted without its base) get no whisker.
+    """
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.ticker import PercentFormatter
+    from matplotlib.transforms import offset_copy
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 0.45 * data[y].nunique() + 1.2))
+    categories = list(dict.fromkeys(data[y]))
+    groups = [(None, data)] if hue is None else list(data.groupby(hue, sort=False))
+    colors = list(colors or ([STUDY_COLOUR] if hue is None else PALETTE))
+    slot = 0.8 / len(groups)
+    for index, (name, frame) in enumerate(groups):
+        offset = (index - (len(groups) - 1) / 2) * slot
+        positions = np.array([categories.index(value) for value in frame[y]]) + offset
+        share = frame["share"].to_numpy(dtype=float)
+        caption = None if name is None else wrap_label((hue_labels or {}).get(name, str(name)),
+                                                       LEGEND_WIDTH)
+        bars = ax.barh(
+            positions, share, height=slot * 0.88, color=colors[index % len(colors)],
+            label=caption, zorder=2,
+        )
+        for bar, gid in zip(bars, _bar_ids(frame, y, hue), strict=True):
+            bar.set_gid(gid)
+        _whiskers(ax, frame, positions)
+        if percent_labels:
+            high = frame["ci_high"].to_numpy(dtype=float)
+            ends = np.where(np.isnan(high), share, np.fmax(share, high))
+            for position, end, value in zip(positions, ends, share, strict=True):
+                if not np.isnan(value):
+                    ax.text(end + 0.012, position, f"{value:.0%}", va="center", ha="left",
+                            fontsize=8.5, color=MUTED_TEXT_COLOUR, zorder=4)
+    ax.set_yticks(range(len(categories)), [wrap_label(str(c)) for c in categories])
+    ax.set_ylim(len(categories) - 0.5, -0.5)
+    top = np.nanmax(np.fmax(data["share"].to_numpy(float), data["ci_high"].to_numpy(float)))
+    ax.set_xlim(0, max(0.1, float(top) + LABEL_MARGIN) if np.isfinite(top) else 1)
+    ax.set_xticks([tick for tick in np.arange(0, 1.01, 0.2) if tick <= ax.get_xlim()[1]])
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.grid(axis="y", visible=False)
+    ax.tick_params(axis="y", length=0)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    if hue is not None and legend:
+        # Below the axes, where it can never hide a bar or its label.
+        captions = ax.get_legend_handles_labels()[1]
+        columns = 1 if any(len(c) > LABEL_WIDTH for c in captions) else min(len(groups), 3)
+        below = offset_copy(ax.transAxes, fig=ax.figure, y=-_space_below(ax), units="points")
+        ax.legend(loc="upper left", bbox_to_anchor=(0, 0), bbox_transform=below,
+                  ncol=columns, fontsize=8.5, borderaxespad=0)
+    return ax
+
+
+def _space_below(ax: Axes) -> float:
+    """Points from the bottom of the axes to below its tick labels and x label.
+
+    CJK glyphs stand taller than Latin ones at the same size, hence the generous line height.
+    """
+    tick_labels = ax.xaxis.get_ticklabels()
+    tick_size = tick_labels[0].get_fontsize() if tick_labels else 10
+    space = 1.4 * tick_size + 8
+    if ax.get_xlabel():
+        space += 1.4 * ax.xaxis.label.get_fontsize() + 4
+    return space
+
+
+def _bar_ids(frame: pd.DataFrame, y: str, hue: str | None) -> list[str]:
+    """`series/item` for each bar, plus `/group` where the hue is not the series."""
+    if not {"series", "item"} <= set(frame.columns):
+        return [str(value) for value in frame[y]]
+    ids = [f"{series}/{item}" for series, item in zip(frame["series"], frame["item"],
+                                                      strict=True)]
+    if hue is not None and hue != "series":
+        ids = [f"{gid}/{group}" for gid, group in zip(ids, frame[hue], strict=True)]
+    return ids
+
+
+def _whiskers(ax: Axes, frame: pd.DataFrame, positions) -> None:
+    import numpy as np
+
+    share = frame["share"].to_numpy(dtype=float)
+    low = frame["ci_low"].to_numpy(dtype=float)
+    high = frame["ci_high"].to_numpy(dtype=float)
+    keep = ~(np.isnan(low) | np.isnan(high) | np.isnan(share))
+    if keep.any():
+        ax.errorbar(
+            share[keep], np.asarray(positions)[keep],
+            xerr=[share[keep] - low[keep], high[keep] - share[keep]],
+            fmt="none", ecolor="#333333", elinewidth=0.9, capsize=2.5, zorder=3,
+        )
+
+
+def _wrap_lines(label: str, width: int) -> str:
+    return "\n".join(wrap_label(line, width) for line in label.split("\n"))
+
+
+def plot_heatmap(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    value: str = "share",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A heatmap of `value` (a share) over the categories in `x` and `y`, in % per cell."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    grid = data.pivot_table(index=y, columns=x, values=value, sort=False, observed=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.2 * grid.shape[1] + 4, 0.5 * grid.shape[0] + 1.5))
+    sns.heatmap(grid, annot=True, fmt=".0%", cmap="Blues", vmin=0, vmax=1, cbar=False,
+                linewidths=0.5, linecolor="white", ax=ax)
+    ax.set_yticks(ax.get_yticks(), [wrap_label(str(label)) for label in grid.index],
+                  rotation=0)
+    ax.set_xticks(ax.get_xticks(), [_wrap_lines(str(label), 24) for label in grid.columns],
+                  rotation=0)
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_score_distribution(
+    data: pd.DataFrame,
+    *,
+    x: str = "score",
+    y: str = "dimension",
+    title: str | None = None,
+    xlabel: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Per-firm scores (long form, one row per firm and dimension): a box per category of
+    `y` (its categories' order if categorical) with the firms as jittered points."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    categories = (list(data[y].cat.categories) if hasattr(data[y], "cat")
+                  else list(dict.fromkeys(data[y])))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 0.55 * len(categories) + 1.2))
+    values = [data.loc[data[y] == category, x].to_numpy(dtype=float) for category in categories]
+    ax.boxplot(values, positions=range(len(categories)), orientation="horizontal", widths=0.55,
+               patch_artist=True, showfliers=False,
+               boxprops={"facecolor": "#dbe6f2", "edgecolor": "#7a8ea8"},
+               medianprops={"color": STUDY_COLOUR, "linewidth": 1.8},
+               whiskerprops={"color": "#7a8ea8"}, capprops={"color": "#7a8ea8"})
+    # Fixed seed: the same data always draws the same picture.
+    jitter = np.random.default_rng(0)
+    for position, points in enumerate(values):
+        ax.scatter(points, position + jitter.uniform(-0.18, 0.18, len(points)), s=7,
+                   color=STUDY_COLOUR, alpha=0.5, linewidths=0, zorder=3)
+    ax.set_yticks(range(len(categories)), [wrap_label(str(c)) for c in categories])
+    ax.set_ylim(len(categories) - 0.5, -0.5)
+    ax.set_xlim(-2, 102)
+    ax.grid(axis="y", visible=False)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_gradient(
+    data: pd.DataFrame,
+    *,
+    x: str,
+    hue: str,
+    hue_labels: Mapping[str, str] | None = None,
+    title: str | None = None,
+    ylabel: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Shares across the ordered categories in `x` (size classes), one line per `hue`."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.ticker import PercentFormatter
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.5, 4.2))
+    categories = list(dict.fromkeys(data[x]))
+    groups = list(data.groupby(hue, sort=False))
+    shift = 0.06
+    for index, (name, frame) in enumerate(groups):
+        positions = np.array([categories.index(value) for value in frame[x]], dtype=float)
+        positions += (index - (len(groups) - 1) / 2) * shift
+        share = frame["share"].to_numpy(float)
+        low, high = frame["ci_low"].to_numpy(float), frame["ci_high"].to_numpy(float)
+        ax.errorbar(
+            positions, share, yerr=[share - low, high - share],
+            marker="o", capsize=3, lw=1.6, color=PALETTE[index % len(PALETTE)],
+            label=(hue_labels or {}).get(name, str(name)),
+        )
+    ax.set_xticks(range(len(categories)), [wrap_label(str(c), 24) for c in categories])
+    ax.set_ylim(0, 1)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    ax.grid(axis="x", visible=False)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8.5, loc="upper left")
+    return ax

@@ -1,0 +1,445 @@
+"""The report folder: one self-contained HTML report, its charts, tables and summary.json.
+
+    >>> write_report(study.responses(), study.questionnaire, "reports/2020", language="zh")
+
+Layout (**contract**, see the design notes):
+
+    OUT/report.html        self-contained (images embedded), opens offline, prints well
+    OUT/charts/<stem>.*    the six summary charts: PNG, SVG, CSV
+    OUT/figures/<name>.*   the other figures: PNG, SVG, CSV
+    OUT/tables/*.csv       scores, regressions, breakdowns (from `dmsurvey.analysis`)
+    OUT/summary.json       headline figures and the tables, machine-readable
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dmsurvey.reporting.charts import (
+    CHART_STEMS,
+    available_charts,
+    chart_base,
+    load_references,
+    reference_comparison,
+    save_figure,
+    summary_charts,
+)
+from dmsurvey.reporting.texts import text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dmsurvey.questionnaire.model import Questionnaire
+
+REPORT_FILE = "report.html"
+SUMMARY_FILE = "summary.json"
+SIZE_CAPTIONS = ("employees_2019", "revenue_2019", "assets_2019")
+QUALITY_ROWS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class Image:
+    """A figure ready for the page: title, embedded SVG, the table it plots."""
+
+    name: str
+    title: str
+    data_uri: str
+    table_html: str
+
+
+def write_report(
+    responses: pd.DataFrame,
+    questionnaire: Questionnaire,
+    out_dir: str | Path,
+    *,
+    language: str = "en",
+    study_name: str | None = None,
+    quality: pd.DataFrame | None = None,
+    references: pd.DataFrame | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Write the whole report folder for `responses` in `language`; return report.html.
+
+    `quality` is the store's data-quality issues (`dmsurvey.store.quality`, one row per
+    issue) to list in the report; None says no checks were run.
+    `progress(step)` is called as each part is done.
+    """
+    from dmsurvey import __version__
+    from dmsurvey.analysis import run_all
+    from dmsurvey.analysis.outputs import write_tables
+    from dmsurvey.reporting.figures import other_figures
+    from dmsurvey.reporting.summary import executive_summary
+    from dmsurvey.reporting.theme import chart_theme
+
+    step = progress or (lambda name: None)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    lang = questionnaire.label_language(language)
+    source = questionnaire.title.in_language(lang)
+    references = load_references() if references is None else references
+
+    tables = run_all(responses, questionnaire)
+    step("analysis")
+    charts = summary_charts(responses, questionnaire, out / "charts", language=language,
+                            source=source, references=references)
+    step("charts")
+    comparison_table = None
+    if "02_online_procurement_sales" in charts:
+        comparison_table = reference_comparison(charts["02_online_procurement_sales"],
+                                                references, language=language)
+        tables["reference_comparison"] = comparison_table
+    write_tables(tables, out)
+    step("tables")
+
+    with chart_theme(language):
+        figures = other_figures(responses, questionnaire, language=language, source=source,
+                                scores=tables.get("scores"))
+        figure_images = {}
+        for figure in figures:
+            svg = save_figure(figure.figure, out / "figures", figure.name)[1]
+            figure.table.to_csv(out / "figures" / f"{figure.name}.csv", index=False)
+            figure_images[figure.name] = Image(figure.name, figure.title, _svg_data_uri(svg),
+                                               html_table(figure.table, language))
+    step("figures")
+
+    headlines = executive_summary(responses, questionnaire, language=language, charts=charts,
+                                  tables=tables)
+    chart_images = [
+        Image(chart.stem, text(chart.stem, language),
+              _svg_data_uri(out / "charts" / f"{chart.stem}.svg"),
+              html_table(charts[chart.stem], language))
+        for chart in available_charts(questionnaire)
+    ]
+    context = {
+        "lang": language,
+        "t": lambda key, **values: text(key, language, **values),
+        "title": text("report_title", language),
+        "subtitle": source,
+        "study_name": study_name or questionnaire.name,
+        "generated": text("generated", language, version=__version__,
+                          date=dt.date.today().isoformat(), n=len(responses)),
+        "headlines": headlines,
+        "overview": html_table(sample_overview(responses, questionnaire, language), language),
+        "n_firms": len(responses),
+        "n_manufacturers": _manufacturers(responses),
+        "charts": chart_images,
+        "skipped_charts": [stem for stem in CHART_STEMS if stem not in charts],
+        "figures": figure_images,
+        "maturity": _maturity_tables(tables, questionnaire, language),
+        "regressions": _regression_tables(tables, language),
+        "breakdowns": _breakdown_tables(tables, language),
+        "quality": None if quality is None else _quality_tables(quality, language),
+        "methodology": _methodology(questionnaire, language),
+        "reference_sources": sorted(set(references["source"])) if comparison_table is not None
+        else [],
+    }
+    html = render_template("report.html.j2", context)
+    path = out / REPORT_FILE
+    path.write_text(html, encoding="utf-8")
+    summary = {
+        "title": context["title"],
+        "study": context["study_name"],
+        "questionnaire": {"name": questionnaire.name, "version": questionnaire.version},
+        "language": language,
+        "generated_by": f"dmsurvey {__version__}",
+        "n_firms": len(responses),
+        "headlines": [{"id": h.id, "text": h.text, "figures": h.figures} for h in headlines],
+        "charts": {stem: _records(table) for stem, table in charts.items()},
+        "tables": {name: _records(table) for name, table in tables.items()},
+    }
+    (out / SUMMARY_FILE).write_text(
+        json.dumps(_json_safe(summary), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    step("report")
+    return path
+
+
+def report_study(
+    source: str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    questionnaire: str | Path | None = None,
+    language: str = "en",
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """The report of a study folder (or a response file with its questionnaire).
+
+    `out_dir` defaults to the study's reports folder (`<study>/reports/report-<lang>`).
+    """
+    from dmsurvey.analysis.inputs import load_responses
+
+    responses, model = load_responses(source, questionnaire)
+    path = Path(source)
+    if out_dir is None:
+        out_dir = _default_out(path, f"report-{language}")
+    return write_report(responses, model, out_dir, language=language,
+                        study_name=path.name, quality=data_quality(path, responses, model),
+                        progress=progress)
+
+
+def chart_study(
+    source: str | Path,
+    out_dir: str | Path | None = None,
+    *,
+    questionnaire: str | Path | None = None,
+    language: str = "en",
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """The six summary charts of a study folder (or response file); returns the folder.
+
+    `out_dir` defaults to the study's reports folder (`<study>/reports/charts-<lang>`).
+    """
+    from dmsurvey.analysis.inputs import load_responses
+
+    responses, model = load_responses(source, questionnaire)
+    out = Path(out_dir) if out_dir is not None else _default_out(Path(source), f"charts-{language}")
+    summary_charts(responses, model, out, language=language, progress=progress)
+    return out
+
+
+def firm_sheet(
+    source: str | Path,
+    firm_id: str,
+    out_dir: str | Path | None = None,
+    *,
+    questionnaire: str | Path | None = None,
+    language: str = "en",
+) -> Path:
+    """The feedback page of one firm of a study folder (or response file)."""
+    from dmsurvey.analysis.inputs import load_responses
+    from dmsurvey.reporting.feedback import write_firm_feedback
+
+    responses, model = load_responses(source, questionnaire)
+    out = Path(out_dir) if out_dir is not None else _default_out(Path(source), "firms")
+    return write_firm_feedback(responses, model, firm_id, out, language=language)
+
+
+def _default_out(source: Path, name: str) -> Path:
+    """`name` in the study's reports folder, or beside a response file."""
+    if source.is_dir():
+        from dmsurvey.store.study import REPORTS_DIR
+
+        return source / REPORTS_DIR / name
+    return source.parent / f"{source.stem}-reports" / name
+
+
+def data_quality(source: Path, responses: pd.DataFrame,
+                 questionnaire: Questionnaire) -> pd.DataFrame | None:
+    """The store's data-quality issues (`dmsurvey.store.quality`): of every response of a
+    study folder, or of the responses read from a file. None where the check is missing."""
+    try:
+        from dmsurvey.store import quality
+    except ImportError:
+        return None
+    if source.is_dir():
+        return quality.validate_study(source)
+    return quality.quality_issues(responses, questionnaire)
+
+
+def render_template(name: str, context: Mapping[str, Any]) -> str:
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("dmsurvey.reporting", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    return environment.get_template(name).render(**context)
+
+
+def _svg_data_uri(path: Path) -> str:
+    """An SVG file as a data URI: each image its own document, so ids never collide."""
+    encoded = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+    return f"data:image/svg+xml;base64,{encoded}"
+
+
+def html_table(table: pd.DataFrame, language: str, *, percent_columns=("share", "ci_low",
+                                                                        "ci_high")) -> str:
+    """A table as HTML: shares as percentages, other floats to 3 significant digits."""
+    import pandas as pd
+
+    shown = table.rename(columns=lambda column: text(f"column:{column}", language,
+                                                     default=str(column)))
+    percent_columns = [text(f"column:{c}", language, default=c) for c in percent_columns]
+    for column in shown.columns:
+        values = shown[column]
+        if column in percent_columns and pd.api.types.is_float_dtype(values):
+            shown[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
+        elif pd.api.types.is_float_dtype(values):
+            shown[column] = values.map(_number)
+    return shown.to_html(index=False, classes="data", border=0, na_rep="", escape=True)
+
+
+def _number(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def sample_overview(
+    responses: pd.DataFrame, questionnaire: Questionnaire, language: str
+) -> pd.DataFrame:
+    """The few facts a reader checks first: firms, how they answered, their size."""
+    import pandas as pd
+
+    from dmsurvey.reporting.charts import question_caption
+
+    rows = [(text("firms", language), str(len(responses)))]
+    if "source" in responses.columns:
+        sources = responses["source"].astype("str").value_counts()
+        for source in ("electronic", "paper"):
+            rows.append((text(source, language), str(int(sources.get(source, 0)))))
+    manufacturers = _manufacturers(responses)
+    if manufacturers is not None:
+        rows.append((text("manufacturers", language), str(manufacturers)))
+    for measure in SIZE_CAPTIONS:
+        if measure in responses.columns and measure in questionnaire:
+            values = pd.to_numeric(responses[measure], errors="coerce").dropna()
+            if values.empty:
+                continue
+            unit = questionnaire.question(measure).unit
+            suffix = f" {unit.in_language(questionnaire.label_language(language))}" if unit else ""
+            caption = question_caption(questionnaire, measure, language)
+            rows.append((text("median_of", language, caption=caption),
+                         f"{values.median():,.0f}{suffix}"))
+    return pd.DataFrame(rows, columns=[text("fact", language), text("value", language)])
+
+
+def _manufacturers(responses: pd.DataFrame) -> int | None:
+    from dmsurvey.reporting.charts import summary_chart
+
+    chart = summary_chart("03_smart_manufacturing")
+    if chart.base[0] not in responses.columns:
+        return None
+    return len(chart_base(responses, chart))
+
+
+def _maturity_tables(tables, questionnaire: Questionnaire, language: str) -> dict | None:
+    import pandas as pd
+
+    scores = tables.get("scores")
+    if scores is None or questionnaire.scoring is None:
+        return None
+    lang = questionnaire.label_language(language)
+    dimensions = [(d.id, d.label.in_language(lang)) for d in questionnaire.scoring.dimensions]
+    dimensions.append(("composite", text("composite", language)))
+    summary = pd.DataFrame([
+        {text("dimension", language): label,
+         text("firms_scored", language): int(scores[dimension].notna().sum()),
+         text("mean", language): scores[dimension].mean(),
+         text("median", language): scores[dimension].median()}
+        for dimension, label in dimensions
+    ])
+    counts = scores["level"].astype("str").value_counts()
+    scored = int(scores["level"].notna().sum())
+    levels = pd.DataFrame([
+        {text("level", language): level.label.in_language(lang),
+         text("count", language): int(counts.get(level.id, 0)),
+         "share": counts.get(level.id, 0) / scored if scored else float("nan")}
+        for level in questionnaire.scoring.levels
+    ])
+    description = questionnaire.scoring.description
+    return {
+        "summary": html_table(summary, language),
+        "levels": html_table(levels.rename(columns={"share": text("share", language)}),
+                             language, percent_columns=(text("share", language),)),
+        "reliability": html_table(tables["reliability"], language)
+        if "reliability" in tables else None,
+        "description": description.in_language(lang) if description else "",
+    }
+
+
+def _regression_tables(tables, language: str) -> dict | None:
+    from dmsurvey.analysis.outputs import gradient_view
+
+    regressions = tables.get("size_regressions")
+    if regressions is None or regressions.empty:
+        return None
+    view = regressions.loc[regressions["model"] == "logit",
+                           ["outcome", "size_measure", "n", "coef", "ci_low", "ci_high",
+                            "p_value"]].copy()
+    view["outcome"] = [text(f"outcome:{name}", language, default=name)
+                       for name in view["outcome"]]
+    view["p_value"] = [_p_value(p) for p in view["p_value"]]
+    gradients = tables.get("size_gradients")
+    return {
+        "logits": html_table(view, language, percent_columns=()),
+        "gradients": html_table(gradient_view(gradients), language,
+                                percent_columns=("smallest", "largest"))
+        if gradients is not None and not gradients.empty else None,
+    }
+
+
+def _quality_tables(issues: pd.DataFrame, language: str) -> dict:
+    """Issues counted by check and severity, and the first of them in full."""
+    if issues.empty:
+        return {"count": 0, "summary": "", "details": "", "shown": 0}
+    summary = (issues.groupby(["check", "severity"], sort=False).size()
+               .rename(text("count", language)).reset_index())
+    shown = issues.head(QUALITY_ROWS_SHOWN)
+    return {"count": len(issues), "summary": html_table(summary, language),
+            "details": html_table(shown, language), "shown": len(shown)}
+
+
+def _p_value(p: float) -> str:
+    if p is None or math.isnan(p):
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def _breakdown_tables(tables, language: str) -> list[tuple[str, str]]:
+    """One line per test (question by grouping) of the obstacle and policy breakdowns."""
+    shown = []
+    for name in ("obstacle_breakdowns", "policy_breakdowns"):
+        table = tables.get(name)
+        if table is None or table.empty:
+            continue
+        tests = table.drop_duplicates(["question", "by"])[
+            ["question", "by", "test", "statistic", "df", "p_value", "note"]
+        ]
+        tests = tests.assign(p_value=[_p_value(p) for p in tests["p_value"]])
+        shown.append((name, html_table(tests, language, percent_columns=())))
+    return shown
+
+
+def _methodology(questionnaire: Questionnaire, language: str) -> dict:
+    lang = questionnaire.label_language(language)
+    dimensions = []
+    if questionnaire.scoring is not None:
+        for dimension in questionnaire.scoring.dimensions:
+            items = []
+            for item in dimension.items:
+                label = (questionnaire.question(item.question).label.in_language(lang)
+                         if item.question in questionnaire else item.question)
+                items.append(f"{label} (×{item.weight:g})")
+            dimensions.append({"label": dimension.label.in_language(lang),
+                               "weight": f"{dimension.weight:g}", "items": items})
+    return {"text": text("methodology_text", language), "dimensions": dimensions}
+
+
+def _records(table: pd.DataFrame) -> list[dict]:
+    return json.loads(table.to_json(orient="records", force_ascii=False, date_format="iso"))
+
+
+def _json_safe(value: Any) -> Any:
+    """numpy scalars and NaN into what JSON holds (NaN becomes null)."""
+    if isinstance(value, Mapping):
+        return {str(key): _json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(item) for item in value]
+    if hasattr(value, "item") and not isinstance(value, str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
