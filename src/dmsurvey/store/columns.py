@@ -1,0 +1,177 @@
+"""Which column of a response file holds what: questions, metadata, Kobo/ODK system columns.
+
+Files come with their own conventions: KoboToolbox joins groups to names with `/`
+(`section_a/industry`) and adds one 0/1 column per option of a multi-select
+(`tech_used/ai`) beside the space-joined one; ODK Central joins groups with `-`
+(`meta-instanceID`); both add system columns. `plan_columns` maps every header to a field of
+the study, to one option of a multi-select, or to "dropped" with the reason (system columns
+with nothing to keep), and lists every column it cannot place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from dmsurvey.errors import Problem
+from dmsurvey.questionnaire.model import RESPONSE_METADATA, Questionnaire
+from dmsurvey.store.readers import Table, excel_column
+
+# Columns of KoboToolbox and ODK Central exports that carry response metadata we keep.
+# field -> headers, best first (when several are present, the first one found wins).
+SYSTEM_ALIASES = {
+    "response_id": ("_uuid", "meta/instanceID", "meta-instanceID", "instanceID", "KEY"),
+    "submitted_at": ("_submission_time", "SubmissionDate"),
+    "enumerator": ("SubmitterName", "_submitted_by"),
+    "started_at": ("start",),
+}
+# System columns with nothing the study keeps (ids of the server, review states, ...).
+SYSTEM_DROPPED = frozenset({
+    "_id", "_index", "_status", "__version__", "_version_", "_validation_status", "_notes",
+    "_tags", "_attachments", "_geolocation", "_xform_id_string", "_parent_table_name",
+    "_parent_index", "_submission__id", "_duration", "_media_count", "formhub/uuid",
+    "meta/instanceName", "meta-instanceName", "meta/deprecatedID", "meta-deprecatedID",
+    "meta/rootUuid", "meta-rootUuid", "SubmitterID", "Status", "ReviewState", "DeviceID",
+    "Edits", "FormVersion", "AttachmentsPresent", "AttachmentsExpected", "end", "today",
+    "deviceid", "subscriberid", "simserial", "phonenumber", "username", "audit",
+})
+GROUP_SEPARATORS = re.compile(r"[/-]")
+# `--skip-invalid` writes rejected rows to FILE.rejected.csv with this column added: a corrected
+# copy imports without it.
+REJECTED_SUFFIX = ".rejected.csv"
+REASON_COLUMN = "reason"
+
+
+@dataclass
+class ColumnPlan:
+    """Where each column of a file goes."""
+
+    fields: dict[str, int] = field(default_factory=dict)  # study field -> column position
+    options: dict[str, dict[str, int]] = field(default_factory=dict)  # question -> code -> pos
+    dropped: list[tuple[str, str]] = field(default_factory=list)  # (header, why)
+    problems: list[Problem] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # study field -> header as written
+
+    def header_of(self, position: int, table: Table) -> str:
+        return table.headers[position] or f"column {excel_column(position)}"
+
+
+def study_fields(questionnaire: Questionnaire) -> list[str]:
+    """Every column name a response file may use directly, in store order."""
+    return (
+        list(RESPONSE_METADATA)
+        + list(questionnaire.metadata_fields)
+        + [q.id for q in questionnaire.answerable]
+    )
+
+
+def plan_columns(table: Table, questionnaire: Questionnaire, *, ignore_unknown: bool) -> ColumnPlan:
+    plan = ColumnPlan()
+    fields = set(study_fields(questionnaire))
+    multi = {q.id: set(q.choice_codes) for q in questionnaire.answerable
+             if q.type == "select_multiple"}
+    by_label = _questions_by_label(questionnaire)
+    claims: dict[str, list[tuple[int, int]]] = {}  # field -> [(rank, position)]
+    seen: dict[str, int] = {}
+    for position, header in enumerate(table.headers):
+        if header in seen:
+            plan.problems.append(Problem(
+                f"the column name {header!r} appears more than once (columns "
+                f"{excel_column(seen[header])} and {excel_column(position)})",
+                file=table.file, column=header, expected="unique column names",
+            ))
+            continue
+        seen[header] = position
+        if not header:
+            if (table.cells[position] != "").any():
+                plan.problems.append(Problem(
+                    "a column without a header holds values", file=table.file,
+                    column=f"column {excel_column(position)}",
+                    expected="a header naming the question",
+                ))
+            continue
+        target = _target(header, fields, multi, by_label)
+        if target is None and header == REASON_COLUMN and table.file.endswith(REJECTED_SUFFIX):
+            plan.dropped.append((header, "reasons written with the rejected rows"))
+        elif target is None:
+            if ignore_unknown:
+                plan.dropped.append((header, "not in the questionnaire (ignored as asked)"))
+            else:
+                plan.problems.append(Problem(
+                    "unknown column", file=table.file, column=header,
+                    expected="a question id of the questionnaire or a metadata column "
+                    "(or import with --ignore-columns)",
+                ))
+        elif target[0] == "drop":
+            plan.dropped.append((header, "system column of the collecting server"))
+        elif target[0] == "option":
+            _, question, code = target
+            plan.options.setdefault(question, {})[code] = position
+        else:
+            claims.setdefault(target[1], []).append((target[2], position))
+    for name, claimants in claims.items():
+        claimants.sort()
+        best_rank = claimants[0][0]
+        tied = [p for rank, p in claimants if rank == best_rank]
+        if len(tied) > 1:
+            plan.problems.append(Problem(
+                f"several columns hold {name}: "
+                + ", ".join(repr(table.headers[p]) for p in tied),
+                file=table.file, column=name, expected="one column per question",
+            ))
+            continue
+        plan.fields[name] = tied[0]
+        plan.headers[name] = table.headers[tied[0]]
+        for _, position in claimants[1:]:
+            plan.dropped.append((table.headers[position], f"same as {table.headers[tied[0]]!r}"))
+    return plan
+
+
+def _target(header, fields, multi, by_label):
+    """("field", name, rank) | ("option", question, code) | ("drop",) | None (unknown)."""
+    if header in fields:
+        return ("field", header, 0)
+    for name, aliases in SYSTEM_ALIASES.items():
+        if header in aliases and name in fields:
+            return ("field", name, 1 + aliases.index(header))
+    if header in SYSTEM_DROPPED:
+        return ("drop",)
+    if "/" in header:
+        prefix, code = header.rsplit("/", 1)
+        question = GROUP_SEPARATORS.split(prefix)[-1]
+        if code in multi.get(question, ()):
+            return ("option", question, code)
+    last = GROUP_SEPARATORS.split(header)[-1]
+    if last in fields and last not in RESPONSE_METADATA:
+        return ("field", last, 0)
+    if last in SYSTEM_DROPPED or header.startswith("meta/") or header.startswith("meta-"):
+        return ("drop",)
+    if header in by_label:
+        return ("field", by_label[header], 0)
+    return None
+
+
+def _questions_by_label(questionnaire: Questionnaire) -> dict[str, str]:
+    """Question labels (any language) that name exactly one question -> its id."""
+    found: dict[str, set[str]] = {}
+    for question in questionnaire.answerable:
+        for text in question.label.values():
+            found.setdefault(text.strip(), set()).add(question.id)
+    return {label: next(iter(ids)) for label, ids in found.items() if len(ids) == 1 and label}
+
+
+def is_label_row(table: Table, plan: ColumnPlan, questionnaire: Questionnaire) -> bool:
+    """True if the first data row repeats the question labels (a second header row)."""
+    if table.cells.empty:
+        return False
+    matched = 0
+    for name, position in plan.fields.items():
+        if name not in questionnaire:
+            continue
+        cell = table.cells[position].iloc[0].strip()
+        if not cell:
+            continue
+        if cell not in {text.strip() for text in questionnaire[name].label.values()}:
+            return False
+        matched += 1
+    return matched > 0

@@ -1,0 +1,198 @@
+"""The SQLite database inside a study folder: schema, connections, retried write transactions.
+
+One wide `responses` table holds a row per response: the metadata columns of the codebook,
+the questionnaire's metadata fields (`start`, `end`, ...), then one typed column per answerable
+question, so a million-row import is a single bulk insert and reading back needs no pivot.
+Every change is also written to `audit` (who, when, old value, new value).
+
+Several processes may write at once (two interview terminals on one laptop): the database runs
+in WAL mode with a busy timeout, writes take the write lock at the start of their transaction
+(`BEGIN IMMEDIATE`) and stay short, and a write that still finds the database locked is retried.
+pandas is never imported here: the interview imports this module and must start instantly.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from dmsurvey.errors import StudyError
+from dmsurvey.questionnaire.model import RESPONSE_METADATA, Questionnaire
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+# Beyond the busy timeout, a locked database is retried this many times before giving up.
+WRITE_ATTEMPTS = 5
+
+BULK_CACHE_KIB = 128 * 1024
+SQL_TYPES = {"integer": "INTEGER", "decimal": "REAL"}
+METADATA_SQL_TYPES = {"entry": "INTEGER"}
+
+T = TypeVar("T")
+
+
+class StudyConnection(sqlite3.Connection):
+    """A connection that, used in `with`, commits (or rolls back) and then closes itself."""
+
+    def __exit__(self, exc_type, exc, traceback):
+        try:
+            return super().__exit__(exc_type, exc, traceback)
+        finally:
+            self.close()
+
+
+def now() -> str:
+    """The current time as ISO 8601 text in UTC, to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def quote(name: str) -> str:
+    """A column name quoted for SQL (names come from the questionnaire, never from users' data)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def connect(path: Path, *, autocommit: bool = False) -> StudyConnection:
+    """Open the database at `path` in WAL mode with a busy timeout.
+
+    With `autocommit`, Python opens no transactions of its own: the caller issues
+    `BEGIN IMMEDIATE` / `COMMIT` (what `write` does).
+    """
+    connection = sqlite3.connect(
+        path,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        factory=StudyConnection,
+        isolation_level=None if autocommit else "DEFERRED",
+    )
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return connection
+
+
+def write(path: Path, work: Callable[[sqlite3.Connection], T], *, bulk: bool = False) -> T:
+    """Run `work(connection)` in one write transaction, retrying while the database is locked.
+
+    `work` must only touch the database (it may run again after a lock): all or nothing.
+    `bulk` (an import) gives SQLite a larger page cache and skips the fsync at commit: the
+    database stays consistent, and an import lost to a power cut is simply run again.
+    """
+    for attempt in range(WRITE_ATTEMPTS):
+        connection = connect(path, autocommit=True)
+        if bulk:
+            connection.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+            connection.execute("PRAGMA synchronous = NORMAL")
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            result = work(connection)
+            connection.execute("COMMIT")
+            return result
+        except sqlite3.OperationalError as error:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            if not _is_locked(error) or attempt == WRITE_ATTEMPTS - 1:
+                raise StudyError(f"The study database {path} cannot be written: {error}") from error
+            time.sleep(0.05 * (attempt + 1))
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        finally:
+            connection.close()
+    raise AssertionError("unreachable")  # the loop returns or raises
+
+
+def _is_locked(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+def response_columns(questionnaire: Questionnaire) -> list[tuple[str, str]]:
+    """(column, SQL type) of the responses table, in order."""
+    columns = [(name, METADATA_SQL_TYPES.get(name, "TEXT")) for name in RESPONSE_METADATA]
+    columns += [(name, "TEXT") for name in questionnaire.metadata_fields]
+    columns += [(q.id, SQL_TYPES.get(q.type, "TEXT")) for q in questionnaire.answerable]
+    return columns
+
+
+def create_schema(path: Path, questionnaire: Questionnaire) -> None:
+    """Create the database of a new study (the caller makes sure `path` does not exist)."""
+    names = [name for name, _ in response_columns(questionnaire)]
+    clashes = sorted({name for name in names if names.count(name) > 1})
+    if clashes:
+        raise StudyError(
+            "The questionnaire uses names the study keeps for response metadata: "
+            + ", ".join(clashes)
+            + ". Rename those questions or metadata fields."
+        )
+    column_sql = ",\n  ".join(
+        f"{quote(name)} {sql_type}" + (" PRIMARY KEY NOT NULL" if name == "response_id" else "")
+        for name, sql_type in response_columns(questionnaire)
+    )
+    connection = connect(path, autocommit=True)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.executescript(
+            f"""
+            BEGIN;
+            CREATE TABLE responses (
+              {column_sql}
+            );
+            CREATE TABLE audit (
+              id INTEGER PRIMARY KEY AUTOINCREMENT,
+              response_id TEXT NOT NULL,
+              field TEXT,
+              old TEXT,
+              new TEXT,
+              who TEXT NOT NULL DEFAULT '',
+              at TEXT NOT NULL,
+              action TEXT NOT NULL
+            );
+            CREATE INDEX audit_response ON audit (response_id);
+            PRAGMA user_version = {SCHEMA_VERSION};
+            COMMIT;
+            """
+        )
+    finally:
+        connection.close()
+
+
+def check_schema(path: Path, questionnaire: Questionnaire) -> None:
+    """Refuse a database this version cannot use, saying why and what to do."""
+    if not path.is_file():
+        raise StudyError(f"The study database {path} is missing.")
+    try:
+        with connect(path) as connection:
+            version = connection.execute("PRAGMA user_version").fetchone()[0]
+            present = {row[1] for row in connection.execute("PRAGMA table_info(responses)")}
+    except sqlite3.DatabaseError as error:
+        raise StudyError(f"The study database {path} cannot be read: {error}") from error
+    if version > SCHEMA_VERSION:
+        raise StudyError(
+            f"The study database {path} has schema version {version}, newer than this dmsurvey "
+            f"understands ({SCHEMA_VERSION}). Upgrade dmsurvey to open it."
+        )
+    if version < 1:
+        raise StudyError(f"{path} is not a dmsurvey study database (no schema version).")
+    missing = [name for name, _ in response_columns(questionnaire) if name not in present]
+    if missing:
+        raise StudyError(
+            f"The study database {path} does not match its questionnaire: no column for "
+            + ", ".join(missing)
+            + "."
+        )
+
+
+def literal(value: str | int | None) -> str:
+    """A value written into SQL text (for constants of a bulk insert): NULL, 12, 'text'."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, int):
+        return str(int(value))
+    return "'" + value.replace("'", "''") + "'"
+
+
+def as_text(value: object) -> str | None:
+    """How a stored value is written into the audit trail."""
+    return None if value is None else str(value)

@@ -1,0 +1,187 @@
+"""Responses as typed DataFrames: the shape every analysis, chart and export starts from.
+
+    >>> responses = typed_responses(raw, questionnaire)          # one row per firm
+    >>> tech = expand_multiselect(responses, "tech_used", questionnaire)   # 0/1 columns
+
+Metadata columns come first (`response_id, source, enumerator, submitted_at, status, entry,
+form_number, started_at, updated_at`, then the questionnaire's metadata fields), then one column
+per answerable question in questionnaire order: integer -> `Int64`, decimal -> `Float64`,
+select_one -> `Categorical` (codes in choice order, or labels with `labels=`), select_multiple
+-> text of space-separated codes, text -> text. Empty text is "not answered".
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from dmsurvey.errors import DataError, Problem
+from dmsurvey.questionnaire.model import RESPONSE_METADATA, Question, Questionnaire
+
+# Labels of a multi-select answer are joined with this (labels may contain spaces).
+LABEL_SEPARATOR = "; "
+INTEGER_METADATA = ("entry",)
+
+
+def typed_responses(
+    raw: pd.DataFrame, questionnaire: Questionnaire, *, labels: str | None = None
+) -> pd.DataFrame:
+    """`raw` (store rows, or a flat file of codes) with every column in its proper type.
+
+    Missing metadata columns are added empty; missing question columns are added unanswered;
+    other columns are kept at the end. A value that does not fit its question raises a
+    `DataError` listing every such value.
+    """
+    problems: list[Problem] = []
+    columns: dict[str, pd.Series] = {}
+    metadata = list(RESPONSE_METADATA) + list(questionnaire.metadata_fields)
+    for name in metadata:
+        values = _column(raw, name)
+        if name in INTEGER_METADATA:
+            columns[name] = _numbers(values, name, "Int64", problems)
+        else:
+            columns[name] = _text(values)
+    for question in questionnaire.answerable:
+        columns[question.id] = _typed_answers(_column(raw, question.id), question, problems)
+    if problems:
+        raise DataError(
+            f"{len(problems)} value{'s' if len(problems) > 1 else ''} do not fit the "
+            f"questionnaire {questionnaire.name!r}",
+            problems,
+        )
+    extra = [name for name in raw.columns if name not in columns]
+    frame = pd.DataFrame(columns, index=raw.index)
+    if extra:
+        frame = pd.concat([frame, raw[extra]], axis=1)
+    if labels is not None:
+        frame = with_labels(frame, questionnaire, labels)
+    return frame.reset_index(drop=True)
+
+
+def _column(raw: pd.DataFrame, name: str) -> pd.Series:
+    return raw[name] if name in raw.columns else pd.Series(pd.NA, index=raw.index, dtype=object)
+
+
+def with_labels(frame: pd.DataFrame, questionnaire: Questionnaire, language: str) -> pd.DataFrame:
+    """A copy of a typed frame with choice labels in `language` instead of codes."""
+    language = questionnaire.label_language(language)
+    frame = frame.copy()
+    for question in questionnaire.answerable:
+        if question.id not in frame.columns or not question.is_select:
+            continue
+        names = choice_labels(question, language)
+        if question.type == "select_one":
+            frame[question.id] = frame[question.id].cat.rename_categories(names)
+        else:
+            chosen = expand_multiselect(frame, question, questionnaire)
+            frame[question.id] = _join_chosen(chosen.to_numpy(), names, LABEL_SEPARATOR)
+    return frame
+
+
+def choice_labels(question: Question, language: str) -> list[str]:
+    """Labels of the choices in `language`, made unique (a repeated label gets its code)."""
+    labels = [choice.label.in_language(language) or choice.code for choice in question.choices]
+    return [
+        f"{label} ({choice.code})" if labels.count(label) > 1 else label
+        for label, choice in zip(labels, question.choices, strict=True)
+    ]
+
+
+def expand_multiselect(
+    frame: pd.DataFrame, question: str | Question, questionnaire: Questionnaire
+) -> pd.DataFrame:
+    """One 0/1 column per choice of a multi-select, named `question/code`.
+
+    Unanswered rows are NaN in every column, so a mean is a share of those who answered.
+    """
+    if isinstance(question, str):
+        question = questionnaire.question(question)
+    if question.type != "select_multiple":
+        raise DataError(f"{question.id} is a {question.type} question, not select_multiple.")
+    answers = frame[question.id].astype("str")
+    answered = answers.notna() & (answers.str.strip() != "")
+    expanded = {}
+    for code in question.choice_codes:
+        chosen = answers.str.contains(rf"(?:^|\s){re.escape(code)}(?:\s|$)", regex=True)
+        expanded[f"{question.id}/{code}"] = np.where(answered, chosen.astype(float), np.nan)
+    return pd.DataFrame(expanded, index=frame.index)
+
+
+def join_codes(chosen: np.ndarray, question: Question) -> pd.Series:
+    """Canonical multi-select text from a boolean (rows x choices) array; NaN where none."""
+    return _join_chosen(chosen, list(question.choice_codes), " ")
+
+
+def _join_chosen(chosen: np.ndarray, names: list[str], separator: str) -> pd.Series:
+    chosen = np.nan_to_num(np.asarray(chosen, dtype=float)) > 0
+    joined = pd.Series("", index=range(len(chosen)), dtype="str")
+    for position, name in enumerate(names):
+        joined = joined + np.where(chosen[:, position], separator + name, "")
+    joined = joined.str.slice(len(separator))
+    return joined.where(joined != "")
+
+
+def _typed_answers(values: pd.Series, question: Question, problems: list[Problem]) -> pd.Series:
+    if question.type == "integer":
+        return _numbers(values, question.id, "Int64", problems)
+    if question.type == "decimal":
+        return _numbers(values, question.id, "Float64", problems)
+    if question.type == "select_one":
+        codes = _code_text(values)
+        unknown = codes.notna() & ~codes.isin(question.choice_codes)
+        _report(problems, values, unknown, question.id, "unknown choice code",
+                "one of " + ", ".join(question.choice_codes))
+        return pd.Series(
+            pd.Categorical(codes.where(~unknown), categories=list(question.choice_codes)),
+            index=values.index,
+        )
+    if question.type == "select_multiple":
+        text = _text(values).str.strip()
+        known = "|".join(re.escape(code) for code in question.choice_codes)
+        unknown = text.notna() & ~text.str.fullmatch(rf"(?:{known})(?: +(?:{known}))*")
+        _report(problems, values, unknown.fillna(False), question.id, "unknown choice codes",
+                "space-separated codes among " + ", ".join(question.choice_codes))
+        return _text(values)
+    return _text(values)
+
+
+def _numbers(values: pd.Series, column: str, dtype: str, problems: list[Problem]) -> pd.Series:
+    present = _text(values).notna() if not pd.api.types.is_numeric_dtype(values) else values.notna()
+    numbers = pd.to_numeric(values.where(present), errors="coerce")
+    bad = present & numbers.isna()
+    if dtype == "Int64":
+        bad |= numbers.notna() & (numbers % 1 != 0)
+    _report(problems, values, bad, column, "not a number" if dtype == "Float64" else
+            "not a whole number", "a number" if dtype == "Float64" else "an integer")
+    return numbers.where(~bad).astype(dtype)
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Values as pandas text; empty text and missing values become NaN."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return _code_text(values)
+    text = values.astype("str")
+    return text.where(text.str.strip() != "")
+
+
+def _code_text(values: pd.Series) -> pd.Series:
+    """Codes as text; numbers read from a file (1, 1.0) become the code "1"."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = pd.to_numeric(values)
+        if ((numbers % 1 == 0) | numbers.isna()).all():
+            return numbers.astype("Int64").astype("str")
+        return numbers.astype("str")
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    text = values.astype("str").str.strip()
+    return text.where(text != "")
+
+
+def _report(problems, values, bad, column, message, expected) -> None:
+    for position in np.flatnonzero(np.asarray(bad, dtype=bool)):
+        problems.append(
+            Problem(message, row=int(position) + 1, column=column,
+                    value=values.iloc[position], expected=expected)
+        )

@@ -1,0 +1,549 @@
+"""Import response files into a study: read, map columns, check every cell, store at once.
+
+    >>> result = import_files(study, ["kobo-export.xlsx", "paper.csv"], source="paper")
+    >>> result.added, result.unchanged
+
+Every cell is checked column by column with vectorised pandas operations (types, choice codes
+or labels in any questionnaire language, multi-select codes, exclusive choices, constraints,
+required answers), and *all* problems are reported with the file, the row a user sees in Excel,
+the column, the value and what was expected. By default nothing is stored unless everything
+is right, in one transaction; `skip_invalid` stores the valid rows and writes the rejected ones,
+with a `reason` column, to `FILE.rejected.csv` beside each input.
+
+Rows without a `response_id` get one derived from their content (a UUID 5), so importing a file
+twice never duplicates it: a stored response with the same content is skipped, one with other
+content is a conflict that lists the differing fields (`replace` overwrites them; the audit
+trail keeps the old values). Answers the skip logic says were not asked are kept: `dmsurvey
+validate` reports them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from dmsurvey.errors import DataError, Problem
+from dmsurvey.questionnaire.model import SOURCES, Questionnaire
+from dmsurvey.store import db
+from dmsurvey.store.checking import Checked, Coded, Collector, check_field, check_rules
+from dmsurvey.store.columns import (
+    REASON_COLUMN,
+    REJECTED_SUFFIX,
+    ColumnPlan,
+    is_label_row,
+    plan_columns,
+    study_fields,
+)
+from dmsurvey.store.readers import Table, read_table, text_frame
+
+if TYPE_CHECKING:
+    from dmsurvey.store.study import Study
+
+# Content-derived response ids live in their own UUID namespace.
+RESPONSE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://dmsurvey.org/response")
+# Never compared when a stored response is imported again: they change as a matter of course.
+COMPARED_METADATA_SKIPPED = ("response_id", "started_at", "updated_at")
+WRITE_CHUNK = 20_000
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, with `dry_run`, would do)."""
+
+    files: tuple[str, ...] = ()
+    rows: int = 0
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    dry_run: bool = False
+    rejected_files: tuple[Path, ...] = ()
+    dropped_columns: tuple[tuple[str, str, str], ...] = ()  # (file, column, why)
+    problems: tuple[Problem, ...] = ()  # of the rejected rows
+    response_ids: tuple[str, ...] = field(default=(), repr=False)
+
+
+@dataclass
+class _Checked:
+    """One input after checking: canonical values, and problems by row position."""
+
+    table: Table | None
+    rows: int
+    values: dict[str, np.ndarray]  # field -> values as the store binds them
+    provided: list[str]  # study fields the input had a column for
+    problems: pd.DataFrame  # position, column, value, message, expected
+    dropped: list[tuple[str, str]]
+
+    def problem_objects(self) -> list[Problem]:
+        frame = self.problems
+        rows = self.table.rows if self.table is not None else np.arange(1, self.rows + 1)
+        name = self.table.file if self.table is not None else None
+        return [
+            Problem(message, file=name, row=int(rows[position]), column=column,
+                    value=value, expected=expected)
+            for position, column, value, message, expected in frame.itertuples(index=False)
+        ]
+
+
+# ---------------------------------------------------------------------------- public
+
+
+def import_files(
+    study: Study,
+    files: Sequence[str | os.PathLike],
+    *,
+    source: str | None = None,
+    entry: int | None = None,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    ignore_columns: bool = False,
+    replace: bool = False,
+    who: str = "",
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import response files into `study`, all of them or nothing (see the module docs)."""
+    _check_options(source, entry)
+    if not files:
+        raise DataError("No files to import.")
+    checked = []
+    for number, path in enumerate(files, start=1):
+        _report(progress, f"Reading {Path(path).name}", number - 1, len(files))
+        table = read_table(path, encoding=encoding, sheet=sheet)
+        checked.append(check_table(table, study.questionnaire, ignore_columns=ignore_columns,
+                                   progress=progress))
+    return _store(study, checked, source=source, entry=entry, dry_run=dry_run,
+                  skip_invalid=skip_invalid, replace=replace, who=who, progress=progress)
+
+
+def add_frame(
+    study: Study,
+    frame: pd.DataFrame,
+    *,
+    who: str = "",
+    source: str | None = None,
+    entry: int | None = None,
+    replace: bool = False,
+) -> ImportResult:
+    """Add a DataFrame of responses (typed, or text as read from files): `Study.add_responses`."""
+    _check_options(source, entry)
+    headers = [str(column) for column in frame.columns]
+    cells = text_frame(frame.reset_index(drop=True).set_axis(range(len(headers)), axis=1))
+    table = Table("responses", headers, cells, np.arange(1, len(frame) + 1), "row")
+    checked = check_table(table, study.questionnaire, ignore_columns=False)
+    checked.table = None  # problems name rows of the frame, not of a file
+    return _store(study, [checked], source=source, entry=entry, dry_run=False,
+                  skip_invalid=False, replace=replace, who=who, progress=None)
+
+
+def check_table(
+    table: Table,
+    questionnaire: Questionnaire,
+    *,
+    ignore_columns: bool = False,
+    progress: Progress | None = None,
+) -> _Checked:
+    """Map the columns of `table` and check every cell; raises on problems with the columns."""
+    plan = plan_columns(table, questionnaire, ignore_unknown=ignore_columns)
+    if plan.problems:
+        raise DataError(
+            f"Nothing was imported: the columns of {table.file} do not fit the questionnaire "
+            f"{questionnaire.name!r}",
+            plan.problems,
+        )
+    if not plan.fields and not plan.options:
+        raise DataError(f"Nothing was imported: {table.file} has no column of the questionnaire.")
+    if is_label_row(table, plan, questionnaire):
+        table.cells = table.cells.iloc[1:].reset_index(drop=True)
+        table.rows = table.rows[1:]
+    if table.cells.empty:
+        raise DataError(f"Nothing was imported: {table.file} has a header but no responses.")
+    return _check_cells(table, plan, questionnaire, progress)
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, progress):
+    found = Collector(table.headers)
+    count = len(table.cells)
+    checked = Checked({}, {})
+    given: dict[str, np.ndarray] = {}
+    originals: dict[str, np.ndarray] = {}
+    fields = [name for name in study_fields(questionnaire)
+              if name in plan.fields or name in plan.options]
+    name_of = Path(table.file).name
+    for done, name in enumerate(fields):
+        _report(progress, f"Checking {name_of}", done, len(fields))
+        coded = (Coded.of(table.cells[plan.fields[name]]) if name in plan.fields
+                 else Coded.empty(count))
+        options = {code: Coded.of(table.cells[position])
+                   for code, position in plan.options.get(name, {}).items()}
+        check_field(name, coded, questionnaire, found, plan.headers.get(name, name), checked,
+                    options)
+        given[name] = coded.present() | np.any([o.present() for o in options.values()] or
+                                               [np.zeros(count, dtype=bool)], axis=0)
+        originals[name] = coded.texts()
+    for question in questionnaire.answerable:  # a required question without a column counts
+        if question.id not in checked.typed:
+            checked.typed[question.id] = np.full(count, None, dtype=object)
+            given[question.id] = np.zeros(count, dtype=bool)
+            originals[question.id] = checked.typed[question.id]
+    typed = pd.DataFrame(checked.typed, index=range(count))
+    check_rules(typed, given, originals, questionnaire, found, plan.headers)
+    _report(progress, f"Checking {name_of}", len(fields), len(fields))
+    return _Checked(table, count, checked.values, fields, found.frame(), plan.dropped)
+
+
+# ---------------------------------------------------------------------------- storing
+
+
+def _check_options(source: str | None, entry: int | None) -> None:
+    if source is not None and source not in SOURCES:
+        raise DataError(f"Unknown source {source!r}; use one of {', '.join(SOURCES)}.")
+    if entry is not None and (isinstance(entry, bool) or not isinstance(entry, int) or entry < 1):
+        raise DataError(f"The entry number must be a whole number from 1, not {entry!r}.")
+
+
+def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who, progress):
+    questionnaire = study.questionnaire
+    columns = study_fields(questionnaire)
+    incoming = _Batch.combine(checked, columns)
+    entries = incoming["entry"]
+    entries[pd.isna(entries)] = entry or 1
+    derived = pd.isna(incoming["response_id"])
+    if derived.any():
+        incoming["response_id"][derived] = content_ids(incoming.select(derived), questionnaire)
+    ids = pd.Series(incoming["response_id"], dtype=object)
+    rejected = np.zeros(len(incoming), dtype=bool)
+    for part, item in enumerate(checked):
+        rejected[incoming.rows_of(part, item.problems["position"].to_numpy(dtype=int))] = True
+    problems = [p for item in checked for p in item.problem_objects()]
+    problems += _duplicate_ids(incoming, ids, derived, checked, rejected)
+    compared = _compared_columns(checked, columns, questionnaire)
+
+    def work(connection):
+        refused = rejected.copy()
+        stored = _stored_rows(connection, ids, columns)
+        known = ids.isin(stored.index).to_numpy()
+        differs = _differences(incoming.select(known), stored, compared)
+        conflicts = np.zeros(len(incoming), dtype=bool)
+        conflicts[known] = differs.any(axis=1)
+        conflict_problems = []
+        if conflicts.any() and not replace:
+            for position in np.flatnonzero(conflicts):
+                refused[position] = True
+                conflict_problems.append(_conflict_problem(
+                    incoming, stored, differs, compared, position, known, checked))
+        all_problems = sorted(problems + conflict_problems, key=_problem_order)
+        if all_problems and not skip_invalid:
+            raise DataError(
+                f"Nothing was imported: {len(all_problems)} problem"
+                f"{'s' if len(all_problems) > 1 else ''} found. Fix them and import again, or "
+                "import the valid rows only with --skip-invalid.",
+                all_problems,
+            )
+        adding = ~refused & ~known
+        replacing = ~refused & conflicts
+        if not dry_run:
+            _insert(connection, incoming.select(adding), columns, source, who, progress)
+            changed = differs[replacing[known]]
+            _replace(connection, incoming.select(replacing), stored, changed, compared, who)
+        return ImportResult(
+            files=tuple(item.table.file for item in checked if item.table is not None),
+            rows=len(incoming),
+            added=int(adding.sum()),
+            replaced=int(replacing.sum()),
+            unchanged=int((known & ~conflicts & ~refused).sum()),
+            rejected=int(refused.sum()),
+            dry_run=dry_run,
+            dropped_columns=tuple(
+                (item.table.file if item.table else "", header, why)
+                for item in checked for header, why in item.dropped
+            ),
+            problems=tuple(all_problems),
+            response_ids=tuple(ids[adding | replacing]),
+        ), refused
+
+    result, refused = _run(study, work, dry_run)
+    if skip_invalid and result.rejected and not dry_run:
+        result.rejected_files = tuple(_write_rejected(checked, incoming, refused, result.problems))
+    return result
+
+
+class _Batch(dict):
+    """The checked rows of every input: field -> object array, plus where each row came from."""
+
+    part: np.ndarray
+    position: np.ndarray
+
+    @classmethod
+    def combine(cls, checked, columns: list[str]) -> _Batch:
+        sizes = [item.rows for item in checked]
+        batch = cls()
+        for name in columns:
+            batch[name] = np.concatenate([
+                item.values.get(name, np.full(size, None, dtype=object))
+                for item, size in zip(checked, sizes, strict=True)
+            ]) if sizes else np.array([], dtype=object)
+        batch.part = np.repeat(np.arange(len(sizes)), sizes)
+        batch.position = np.concatenate([np.arange(size) for size in sizes])
+        return batch
+
+    def __len__(self) -> int:
+        return len(self.part)
+
+    def select(self, mask) -> _Batch:
+        chosen = _Batch({name: values[mask] for name, values in self.items()})
+        chosen.part = self.part[mask]
+        chosen.position = self.position[mask]
+        return chosen
+
+    def rows_of(self, part: int, positions: np.ndarray) -> np.ndarray:
+        """Batch rows of the given positions of one input."""
+        start = int(np.searchsorted(self.part, part))
+        return start + np.asarray(positions, dtype=int)
+
+
+def _run(study, work, dry_run: bool):
+    if not dry_run:
+        return db.write(study.database_path, work, bulk=True)
+    connection = db.connect(study.database_path, autocommit=True)
+    try:
+        connection.execute("BEGIN")
+        return work(connection)
+    finally:
+        connection.execute("ROLLBACK")
+        connection.close()
+
+
+def content_ids(values, questionnaire: Questionnaire) -> list[str]:
+    """A stable id per row from its content: the same answers always give the same id.
+
+    The key joins the questionnaire name, entry, form number, submission time and every
+    answer as text; distinct values are turned into text once and joined by pyarrow.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    keyed = ["entry", "form_number", "submitted_at"] + [q.id for q in questionnaire.answerable]
+    parts = []
+    for name in keyed:
+        codes, uniques = pd.factorize(pd.Series(values[name], dtype=object))
+        texts = pa.array([str(value) for value in uniques] + [""], type=pa.string())
+        parts.append(texts.take(np.where(codes < 0, len(uniques), codes)))
+    joined = pc.binary_join_element_wise(questionnaire.name, *parts, "\x1f")
+    return uuid5_texts(RESPONSE_NAMESPACE, joined.to_pylist())
+
+
+def uuid5_texts(namespace: uuid.UUID, names: list[str]) -> list[str]:
+    """`str(uuid.uuid5(namespace, name))` for many names, formatted with numpy."""
+    digests = b"".join(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16]
+                       for name in names)
+    raw = np.frombuffer(digests, dtype=np.uint8).reshape(-1, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x50  # version 5
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80  # RFC 4122 variant
+    digits = np.array(list("0123456789abcdef"))
+    hexed = np.empty((len(raw), 32), dtype="<U1")
+    hexed[:, 0::2] = digits[raw >> 4]
+    hexed[:, 1::2] = digits[raw & 0x0F]
+    text = np.full((len(raw), 36), "-", dtype="<U1")
+    text[:, [i for i in range(36) if i not in (8, 13, 18, 23)]] = hexed
+    return text.view("<U36").ravel().tolist()
+
+
+def _duplicate_ids(incoming, ids: pd.Series, derived, checked, rejected) -> list[Problem]:
+    repeated = ids.duplicated(keep="first").to_numpy()
+    if not repeated.any():
+        return []
+    first = pd.Series(np.arange(len(ids))).groupby(ids.to_numpy()).transform("min").to_numpy()
+    problems = []
+    for position in np.flatnonzero(repeated):
+        rejected[position] = True
+        where = _describe_row(incoming, checked, first[position])
+        message = (f"repeats {where} exactly (same answers and no response_id)"
+                   if derived[position] else f"response_id repeats {where}")
+        problems.append(_problem_at(incoming, checked, position, "response_id",
+                                    None if derived[position] else ids.iat[position], message,
+                                    "each response once"))
+    return problems
+
+
+def _describe_row(incoming, checked, position: int) -> str:
+    item = checked[incoming.part[position]]
+    row = _row_number(incoming, checked, position)
+    if item.table is None:
+        return f"row {row}"
+    return f"{item.table.row_kind} {row} of {item.table.file}"
+
+
+def _row_number(incoming, checked, position: int) -> int:
+    item = checked[incoming.part[position]]
+    offset = incoming.position[position]
+    return int(item.table.rows[offset]) if item.table is not None else int(offset) + 1
+
+
+def _problem_at(incoming, checked, position, column, value, message, expected) -> Problem:
+    table = checked[incoming.part[position]].table
+    return Problem(message, file=table.file if table is not None else None,
+                   row=_row_number(incoming, checked, position), column=column, value=value,
+                   expected=expected)
+
+
+def _problem_order(problem: Problem):
+    return (problem.file or "", problem.row or 0)
+
+
+def _stored_rows(connection, ids: pd.Series, columns: list[str]) -> pd.DataFrame:
+    """Stored rows whose ids are among `ids`, indexed by response_id."""
+    stored_ids = [row[0] for row in connection.execute("SELECT response_id FROM responses")]
+    wanted = pd.unique(ids[ids.isin(stored_ids)]).tolist() if stored_ids else []
+    selected = ", ".join(db.quote(name) for name in columns)
+    records = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        records += connection.execute(
+            f"SELECT {selected} FROM responses WHERE response_id IN "
+            f"({', '.join('?' for _ in chunk)})", chunk).fetchall()
+    return pd.DataFrame(records, columns=columns, dtype=object).set_index("response_id")
+
+
+def _compared_columns(checked, columns: list[str], questionnaire) -> list[str]:
+    """Fields compared with a stored response: every answer, and metadata the files carry."""
+    provided = {name for item in checked for name in item.provided}
+    return [name for name in columns if name not in COMPARED_METADATA_SKIPPED
+            and (name in provided or name in questionnaire)]
+
+
+def _differences(rows, stored: pd.DataFrame, names: list[str]) -> np.ndarray:
+    """(rows x names) True where an incoming value differs from the stored one."""
+    old = stored.loc[rows["response_id"], names]
+    differs = np.zeros((len(rows), len(names)), dtype=bool)
+    for column, name in enumerate(names):
+        differs[:, column] = ~(rows[name] == old[name].to_numpy(dtype=object)).astype(bool)
+    return differs
+
+
+def _conflict_problem(incoming, stored, differs, names, position, known, checked) -> Problem:
+    rid = incoming["response_id"][position]
+    changed = differs[np.count_nonzero(known[:position])]
+    fields = [
+        f"{name} (stored {_show(stored.at[rid, name])}, file {_show(incoming[name][position])})"
+        for name, flag in zip(names, changed, strict=True) if flag
+    ]
+    return _problem_at(incoming, checked, position, "response_id", rid,
+                       "already stored with different values in " + ", ".join(fields),
+                       "the same content, or --replace to overwrite the stored response")
+
+
+def _show(value) -> str:
+    return "empty" if value is None else repr(value)
+
+
+def _insert(connection, rows: _Batch, columns, source, who, progress) -> None:
+    """Insert new rows; columns that hold one value for all rows are written as SQL literals."""
+    if not len(rows):
+        return
+    stamp = db.now()
+    defaults = {"source": source or "electronic", "status": "complete", "submitted_at": stamp,
+                "started_at": stamp, "updated_at": stamp}
+    for name, default in defaults.items():
+        missing = pd.isna(rows[name])
+        if missing.any():
+            rows[name] = np.where(missing, default, rows[name])
+    bound, literal = [], {}
+    for name in columns:
+        column = rows[name]
+        first = column[0]
+        if name == "response_id":  # always bound: one row of parameters per response
+            constant = False
+        elif first is None:
+            constant = pd.isna(column).all()
+        elif isinstance(first, str | int) and not isinstance(first, bool):
+            constant = bool((column == first).all())
+        else:
+            constant = False
+        if constant:
+            literal[name] = db.literal(first)
+        else:
+            bound.append(name)
+    names = ", ".join(db.quote(name) for name in [*bound, *literal])
+    marks = ", ".join(["?"] * len(bound) + list(literal.values()))
+    before = connection.execute("SELECT coalesce(max(rowid), 0) FROM responses").fetchone()[0]
+    total = len(rows)
+    for start in range(0, total, WRITE_CHUNK):
+        _report(progress, "Storing responses", start, total)
+        connection.executemany(
+            f"INSERT INTO responses ({names}) VALUES ({marks})",
+            zip(*[rows[name][start:start + WRITE_CHUNK].tolist() for name in bound], strict=True),
+        )
+    _report(progress, "Storing responses", total, total)
+    connection.execute(
+        "INSERT INTO audit (response_id, field, old, new, who, at, action) "
+        "SELECT response_id, NULL, NULL, NULL, ?, ?, 'import' FROM responses WHERE rowid > ?",
+        (who, stamp, before),
+    )
+
+
+def _replace(connection, rows: _Batch, stored, differs, names, who) -> None:
+    """Overwrite the fields that differ; the audit trail keeps the old values."""
+    stamp = db.now()
+    audit = []
+    for position, rid in enumerate(rows["response_id"]):
+        changed = [name for name, flag in zip(names, differs[position], strict=True) if flag]
+        new_values = [rows[name][position] for name in changed]
+        assignments = ", ".join(f"{db.quote(name)} = ?" for name in changed)
+        connection.execute(
+            f"UPDATE responses SET {assignments}, updated_at = ? WHERE response_id = ?",
+            [*new_values, stamp, rid],
+        )
+        audit += [
+            (rid, name, db.as_text(stored.at[rid, name]), db.as_text(value), who, stamp, "replace")
+            for name, value in zip(changed, new_values, strict=True)
+        ]
+    if audit:
+        connection.executemany(
+            "INSERT INTO audit (response_id, field, old, new, who, at, action) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", audit)
+
+
+def _write_rejected(checked, incoming, refused, problems: Sequence[Problem]) -> list[Path]:
+    """Beside each input with rejected rows: FILE.rejected.csv, its cells plus `reason`."""
+    written = []
+    for part, item in enumerate(checked):
+        positions = np.sort(incoming.position[(incoming.part == part) & refused])
+        if not len(positions) or item.table is None:
+            continue
+        table = item.table
+        rows = set(int(table.rows[p]) for p in positions)
+        reasons: dict[int, list[str]] = {}
+        for problem in problems:
+            if problem.file == table.file and problem.row in rows:
+                text = f"{problem.column}: {problem.message}" if problem.column else problem.message
+                if problem.value is not None:
+                    text += f" {problem.value!r}"
+                reasons.setdefault(problem.row, []).append(text)
+        out = table.cells.iloc[positions].copy()
+        out.columns = table.headers
+        out[REASON_COLUMN] = ["; ".join(reasons.get(int(table.rows[p]), [])) for p in positions]
+        path = Path(table.file)
+        target = path.with_name(path.stem + REJECTED_SUFFIX)
+        out.to_csv(target, index=False, encoding="utf-8-sig")
+        written.append(target)
+    return written
+
+
+def _report(progress: Progress | None, description: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(description, done, total)

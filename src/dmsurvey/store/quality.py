@@ -1,0 +1,192 @@
+"""Data-quality checks of stored responses: what `dmsurvey validate` reports.
+
+    >>> issues = quality_issues(study.responses(status=None), study.questionnaire)
+    >>> issues.groupby("check").size()
+
+One tidy row per issue (`check, severity, response_id, form_number, question, value,
+message`). Checks: required answers missing from finished responses, answers the skip logic
+says were never asked, implausible values (a ratio such as revenue per employee far from the
+other firms', by a robust z-score on the log scale), likely duplicate firms (the same name once
+case, spaces and punctuation are ignored, or identical answers), and unfinished interviews.
+Void responses are left out; duplicates are looked for among first entries only, since the
+second entry of a paper form is meant to repeat the first.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from dmsurvey.questionnaire.model import Questionnaire
+
+ISSUE_COLUMNS = ["check", "severity", "response_id", "form_number", "question", "value", "message"]
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+# (numerator, denominator, what the ratio is called): used where both questions exist.
+DEFAULT_RATIOS = (
+    ("revenue_2019", "employees_2019", "revenue per employee"),
+    ("assets_2019", "employees_2019", "assets per employee"),
+)
+# Modified z-score (Iglewicz and Hoaglin): 0.6745 (x - median) / MAD; beyond 3.5 is an outlier.
+ROBUST_Z_LIMIT = 3.5
+MIN_FOR_OUTLIERS = 8
+NAME_QUESTION = "firm_name"
+# Fewer answers than this and identical answers say little about being the same firm.
+MIN_ANSWERS_FOR_DUPLICATE = 5
+
+
+def validate_study(study_or_path, **options) -> pd.DataFrame:
+    """`quality_issues` of every response of a study (a `Study` or its folder)."""
+    from dmsurvey.store.study import Study, open_study
+
+    study = study_or_path if isinstance(study_or_path, Study) else open_study(
+        os.fspath(study_or_path))
+    return quality_issues(study.responses(status=None), study.questionnaire, **options)
+
+
+def quality_issues(
+    data: pd.DataFrame,
+    questionnaire: Questionnaire,
+    *,
+    ratios=DEFAULT_RATIOS,
+    z_limit: float = ROBUST_Z_LIMIT,
+) -> pd.DataFrame:
+    """Every data-quality issue in typed responses (as `Study.responses()` gives them)."""
+    from dmsurvey.store.checking import relevance
+
+    data = data.reset_index(drop=True)
+    if "status" in data:
+        data = data[data["status"].astype("str") != "void"].reset_index(drop=True)
+    status = data["status"].astype("str") if "status" in data else pd.Series("complete",
+                                                                               index=data.index)
+    parts = []
+    for question in questionnaire.answerable:
+        if question.id not in data:
+            continue
+        answered = data[question.id].notna().to_numpy()
+        applies = relevance(data, questionnaire, question)
+        if question.required:
+            missing = applies & ~answered & (status == "complete").to_numpy()
+            parts.append(_issues(data, missing, "missing_required", "error", question.id,
+                                 None, "required answer missing in a complete response"))
+        asked_not = answered & ~applies
+        parts.append(_issues(
+            data, asked_not, "not_relevant", "warning", question.id, data[question.id],
+            "answered although the skip logic says it is not asked"
+            + (f" ({question.relevant})" if question.relevant else ""),
+        ))
+    parts += _implausible(data, questionnaire, ratios, z_limit)
+    parts += _duplicates(data, questionnaire)
+    unfinished = (status == "in_progress").to_numpy()
+    answers = [q.id for q in questionnaire.answerable if q.id in data]
+    counts = data[answers].notna().sum(axis=1).to_numpy() if answers else np.zeros(len(data))
+    parts.append(_issues(
+        data, unfinished, "unfinished", "info", None, None,
+        [f"interview not finished: {count} of {len(answers)} questions answered"
+         for count in counts],
+    ))
+    issues = pd.concat([p for p in parts if not p.empty] or [pd.DataFrame(columns=ISSUE_COLUMNS)],
+                       ignore_index=True)
+    order = issues["severity"].map(SEVERITY_ORDER)
+    issues = issues.assign(_order=order).sort_values(["_order", "check"], kind="stable")
+    return issues.drop(columns="_order").reset_index(drop=True)[ISSUE_COLUMNS]
+
+
+def _issues(data, mask, check, severity, question, values, message) -> pd.DataFrame:
+    mask = np.asarray(mask, dtype=bool)
+    rows = np.flatnonzero(mask)
+    if not len(rows):
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+
+    def pick(value):
+        if isinstance(value, pd.Series | np.ndarray | list):
+            return np.asarray(value, dtype=object)[rows]
+        return value
+
+    return pd.DataFrame({
+        "check": check,
+        "severity": severity,
+        "response_id": _column(data, "response_id")[rows],
+        "form_number": _column(data, "form_number")[rows],
+        "question": question,
+        "value": pick(values) if values is not None else None,
+        "message": pick(message),
+    })
+
+
+def _column(data, name) -> np.ndarray:
+    if name in data:
+        return data[name].astype(object).where(data[name].notna(), None).to_numpy()
+    return np.full(len(data), None, dtype=object)
+
+
+def robust_z(values: pd.Series) -> pd.Series:
+    """Modified z-score: 0.6745 (x - median) / MAD (NaN where the MAD is 0)."""
+    median = values.median()
+    mad = (values - median).abs().median()
+    if not mad or np.isnan(mad):
+        return pd.Series(np.nan, index=values.index)
+    return 0.6745 * (values - median) / mad
+
+
+def _implausible(data, questionnaire, ratios, z_limit) -> list[pd.DataFrame]:
+    parts = []
+    for numerator, denominator, name in ratios:
+        if numerator not in data or denominator not in data:
+            continue
+        top = pd.to_numeric(data[numerator], errors="coerce").astype("float64")
+        bottom = pd.to_numeric(data[denominator], errors="coerce").astype("float64")
+        usable = (top > 0) & (bottom > 0)
+        if usable.sum() < MIN_FOR_OUTLIERS:
+            continue
+        ratio = (top / bottom).where(usable)
+        z = robust_z(np.log(ratio[usable])).reindex(data.index)
+        flagged = (z.abs() > z_limit).fillna(False).to_numpy()
+        median = ratio[usable].median()
+        parts.append(_issues(
+            data, flagged, "implausible", "warning", f"{numerator}/{denominator}",
+            ratio.round(3),
+            [f"{name} far from the other firms (robust z {value:+.1f} on a log scale; median "
+             f"{median:.3g})" if not np.isnan(value) else "" for value in z.to_numpy()],
+        ))
+    return parts
+
+
+def _duplicates(data, questionnaire) -> list[pd.DataFrame]:
+    if "entry" in data:
+        first_entries = (data["entry"].fillna(1) == 1).to_numpy(dtype=bool)
+    else:
+        first_entries = np.ones(len(data), dtype=bool)
+    ids = _column(data, "response_id")
+    parts = []
+    if NAME_QUESTION in data:
+        names = data[NAME_QUESTION].astype("str").str.casefold().str.replace(
+            r"[\W_]+", "", regex=True)
+        names = names.where(first_entries & (names.fillna("") != "").to_numpy())
+        parts.append(_same_as(data, names, ids, "duplicate_name", NAME_QUESTION,
+                              data[NAME_QUESTION], "same firm name as"))
+    answers = [q.id for q in questionnaire.answerable if q.id in data and q.id != NAME_QUESTION]
+    if answers:
+        enough = (data[answers].notna().sum(axis=1) >= MIN_ANSWERS_FOR_DUPLICATE).to_numpy()
+        keys = pd.util.hash_pandas_object(data[answers].astype("str"), index=False)
+        keys = keys.astype("UInt64").where(first_entries & enough)
+        parts.append(_same_as(data, keys, ids, "duplicate_answers", None, None,
+                              "identical answers to"))
+    return parts
+
+
+def _same_as(data, keys: pd.Series, ids, check, question, values, wording) -> pd.DataFrame:
+    """One issue per response sharing a key with others, naming the others."""
+    shared = keys.notna() & keys.duplicated(keep=False)
+    if not shared.any():
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    groups = pd.Series(ids[shared.to_numpy()], index=keys[shared].index).groupby(keys[shared])
+    others = {}
+    for _, members in groups:
+        for index, rid in members.items():
+            others[index] = [other for other in members.tolist() if other != rid]
+    messages = np.full(len(data), "", dtype=object)
+    for index, other in others.items():
+        messages[index] = f"{wording} " + ", ".join(str(o) for o in other[:5])
+    return _issues(data, shared.to_numpy(), check, "warning", question, values, messages)

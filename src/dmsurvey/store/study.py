@@ -1,0 +1,462 @@
+"""A study: a folder holding a pinned questionnaire, the response database and reports.
+
+    >>> study = init_study("my-study", questionnaire="sme-digital-2020")
+    >>> rid = study.start_response(enumerator="Li")
+    >>> study.save_answer(rid, "industry", "manufacturing", who="Li")
+    >>> study.responses(status=None)
+
+The folder holds `questionnaire.yaml` (a copy of the questionnaire the study was started with;
+an XLSForm is stored converted), `study.json` (its name, version and SHA-256), `study.sqlite`
+and `reports/`. Opening a study checks the copy against its recorded hash, so an edit can never
+silently change what old answers mean. Every call that changes data commits at once and is
+written to the audit trail; two processes may work on one study at the same time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dmsurvey import __version__
+from dmsurvey.errors import DataError, Problem, StudyError
+from dmsurvey.questionnaire.model import (
+    RESPONSE_METADATA,
+    SOURCES,
+    STATUSES,
+    Question,
+    Questionnaire,
+)
+from dmsurvey.store import db
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from dmsurvey.store.importing import ImportResult
+
+QUESTIONNAIRE_FILE = "questionnaire.yaml"
+INFO_FILE = "study.json"
+DATABASE_FILE = "study.sqlite"
+REPORTS_DIR = "reports"
+DEFAULT_QUESTIONNAIRE = "sme-digital-2020"
+XLSFORM_SUFFIXES = (".xlsx", ".xls", ".xlsm")
+# The question whose answer names a firm in lists of interviews (codebook id).
+FIRM_NAME_QUESTION = "firm_name"
+
+
+@dataclass(frozen=True)
+class ResponseSummary:
+    """One interview in a list of unfinished ones."""
+
+    response_id: str
+    firm_name: str | None
+    enumerator: str | None
+    answered: int
+    total: int
+    updated_at: str
+    entry: int | None
+    form_number: str | None
+
+
+def sha256_of(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def init_study(
+    path: str | os.PathLike, questionnaire: str | os.PathLike = DEFAULT_QUESTIONNAIRE
+) -> Study:
+    """Create a study folder at `path` for `questionnaire` (a bundled name, a YAML or XLSForm path).
+
+    The folder is built under a temporary name and renamed at the end, so a failure leaves
+    nothing half made.
+    """
+    from dmsurvey.questionnaire.loader import load_questionnaire
+    from dmsurvey.questionnaire.xlsform import convert_xlsform
+
+    path = Path(path)
+    if (path / INFO_FILE).exists():
+        raise StudyError(f"{path} is already a study; open it instead of creating it again.")
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):
+        raise StudyError(f"{path} already exists and is not empty; choose a new folder.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        pinned = building / QUESTIONNAIRE_FILE
+        if Path(questionnaire).suffix.lower() in XLSFORM_SUFFIXES:
+            convert_xlsform(questionnaire, pinned)
+        else:
+            source = load_questionnaire(questionnaire).source
+            shutil.copyfile(source, pinned)
+        model = load_questionnaire(pinned)
+        info = {
+            "questionnaire": model.name,
+            "questionnaire_version": model.version,
+            "questionnaire_sha256": sha256_of(pinned),
+            "schema_version": db.SCHEMA_VERSION,
+            "created_at": db.now(),
+            "created_with": f"dmsurvey {__version__}",
+        }
+        (building / INFO_FILE).write_text(
+            json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        (building / REPORTS_DIR).mkdir()
+        db.create_schema(building / DATABASE_FILE, model)
+        if path.exists():
+            path.rmdir()
+        building.rename(path)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return open_study(path)
+
+
+def open_study(path: str | os.PathLike) -> Study:
+    """Open the study folder at `path`, checking its pinned questionnaire and its database."""
+    from dmsurvey.questionnaire.loader import load_questionnaire
+
+    path = Path(path)
+    info_path = path / INFO_FILE
+    if not info_path.is_file():
+        raise StudyError(
+            f"{path} is not a study folder (no {INFO_FILE}). "
+            f"Create one with: dmsurvey init {path}"
+        )
+    try:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise StudyError(f"{info_path} is damaged: {error}") from None
+    pinned = path / QUESTIONNAIRE_FILE
+    if not pinned.is_file():
+        raise StudyError(f"{pinned} is missing; restore it from a backup of the study.")
+    if sha256_of(pinned) != info.get("questionnaire_sha256"):
+        raise StudyError(
+            f"{pinned} was changed after the study was created (its SHA-256 no longer matches "
+            f"{INFO_FILE}), so stored answers might no longer mean what they meant. Restore the "
+            f"original questionnaire ({info.get('questionnaire')} version "
+            f"{info.get('questionnaire_version')}); to use the edited one, create a new study "
+            f"with `dmsurvey init NEW --questionnaire {pinned}` and import an export of this one."
+        )
+    questionnaire = load_questionnaire(pinned)
+    db.check_schema(path / DATABASE_FILE, questionnaire)
+    return Study(path, questionnaire, info)
+
+
+class Study:
+    """A study folder: its questionnaire and its responses. Make one with `init_study`."""
+
+    def __init__(self, path: Path, questionnaire: Questionnaire, info: dict[str, Any]):
+        self.path = Path(path)
+        self.questionnaire = questionnaire
+        self.info = info
+        self._questions = {q.id: q for q in questionnaire.answerable}
+        self._fields = {name for name, _ in db.response_columns(questionnaire)}
+
+    def __repr__(self) -> str:
+        return f"Study({str(self.path)!r}, questionnaire={self.questionnaire.name!r})"
+
+    @property
+    def database_path(self) -> Path:
+        return self.path / DATABASE_FILE
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.path / REPORTS_DIR
+
+    def connect(self) -> db.StudyConnection:
+        """A connection to the study database; `with study.connect() as c:` commits and closes."""
+        return db.connect(self.database_path)
+
+    # -- one interview, one committed call at a time -------------------------------------
+
+    def start_response(
+        self,
+        source: str = "electronic",
+        enumerator: str | None = "",
+        entry: int = 1,
+        form_number: str | None = None,
+        response_id: str | None = None,
+    ) -> str:
+        """Begin a response (status `in_progress`) and return its id."""
+        if source not in SOURCES:
+            raise DataError(f"Unknown source {source!r}; use one of {', '.join(SOURCES)}.")
+        if isinstance(entry, bool) or not isinstance(entry, int) or entry < 1:
+            raise DataError(f"The entry number must be a whole number from 1, not {entry!r}.")
+        response_id = str(response_id) if response_id else str(uuid.uuid4())
+        stamp = db.now()
+        row = {
+            "response_id": response_id,
+            "source": source,
+            "enumerator": enumerator or "",
+            "status": "in_progress",
+            "entry": entry,
+            "form_number": None if form_number in (None, "") else str(form_number),
+            "started_at": stamp,
+            "updated_at": stamp,
+        }
+
+        def insert(connection):
+            if _exists(connection, response_id):
+                raise StudyError(f"The study already has a response {response_id!r}.")
+            names = ", ".join(db.quote(name) for name in row)
+            marks = ", ".join("?" for _ in row)
+            connection.execute(
+                f"INSERT INTO responses ({names}) VALUES ({marks})", list(row.values())
+            )
+            _audit(connection, [(response_id, None, None, None, enumerator or "", stamp, "start")])
+
+        db.write(self.database_path, insert)
+        return response_id
+
+    def save_answer(self, response_id: str, question: str, value: Any, who: str = "") -> None:
+        """Store the answer to `question` (None or "" clears it); audited with the old value."""
+        q = self._question(question)
+        value = canonical_value(q, value)
+        self._update(response_id, {question: value}, who=who, action="answer")
+
+    def set_status(self, response_id: str, status: str, who: str = "") -> None:
+        """Mark a response `in_progress`, `complete` or `void`."""
+        if status not in STATUSES:
+            raise DataError(f"Unknown status {status!r}; use one of {', '.join(STATUSES)}.")
+        self._update(response_id, {"status": status}, who=who, action="status")
+
+    def set_metadata(self, response_id: str, who: str = "", **values: Any) -> None:
+        """Change metadata of a response (enumerator, form_number, submitted_at, source, entry)."""
+        allowed = set(RESPONSE_METADATA) - {"response_id", "status", "updated_at"}
+        allowed |= set(self.questionnaire.metadata_fields)
+        unknown = sorted(set(values) - allowed)
+        if unknown:
+            raise DataError(f"Not a metadata field: {', '.join(unknown)}.")
+        if "source" in values and values["source"] not in SOURCES:
+            raise DataError(
+                f"Unknown source {values['source']!r}; use one of {', '.join(SOURCES)}."
+            )
+        self._update(response_id, values, who=who, action="metadata")
+
+    def _update(self, response_id: str, changes: dict[str, Any], *, who: str, action: str) -> None:
+        names = list(changes)
+
+        def update(connection):
+            selected = ", ".join(db.quote(name) for name in names)
+            row = connection.execute(
+                f"SELECT {selected} FROM responses WHERE response_id = ?", (response_id,)
+            ).fetchone()
+            if row is None:
+                raise StudyError(f"The study has no response {response_id!r}.")
+            stamp = db.now()
+            assignments = ", ".join(f"{db.quote(name)} = ?" for name in names)
+            connection.execute(
+                f"UPDATE responses SET {assignments}, updated_at = ? WHERE response_id = ?",
+                [*changes.values(), stamp, response_id],
+            )
+            _audit(
+                connection,
+                [
+                    (response_id, name, db.as_text(old), db.as_text(new), who, stamp, action)
+                    for name, old, new in zip(names, row, changes.values(), strict=True)
+                    if old != new
+                ],
+            )
+
+        db.write(self.database_path, update)
+
+    # -- reading ------------------------------------------------------------------------
+
+    def get_answers(self, response_id: str) -> dict[str, Any]:
+        """The answered questions of one response: {question id: canonical value}."""
+        record = self.get_response(response_id)
+        return {q: record[q] for q in self._questions if q in record}
+
+    def get_response(self, response_id: str) -> dict[str, Any]:
+        """Metadata of one response plus its answered questions, in one flat dict."""
+        with self.connect() as connection:
+            cursor = connection.execute(
+                "SELECT * FROM responses WHERE response_id = ?", (response_id,)
+            )
+            row = cursor.fetchone()
+            names = [column[0] for column in cursor.description]
+        if row is None:
+            raise StudyError(f"The study has no response {response_id!r}.")
+        return {
+            name: value
+            for name, value in zip(names, row, strict=True)
+            if name not in self._questions or value is not None
+        }
+
+    def unfinished(self) -> list[ResponseSummary]:
+        """Interviews still `in_progress`, most recently worked on first."""
+        questions = list(self._questions)
+        answered = " + ".join(f"({db.quote(q)} IS NOT NULL)" for q in questions) or "0"
+        name_column = self._firm_name_question()
+        name_sql = db.quote(name_column) if name_column else "NULL"
+        with self.connect() as connection:
+            rows = connection.execute(
+                f"SELECT response_id, {name_sql}, enumerator, {answered}, updated_at, entry, "
+                "form_number FROM responses WHERE status = 'in_progress' "
+                "ORDER BY updated_at DESC, rowid DESC"
+            ).fetchall()
+        return [
+            ResponseSummary(rid, name, enumerator, count, len(questions), updated, entry, form)
+            for rid, name, enumerator, count, updated, entry, form in rows
+        ]
+
+    def _firm_name_question(self) -> str | None:
+        if FIRM_NAME_QUESTION in self._questions:
+            return FIRM_NAME_QUESTION
+        return next(
+            (q.id for q in self._questions.values() if q.type == "text" and q.pii), None
+        )
+
+    def responses(
+        self,
+        labels: str | None = None,
+        status: str | Iterable[str] | None = "complete",
+        entry: int | None = None,
+    ) -> pd.DataFrame:
+        """One row per response: metadata, then one typed column per question.
+
+        `status` keeps responses with that status (or any of several; None keeps all),
+        `entry` those of one data-entry round; `labels` ("zh", "en") turns single-choice
+        categories into labels in that language.
+        """
+        import pandas as pd
+
+        from dmsurvey.store.frames import typed_responses
+
+        conditions, parameters = [], []
+        if status is not None:
+            wanted = [status] if isinstance(status, str) else list(status)
+            unknown = [s for s in wanted if s not in STATUSES]
+            if unknown:
+                raise DataError(f"Unknown status {unknown[0]!r}; use one of {', '.join(STATUSES)}.")
+            conditions.append(f"status IN ({', '.join('?' for _ in wanted)})")
+            parameters += wanted
+        if entry is not None:
+            conditions.append("entry = ?")
+            parameters.append(entry)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        with self.connect() as connection:
+            raw = pd.read_sql_query(
+                f"SELECT * FROM responses{where} ORDER BY rowid", connection, params=parameters
+            )
+        return typed_responses(raw, self.questionnaire, labels=labels)
+
+    def audit(self, response_id: str | None = None) -> pd.DataFrame:
+        """The audit trail (every change: who, when, old and new value), oldest first."""
+        import pandas as pd
+
+        query = "SELECT response_id, field, old, new, who, at, action FROM audit"
+        parameters: list[str] = []
+        if response_id is not None:
+            query += " WHERE response_id = ?"
+            parameters.append(response_id)
+        with self.connect() as connection:
+            return pd.read_sql_query(query + " ORDER BY id", connection, params=parameters)
+
+    def response_ids(self) -> list[str]:
+        with self.connect() as connection:
+            return [row[0] for row in connection.execute("SELECT response_id FROM responses")]
+
+    # -- many responses at once ----------------------------------------------------------
+
+    def add_responses(
+        self,
+        frame: pd.DataFrame,
+        who: str = "",
+        source: str | None = None,
+        entry: int | None = None,
+        replace: bool = False,
+    ) -> ImportResult:
+        """Add a frame of responses (columns: metadata and question ids) in one transaction.
+
+        Values are checked as an import checks them (all problems raise one `DataError`).
+        Rows without `response_id` get an id derived from their content; a row whose id is
+        already stored with the same content is skipped, with different content it is a
+        conflict (`replace=True` overwrites, the audit trail keeps the old values).
+        """
+        from dmsurvey.store.importing import add_frame
+
+        return add_frame(self, frame, who=who, source=source, entry=entry, replace=replace)
+
+    def _question(self, question: str) -> Question:
+        if question not in self._questions:
+            raise DataError(
+                f"The questionnaire {self.questionnaire.name!r} has no question {question!r} "
+                "that takes an answer."
+            )
+        return self._questions[question]
+
+
+def _exists(connection, response_id: str) -> bool:
+    query = "SELECT 1 FROM responses WHERE response_id = ?"
+    return connection.execute(query, (response_id,)).fetchone() is not None
+
+
+def _audit(connection, rows: list[tuple]) -> None:
+    if rows:
+        connection.executemany(
+            "INSERT INTO audit (response_id, field, old, new, who, at, action) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def canonical_value(question: Question, value: Any) -> Any:
+    """`value` as the store keeps an answer to `question`; DataError if it cannot be one."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    problem = _value_problem(question, value)
+    if problem:
+        raise DataError(
+            f"{value!r} is not an answer to {question.id}",
+            [Problem(problem[0], column=question.id, value=value, expected=problem[1])],
+        )
+    if question.type == "integer":
+        return int(float(value))
+    if question.type == "decimal":
+        return float(value)
+    if question.type == "select_multiple":
+        chosen = set(value.split() if isinstance(value, str) else value)
+        return " ".join(code for code in question.choice_codes if code in chosen)
+    return str(value).strip() if question.type == "text" else str(value)
+
+
+def _value_problem(question: Question, value: Any) -> tuple[str, str] | None:
+    """(what is wrong, what was expected) for a non-empty value, or None if it fits."""
+    if question.type in ("integer", "decimal"):
+        if isinstance(value, bool):
+            return "not a number", f"a {question.type} number"
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return "not a number", f"a {question.type} number"
+        if not math.isfinite(number):
+            return "not a finite number", f"a {question.type} number"
+        if question.type == "integer" and not number.is_integer():
+            return "not a whole number", "an integer"
+        return None
+    if question.type == "select_one":
+        if str(value) not in question.choice_codes:
+            return "unknown choice code", "one of " + ", ".join(question.choice_codes)
+        return None
+    if question.type == "select_multiple":
+        codes = value.split() if isinstance(value, str) else [str(code) for code in value]
+        unknown = [code for code in codes if code not in question.choice_codes]
+        if unknown:
+            return f"unknown choice code {unknown[0]!r}", "codes among " + ", ".join(
+                question.choice_codes
+            )
+        exclusive = [code for code in codes if code in question.exclusive]
+        if exclusive and len(set(codes)) > 1:
+            return f"{exclusive[0]!r} cannot be combined with other choices", "one choice alone"
+        return None
+    return None

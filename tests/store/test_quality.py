@@ -1,0 +1,104 @@
+"""`dmsurvey validate`: the data-quality report."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from dmsurvey.cli import app
+from dmsurvey.store.quality import ISSUE_COLUMNS, quality_issues, robust_z, validate_study
+
+
+def add(study, status="complete", entry=1, form_number=None, **answers) -> str:
+    rid = study.start_response(entry=entry, form_number=form_number)
+    for question, value in answers.items():
+        study.save_answer(rid, question, value)
+    study.set_status(rid, status)
+    return rid
+
+
+@pytest.fixture
+def firms(study):
+    """Ten ordinary firms (revenue about 10 per employee) and one of each problem."""
+    rng = np.random.default_rng(7)
+    ids = {}
+    for number in range(10):
+        employees = int(rng.integers(5, 200))
+        ids[f"ok{number}"] = add(
+            study, firm_name=f"Firm {number}", industry="other", employees_2019=employees,
+            revenue_2019=round(employees * float(rng.uniform(8, 12)), 1),
+            tech_used="ai", cloud="yes", self_maturity="2",
+        )
+    ids["outlier"] = add(study, firm_name="Giant", industry="other", employees_2019=10,
+                         revenue_2019=90000.0, cloud="no")
+    ids["no_subsector"] = add(study, firm_name="Maker", industry="manufacturing")
+    ids["not_asked"] = add(study, firm_name="Shop", industry="other", mfg_subsector="pharma")
+    ids["acme"] = add(study, firm_name="Acme Ltd.", industry="other")
+    ids["acme_again"] = add(study, firm_name=" ACME ltd", industry="software_it")
+    ids["unfinished"] = add(study, status="in_progress", industry="manufacturing")
+    ids["void"] = add(study, status="void", industry="manufacturing")
+    same = dict(industry="software_it", employees_2019=3, revenue_2019=30.0, tech_used="5g",
+                cloud="no", self_maturity="1")
+    ids["twin_a"] = add(study, firm_name="Twin A", form_number="7", **same)
+    ids["twin_b"] = add(study, firm_name="Twin B", **same)
+    ids["second_entry"] = add(study, firm_name="Twin A", entry=2, form_number="7", **same)
+    return ids
+
+
+def issues_of(issues, check):
+    return issues[issues["check"] == check]
+
+
+def test_each_kind_of_issue_is_found_and_nothing_else(study, firms):
+    issues = validate_study(study)
+    assert list(issues.columns) == ISSUE_COLUMNS
+    missing = issues_of(issues, "missing_required")
+    assert missing[["response_id", "question"]].values.tolist() == [
+        [firms["no_subsector"], "mfg_subsector"]
+    ]
+    assert missing["severity"].tolist() == ["error"]
+    not_relevant = issues_of(issues, "not_relevant")
+    assert not_relevant[["response_id", "question", "value"]].values.tolist() == [
+        [firms["not_asked"], "mfg_subsector", "pharma"]
+    ]
+    implausible = issues_of(issues, "implausible")
+    assert implausible["response_id"].tolist() == [firms["outlier"]]
+    assert implausible["value"].tolist() == [9000.0]
+    names = issues_of(issues, "duplicate_name")
+    assert set(names["response_id"]) == {firms["acme"], firms["acme_again"]}
+    twins = issues_of(issues, "duplicate_answers")
+    assert set(twins["response_id"]) == {firms["twin_a"], firms["twin_b"]}  # not entry 2
+    assert issues_of(issues, "unfinished")["response_id"].tolist() == [firms["unfinished"]]
+    assert firms["void"] not in set(issues["response_id"])
+    assert issues["severity"].tolist() == sorted(
+        issues["severity"], key=["error", "warning", "info"].index)
+
+
+def test_robust_z_matches_a_hand_computation():
+    import pandas as pd
+
+    values = pd.Series([1.0, 2.0, 3.0, 4.0, 100.0])
+    # median 3, absolute deviations 2 1 0 1 97 -> MAD 1
+    assert robust_z(values).tolist() == pytest.approx([-1.349, -0.6745, 0.0, 0.6745, 65.4265])
+
+
+def test_clean_data_has_no_issues(study):
+    add(study, firm_name="Only", industry="other")
+    assert quality_issues(study.responses(status=None), study.questionnaire).empty
+
+
+def test_validate_command_prints_a_table_or_json(study, firms):
+    runner = CliRunner()
+    table = runner.invoke(app, ["validate", str(study.path)], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    assert "missing_required" in table.output and "1 error" in table.output
+    as_json = runner.invoke(app, ["validate", str(study.path), "--json"])
+    records = json.loads(as_json.output)
+    assert {record["check"] for record in records} == {
+        "missing_required", "not_relevant", "implausible", "duplicate_name",
+        "duplicate_answers", "unfinished",
+    }
+    assert set(records[0]) == set(ISSUE_COLUMNS)
