@@ -26,8 +26,8 @@ def test_worked_example(firm, questionnaire):
     assert row["ai_bigdata"] == pytest.approx(215 / 6)
     assert row["online_trade"] == pytest.approx(215 / 7)
     assert row["smart_manufacturing"] == pytest.approx(35)
-    assert row["internet_finance"] == pytest.approx(166 / 4)
-    assert row["composite"] == pytest.approx((215 / 6 + 215 / 7 + 35 + 41.5) / 4)
+    assert row["internet_finance"] == pytest.approx(246 / 4)
+    assert row["composite"] == pytest.approx((215 / 6 + 215 / 7 + 35 + 246 / 4) / 4)
     assert row["level"] == "average"
     assert row["items_answered"] == 14
 
@@ -39,7 +39,7 @@ def test_worked_example_variants(firm, questionnaire):
     software["smart_mfg"] = None
     row = score(software, questionnaire).iloc[0]
     assert pd.isna(row["smart_manufacturing"])
-    assert row["composite"] == pytest.approx((215 / 6 + 215 / 7 + 41.5) / 3)
+    assert row["composite"] == pytest.approx((215 / 6 + 215 / 7 + 246 / 4) / 3)
 
     skipped = firm.copy()
     skipped["online_marketing"] = None

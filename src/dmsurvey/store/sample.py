@@ -24,7 +24,12 @@ How it is built (run ``python -m dmsurvey.store.sample`` to rewrite the bundled 
   size plus noise, so the larger the firm the likelier it buys more than half online, as the
   paper found. The share of sales done online depends on the industry and noise only, with
   every linear trace of size removed, as the paper found no relation between size and online
-  sales.
+  sales. Firms that sell online also lean towards buying online, marketing online and taking
+  payments through merchant services, so the online-trade answers hang together.
+* Internet finance: one propensity (a little higher in digital firms) ranks the firms for the
+  share of financing raised online, the number of channels used and the interest in SME
+  financing platforms, so borrowers tend to use more channels and care more about such
+  platforms, and firms that never borrowed online care less.
 * Answers follow the questionnaire's skip logic (sub-sector and smart manufacturing only for
   manufacturers, spending only after a "yes", and so on).
 * Respondents' names are surname and title only and telephone numbers are masked, as in a
@@ -127,17 +132,14 @@ RD_DIGITAL = {
 }
 
 INTERNET_FINANCE_SHARE = {"none": 64, "1_25": 29, "26_50": 5, "51_75": 1, "76_100": 0}
-# Every internet borrower names one main channel; a few name a second one.
+# Every internet borrower names one main channel, dealt out at random.
 FINANCE_MAIN_CHANNEL = {
     "internet_bank": 13,
     "supply_chain_finance": 12,
     "online_lending_platform": 10,
 }
-FINANCE_SECOND_CHANNEL = {
-    "internet_bank": 2,
-    "supply_chain_finance": 2,
-    "online_lending_platform": 2,
-}
+# How many channels each internet borrower names (not published); the keenest name more.
+FINANCE_CHANNELS_USED = {"1": 24, "2": 8, "3": 3}
 FIN_PLATFORM_INTEREST = {"none": 10, "average": 59, "high": 30}
 
 COVID_CUSTOMER_COMM = {"not_overcome": 7, "overcome": 34, "no_barrier": 58}
@@ -456,11 +458,14 @@ def _answers(rng: np.random.Generator) -> dict[str, np.ndarray]:
         answers[f"{question}_spend"] = np.where(bought, "lt_100k", None).astype(object)
 
     # D. Online procurement, sales and marketing
-    answers["online_procurement_share"] = _ranked(
-        PROCUREMENT_SHARE, size + rng.normal(0, 0.9, N_FIRMS)
-    )
+    procurement_noise = rng.normal(0, 0.75, N_FIRMS)
     sales_latent = _by_industry(ONLINE_SALES_AFFINITY, industry, 0) + rng.normal(0, 1, N_FIRMS)
     sales_latent = _without_size(sales_latent, sizes)
+    # Firms that sell online also buy online; sales_latent carries no size, so procurement's
+    # size gradient is its own.
+    answers["online_procurement_share"] = _ranked(
+        PROCUREMENT_SHARE, size + 0.5 * sales_latent + procurement_noise
+    )
     answers["online_sales_share"] = _ranked(SALES_SHARE, sales_latent)
     marketing = _pick(ONLINE_MARKETING_YES, np.exp(0.5 * affinity + 0.5 * sales_latent), rng)
     answers["online_marketing"] = np.where(marketing, "yes", "no").astype(object)
@@ -500,13 +505,16 @@ def _answers(rng: np.random.Generator) -> dict[str, np.ndarray]:
         }
     )
 
-    # F. Internet finance
+    # F. Internet finance. One propensity drives all three answers, as in real surveys: firms
+    # that raise more money online use more channels and care more about financing platforms.
     finance_latent = 0.5 * affinity + rng.normal(0, 1, N_FIRMS)
     finance_share = _ranked(INTERNET_FINANCE_SHARE, finance_latent)
     answers["internet_finance_share"] = finance_share
-    answers["internet_finance_channels"] = _finance_channels(finance_share != "none", rng)
+    answers["internet_finance_channels"] = _finance_channels(
+        finance_share != "none", finance_latent + rng.normal(0, 0.5, N_FIRMS), rng
+    )
     answers["fin_platform_interest"] = _ranked(
-        FIN_PLATFORM_INTEREST, finance_latent + rng.normal(0, 1.2, N_FIRMS)
+        FIN_PLATFORM_INTEREST, finance_latent + rng.normal(0, 0.6, N_FIRMS)
     )
 
     # G. COVID-19
@@ -535,15 +543,19 @@ def _answers(rng: np.random.Generator) -> dict[str, np.ndarray]:
     return answers
 
 
-def _finance_channels(borrowers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """One main channel per internet borrower, and a second one for a few of them."""
+def _finance_channels(
+    borrowers: np.ndarray, breadth: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """One main channel per internet borrower; the borrowers highest on `breadth` use more."""
     chosen = {code: np.zeros(N_FIRMS, dtype=bool) for code in FINANCE_MAIN_CHANNEL}
     members = np.flatnonzero(borrowers)
     main = rng.permutation(_deck(FINANCE_MAIN_CHANNEL, len(members)))
+    channels_used = _ranked(FINANCE_CHANNELS_USED, breadth, among=borrowers)
     for firm, code in zip(members, main, strict=True):
-        chosen[code][firm] = True
-    for code, count in FINANCE_SECOND_CHANNEL.items():
-        chosen[code] |= _pick(count, np.ones(N_FIRMS), rng, among=borrowers & ~chosen[code])
+        others = [other for other in FINANCE_MAIN_CHANNEL if other != code]
+        extra = rng.choice(others, int(channels_used[firm]) - 1, replace=False)
+        for used in (code, *extra):
+            chosen[used][firm] = True
     return np.where(borrowers, _multiselect(chosen, none_code=None), None)
 
 
