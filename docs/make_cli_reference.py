@@ -17,7 +17,7 @@ import typer.main
 from dmsurvey.cli import app
 
 REFERENCE = Path(__file__).with_name("cli.md")
-RICH_MARKUP = re.compile(r"\[/?(bold|italic|dim|cyan|green|red|yellow|magenta|blue|b|i)\]")
+RICH_MARKUP = re.compile(r"\[/?(bold|italic|dim|cyan|green|red|yellow|magenta|blue|b|i)\]|\*\*")
 
 
 def plain(text: str | None) -> str:

@@ -17,10 +17,10 @@ app = typer.Typer(
     help=(
         "Surveys of SME digital maturity: questionnaire, interview, import, scoring, "
         "analysis and report.\n\n"
-        "Start with [bold]dmsurvey demo[/bold] to see the whole pipeline on the bundled "
-        "sample study, or [bold]dmsurvey init my-study[/bold] to begin your own."
+        "Start with **dmsurvey demo** to see the whole pipeline on the bundled "
+        "sample study, or **dmsurvey init my-study** to begin your own."
     ),
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},

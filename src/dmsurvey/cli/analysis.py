@@ -10,7 +10,7 @@ import typer
 if TYPE_CHECKING:
     import pandas as pd
 
-app = typer.Typer(rich_markup_mode="rich")
+app = typer.Typer(rich_markup_mode="markdown")
 
 Source = Annotated[
     Path,
@@ -51,9 +51,9 @@ def score(
     Parquet files and folders of Parquet parts are scored in batches, so they may be
     larger than memory, or on a Dask cluster with --engine dask.
 
-    Example: [bold]dmsurvey score my-study -o scores.parquet[/bold]
+    Example: **dmsurvey score my-study -o scores.parquet**
 
-    Example: [bold]dmsurvey score national/ --engine dask -o scores.parquet[/bold]
+    Example: **dmsurvey score national/ --engine dask -o scores.parquet**
     """
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -90,7 +90,7 @@ def shares(
     Works on a study, a response file, or a Parquet dataset of any size (in batches, or
     on a Dask cluster with --engine dask).
 
-    Example: [bold]dmsurvey shares my-study tech_used --by industry[/bold]
+    Example: **dmsurvey shares my-study tech_used --by industry**
     """
     from rich.console import Console
 
@@ -121,7 +121,7 @@ def analyze(
     obstacle and policy breakdowns. Writes each table as a CSV under OUTPUT/tables/ (the
     regressions also as Markdown and LaTeX) and prints the key ones.
 
-    Example: [bold]dmsurvey analyze my-study -o results --weights zone_firms.csv[/bold]
+    Example: **dmsurvey analyze my-study -o results --weights zone_firms.csv**
     """
     from rich.console import Console
 

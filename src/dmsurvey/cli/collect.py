@@ -11,7 +11,7 @@ import typer
 
 from dmsurvey.cli._common import fail
 
-app = typer.Typer()
+app = typer.Typer(rich_markup_mode="markdown")
 
 
 class Language(enum.StrEnum):
@@ -47,9 +47,9 @@ def collect(
 
     Ctrl-B goes back, Ctrl-C pauses (or discards); run it again to resume.
 
-    Example: [bold]dmsurvey collect my-study --enumerator Li --lang en[/bold]
+    Example: **dmsurvey collect my-study --enumerator Li --lang en**
 
-    Paper forms: [bold]dmsurvey collect my-study --entry 1 --form 017[/bold]
+    Paper forms: **dmsurvey collect my-study --entry 1 --form 017**
     """
     from dmsurvey.interview.messages import message
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer()
+app = typer.Typer(rich_markup_mode="markdown")
 
 # Beyond this many problems the terminal shows the first ones; a CSV file holds them all.
 SHOWN_PROBLEMS = 50
@@ -34,7 +34,7 @@ def init(
 ) -> None:
     """Create a study folder: a pinned copy of the questionnaire, a database, a reports folder.
 
-    Example: [bold]dmsurvey init my-study --questionnaire sme-digital-2020[/bold]
+    Example: **dmsurvey init my-study --questionnaire sme-digital-2020**
     """
     from dmsurvey.store.study import init_study
 
@@ -66,7 +66,8 @@ def import_command(
         "--ignore-columns", help="Leave out columns the questionnaire does not know.")] = False,
     replace: Annotated[bool, typer.Option(
         "--replace", help="Overwrite stored responses whose content differs (audited).")] = False,
-    who: Annotated[str, typer.Option(help="Your name, for the audit trail.")] = "",
+    who: Annotated[str | None, typer.Option(
+        help="Your name, for the audit trail (default: your login name).")] = None,
 ) -> None:
     """Import responses from files: every cell is checked; all or nothing by default.
 
@@ -74,7 +75,7 @@ def import_command(
     free; group prefixes and system columns of KoboToolbox and ODK exports are understood.
     Importing the same file twice adds nothing.
 
-    Example: [bold]dmsurvey import my-study kobo-export.xlsx paper-forms.csv --source paper[/bold]
+    Example: **dmsurvey import my-study kobo-export.xlsx paper-forms.csv --source paper**
     """
     from dmsurvey.store.importing import import_files
     from dmsurvey.store.study import open_study
@@ -84,7 +85,8 @@ def import_command(
         result = _problems_listed(opened, lambda: import_files(
             opened, files, source=source.value if source else None, entry=entry,
             encoding=encoding, sheet=sheet, dry_run=dry_run, skip_invalid=skip_invalid,
-            ignore_columns=ignore_columns, replace=replace, who=who, progress=report))
+            ignore_columns=ignore_columns, replace=replace, who=who or _login_name(),
+            progress=report))
     verb = "Would add" if dry_run else "Added"
     typer.echo(f"{verb} {result.added} responses, replaced {result.replaced}, "
                f"{result.unchanged} already stored, {result.rejected} rejected "
@@ -102,7 +104,7 @@ def validate(
 ) -> None:
     """Report data-quality issues: missing answers, skip-logic violations, outliers, duplicates.
 
-    Example: [bold]dmsurvey validate my-study --json > issues.json[/bold]
+    Example: **dmsurvey validate my-study --json > issues.json**
     """
     from rich.console import Console
     from rich.table import Table
@@ -126,6 +128,15 @@ def validate(
     console.print(table)
     counts = issues.groupby("severity").size()
     console.print(", ".join(f"{count} {severity}" for severity, count in counts.items()))
+
+
+def _login_name() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in this environment (some containers)
+        return ""
 
 
 def _progress():

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer()
+app = typer.Typer(rich_markup_mode="markdown")
 
 StudyArgument = Annotated[Path, typer.Argument(help="The study folder.", show_default=False)]
 WhoOption = Annotated[
@@ -39,7 +39,7 @@ def export(
     Stata (.dta) and SPSS (.sav) files get variable labels, value labels for every choice
     list (choices numbered 1..n) and 0/1 variables for multiple choices.
 
-    Example: [bold]dmsurvey export my-study -o firms.dta --labels en --anonymize[/bold]
+    Example: **dmsurvey export my-study -o firms.dta --labels en --anonymize**
     """
     from dmsurvey.store.exporting import export_study
     from dmsurvey.store.study import open_study
@@ -66,9 +66,9 @@ def template(
 
     One column per question, drop-downs for single choices, checks on numbers, the question
     labels as comments on the header and a codebook sheet. Fill it in and import it as it is
-    ([bold]dmsurvey import my-study entry.xlsx --source paper[/bold]).
+    (**dmsurvey import my-study entry.xlsx --source paper**).
 
-    Example: [bold]dmsurvey template my-study -o entry.xlsx --lang zh[/bold]
+    Example: **dmsurvey template my-study -o entry.xlsx --lang zh**
     """
     from dmsurvey.store.study import open_study
     from dmsurvey.store.template import write_template
@@ -92,7 +92,7 @@ def merge(
     merging twice changes nothing; a response whose id is present with different answers is
     reported as a conflict and left as it is.
 
-    Example: [bold]dmsurvey merge my-study laptop2/my-study laptop3/my-study[/bold]
+    Example: **dmsurvey merge my-study laptop2/my-study laptop3/my-study**
     """
     from dmsurvey.store.merge import merge_studies
 
@@ -117,8 +117,8 @@ def reconcile(
     first, the second, or type what the paper says. Resolutions are logged and re-applied the
     next time. A form whose two keyings agree (after resolution) becomes complete.
 
-    Example: [bold]dmsurvey reconcile my-study --who Li[/bold], or
-    [bold]dmsurvey reconcile my-study --report diffs.csv[/bold]
+    Example: **dmsurvey reconcile my-study --who Li**, or
+    **dmsurvey reconcile my-study --report diffs.csv**
     """
     import sys
 

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help=(
         "Bundled questionnaires and questionnaire files: list, show, validate, convert.\n\n"
-        "Example: [bold]dmsurvey questionnaire show sme-digital-2020 --lang en[/bold]"
+        "Example: **dmsurvey questionnaire show sme-digital-2020 --lang en**"
     ),
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     no_args_is_help=True,
 )
 app.command("convert")(convert)
@@ -34,7 +34,7 @@ def list_command(
 
     Any of them can be named wherever a questionnaire is asked for.
 
-    Example: [bold]dmsurvey questionnaire list --lang en[/bold]
+    Example: **dmsurvey questionnaire list --lang en**
     """
     from rich.console import Console
     from rich.table import Table
@@ -56,7 +56,7 @@ def show(
 ) -> None:
     """Show a questionnaire as a codebook: sections, questions, choices, skip logic, checks.
 
-    Example: [bold]dmsurvey questionnaire show sme-digital-2020 --lang en[/bold]
+    Example: **dmsurvey questionnaire show sme-digital-2020 --lang en**
     """
     from rich.console import Console
 
@@ -74,7 +74,7 @@ def validate(
 
     Exits with 0 when the file is valid and 1 when it is not.
 
-    Example: [bold]dmsurvey questionnaire validate my-survey.yaml[/bold]
+    Example: **dmsurvey questionnaire validate my-survey.yaml**
     """
     from dmsurvey.errors import QuestionnaireError
     from dmsurvey.questionnaire.loader import load_questionnaire

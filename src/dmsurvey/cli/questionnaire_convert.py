@@ -23,7 +23,7 @@ def convert(
 
     Rows dmsurvey cannot ask (repeats, calculations, GPS, ...) are listed with their sheet row.
 
-    Example: [bold]dmsurvey questionnaire convert household.xlsx -o household.yaml[/bold]
+    Example: **dmsurvey questionnaire convert household.xlsx -o household.yaml**
     """
     from dmsurvey.questionnaire.xlsform import convert_xlsform
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-app = typer.Typer(rich_markup_mode="rich")
+app = typer.Typer(rich_markup_mode="markdown")
 
 
 class Language(StrEnum):
@@ -59,7 +59,7 @@ def charts(
 ) -> None:
     """Draw the six summary charts: PNG (200 dpi), SVG and the CSV of what each plots.
 
-    Example: [bold]dmsurvey charts my-study -o charts --lang zh[/bold]
+    Example: **dmsurvey charts my-study -o charts --lang zh**
     """
     from dmsurvey.reporting.charts import CHART_STEMS
     from dmsurvey.reporting.report import chart_study
@@ -90,7 +90,7 @@ def report(
     With --firm, write the firm's feedback page instead: its scores against its peers'
     (shown only where at least 10 peers answered) and what its peers use that it does not.
 
-    Example: [bold]dmsurvey report my-study -o report --lang zh[/bold]
+    Example: **dmsurvey report my-study -o report --lang zh**
     """
     from dmsurvey.reporting.demo import REPORT_STEPS
     from dmsurvey.reporting.report import firm_sheet, report_study
@@ -115,7 +115,7 @@ def demo(
 
     Writes the report in English to OUTPUT and in Chinese to OUTPUT/zh.
 
-    Example: [bold]dmsurvey demo -o reports/demo[/bold]
+    Example: **dmsurvey demo -o reports/demo**
     """
     from dmsurvey.reporting.demo import DEMO_STEPS, build_demo
 
