@@ -486,3 +486,105 @@ def test_many_problems_are_listed_briefly_and_written_in_full(used_study, tmp_pa
     assert "The first 50 of 80 are listed" in result.output
     [report] = used_study.reports_dir.glob("import-problems-*.csv")
     assert len(pd.read_csv(report)) == 80
+
+
+# ------------------------------------------------------------------ more ways in
+
+
+def test_content_ids_are_uuid5_of_the_content():
+    import uuid
+
+    from dmsurvey.store.importing import RESPONSE_NAMESPACE, uuid5_texts
+
+    names = ["mini\x1f1\x1f\x1fother", "甲公司", ""]
+    assert uuid5_texts(RESPONSE_NAMESPACE, names) == [
+        str(uuid.uuid5(RESPONSE_NAMESPACE, name)) for name in names
+    ]
+
+
+def test_rows_without_ids_get_the_same_ids_from_any_format(tmp_path, mini_path):
+    reference = init_study(tmp_path / "reference", questionnaire=mini_path)
+    files = write_all_formats(tmp_path, reference.questionnaire)
+    frame = pd.read_excel(files["xlsx"]).drop(columns="response_id")
+    without_ids = tmp_path / "no-ids.xlsx"
+    frame.to_excel(without_ids, index=False)
+    plain = tmp_path / "no-ids.csv"
+    plain.write_text(csv_text(COLUMNS[1:], [row[1:] for row in GOOD]), encoding="utf-8")
+    ids = []
+    for number, path in enumerate([plain, without_ids]):
+        study = init_study(tmp_path / f"s{number}", questionnaire=mini_path)
+        import_files(study, [path])
+        ids.append(sorted(study.response_ids()))
+    assert ids[0] == ids[1] and len(ids[0]) == 4
+
+
+def test_a_named_sheet_of_a_workbook(study, tmp_path):
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "notes"
+    workbook.active.append(["read me"])
+    data = workbook.create_sheet("data")
+    data.append(["response_id", "industry"])
+    data.append(["a", "其他"])
+    path = tmp_path / "two-sheets.xlsx"
+    workbook.save(path)
+    assert run("import", study.path, path, "--sheet", "data").exit_code == 0
+    assert study.get_answers("a") == {"industry": "other"}
+    result = run("import", study.path, path, "--sheet", "answers")
+    assert result.exit_code == 1 and "no sheet 'answers'" in result.output
+
+
+def test_excel_unicode_text_and_json_lines(study, tmp_path):
+    unicode_text = tmp_path / "excel-unicode.txt"
+    unicode_text.write_text("response_id\tindustry\tfirm_name\r\nu1\tother\t上海某公司\r\n",
+                            encoding="utf-16")
+    lines = tmp_path / "responses.jsonl"
+    lines.write_text('{"response_id": "j1", "industry": "Manufacturing", '
+                     '"mfg_subsector": "pharma"}\n\n{"response_id": "j2", "industry": null}\n',
+                     encoding="utf-8")
+    with pytest.raises(DataError) as caught:  # j2 lacks the required industry
+        import_files(study, [unicode_text, lines])
+    [problem] = caught.value.problems
+    assert (problem.file, problem.row, problem.column) == (str(lines), 2, "industry")
+    lines.write_text(lines.read_text().replace("null", '"other"'), encoding="utf-8")
+    assert import_files(study, [unicode_text, lines]).added == 3
+    assert study.get_answers("u1")["firm_name"] == "上海某公司"
+    assert study.get_answers("j1")["industry"] == "manufacturing"
+
+
+def test_the_same_id_in_two_files_is_refused(study, tmp_path):
+    first, second = tmp_path / "laptop-1.csv", tmp_path / "laptop-2.csv"
+    first.write_text("response_id,industry\nx,other\n", encoding="utf-8")
+    second.write_text("response_id,industry\ny,other\nx,software_it\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        import_files(study, [first, second])
+    [problem] = caught.value.problems
+    assert problem.file == str(second) and problem.row == 3
+    assert problem.message == f"response_id repeats row 2 of {first}"
+
+
+def test_init_command(tmp_path, mini_path):
+    result = run("init", tmp_path / "new", "--questionnaire", mini_path)
+    assert result.exit_code == 0, result.output
+    assert "Created study" in result.output and "mini version 1" in result.output
+    again = run("init", tmp_path / "new", "--questionnaire", mini_path)
+    assert again.exit_code == 1 and "already a study" in again.output
+
+
+def test_every_data_command_has_help_with_an_example():
+    for command in ("init", "import", "validate"):
+        result = run(command, "--help")
+        assert result.exit_code == 0 and "Example: dmsurvey " + command in result.output
+
+
+def test_an_odk_central_zip_export_imports_its_main_csv(study, tmp_path):
+    import zipfile
+
+    path = tmp_path / "sme_survey.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("sme_survey.csv", "KEY,SubmissionDate,A-industry,meta-instanceID\n"
+                         "uuid:z1,2020-07-10T01:00:00.000Z,other,uuid:z1\n")
+        archive.writestr("sme_survey-plots.csv", "PARENT_KEY,plot\nuuid:z1,1\n")
+    assert import_files(study, [path]).added == 1
+    record = study.get_response("z1")
+    assert record["industry"] == "other"
+    assert record["submitted_at"] == "2020-07-10T01:00:00+00:00"

@@ -102,3 +102,16 @@ def test_validate_command_prints_a_table_or_json(study, firms):
         "duplicate_answers", "unfinished",
     }
     assert set(records[0]) == set(ISSUE_COLUMNS)
+
+
+def test_answers_skip_logic_rules_out_are_imported_and_flagged(study, tmp_path):
+    from dmsurvey.store.importing import import_files
+
+    path = tmp_path / "paper.csv"
+    path.write_text("response_id,industry,mfg_subsector\np1,other,pharma\n", encoding="utf-8")
+    assert import_files(study, [path]).added == 1
+    assert study.get_answers("p1")["mfg_subsector"] == "pharma"  # kept as keyed
+    issues = validate_study(study.path)
+    assert issues[["check", "response_id", "question"]].values.tolist() == [
+        ["not_relevant", "p1", "mfg_subsector"]
+    ]

@@ -241,3 +241,15 @@ def test_typed_responses_frame_reads_back_numbers_as_pandas_types(study):
     frame = study.responses(status="in_progress")
     assert frame["revenue_2019"].tolist() == [1.5]
     assert pd.isna(frame.loc[0, "employees_2019"])
+
+
+def test_metadata_changes_are_audited(study):
+    rid = study.start_response(enumerator="Li")
+    study.set_metadata(rid, who="Zhao", form_number="A-17", enumerator="Li Na")
+    record = study.get_response(rid)
+    assert (record["form_number"], record["enumerator"]) == ("A-17", "Li Na")
+    changes = study.audit(rid)
+    changes = changes[changes["action"] == "metadata"].set_index("field")
+    assert changes.loc["enumerator", "old"] == "Li" and changes.loc["form_number", "new"] == "A-17"
+    with pytest.raises(DataError, match="Not a metadata field"):
+        study.set_metadata(rid, status="complete")

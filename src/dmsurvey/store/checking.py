@@ -21,10 +21,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dmsurvey.errors import DataError
 from dmsurvey.questionnaire.expressions import parse_expression
 from dmsurvey.questionnaire.model import SOURCES, STATUSES, Question, Questionnaire
 
+MAX_MULTI_CHOICES = 62
 COMMAS = ",，、"
+COMMA_MESSAGE = "choices separated by commas"
 SEMICOLONS = re.compile(r"\s*[;；]\s*")
 TRUE_TEXT = frozenset({"1", "true", "yes", "1.0"})
 FALSE_TEXT = frozenset({"0", "false", "no", "0.0"})
@@ -113,16 +116,20 @@ class Collector:
 
 
 @dataclass
-class Checked:
-    """Store values (one object column per field) and the frame expressions are evaluated on."""
+class CheckedColumns:
+    """Per field: the values as the store binds them, and the typed column expressions see."""
 
     values: dict[str, np.ndarray]
     typed: dict[str, object]
 
 
 def check_field(name: str, coded: Coded, questionnaire: Questionnaire, found: Collector,
-                header: str, checked: Checked, options: dict[str, Coded] | None = None) -> None:
-    """Check one field's column, adding its store values and typed column to `checked`."""
+                header: str, checked: CheckedColumns,
+                options: dict[str, tuple[Coded, str]] | None = None) -> None:
+    """Check one field's column, adding its store values and typed column to `checked`.
+
+    `options` are the 0/1 columns of a multi-select's choices: code -> (column, header).
+    """
     if name in questionnaire:
         question = questionnaire[name]
         if question.type == "select_multiple":
@@ -195,27 +202,33 @@ def _select_one(coded: Coded, question: Question, questionnaire, found, header):
 
 
 def _multi_select(coded, options, question, questionnaire, found, header):
-    """Canonical multi-select text from a space-joined column and/or 0/1 option columns."""
+    """Canonical multi-select text from a space-joined column and/or 0/1 option columns.
+
+    A row's choices are held as the bits of one 64-bit integer.
+    """
+    if len(question.choices) > MAX_MULTI_CHOICES:
+        raise DataError(f"{question.id} has {len(question.choices)} choices; importing a "
+                        f"multi-select supports at most {MAX_MULTI_CHOICES}.")
     lookup = choice_lookup(question, questionnaire)
     expected = "codes among " + ", ".join(question.choice_codes) + " (or their labels)"
     parsed = [_parse_choices(text, lookup) for text in coded.uniques]
     masks = np.array([mask for mask, _ in parsed], dtype=np.int64)
     messages = np.array([message for _, message in parsed], dtype=object)
-    commas = np.array([message == "choices separated by commas" for message in messages],
-                      dtype=bool)
+    unreadable = np.array([message is not None for message in messages], dtype=bool)
+    commas = messages == COMMA_MESSAGE
     found.add_distinct(coded, commas, header, messages,
                        "codes separated by spaces, such as 'big_data ai'")
-    found.add_distinct(coded, (messages != None) & ~commas, header, messages, expected)  # noqa: E711
+    found.add_distinct(coded, unreadable & ~commas, header, messages, expected)
     rows = coded.spread(masks, 0).astype(np.int64)
-    broken = coded.spread(messages != None, False).astype(bool)  # noqa: E711
+    broken = coded.spread(unreadable, False).astype(bool)
     if options:
         from_options = np.zeros(len(rows), dtype=np.int64)
         given = np.zeros(len(rows), dtype=bool)
-        for code, column in options.items():
+        for code, (column, option_header) in options.items():
             lowered = np.array([text.lower() for text in column.uniques], dtype=object)
             chosen = np.array([text in TRUE_TEXT for text in lowered], dtype=bool)
             bad = ~chosen & ~np.array([text in FALSE_TEXT for text in lowered], dtype=bool)
-            found.add_distinct(column, bad, f"{header}/{code}", "not 0 or 1",
+            found.add_distinct(column, bad, option_header, "not 0 or 1",
                                "1 (chosen), 0 or empty")
             broken |= column.spread(bad, False).astype(bool)
             bit = np.int64(1) << question.choice_codes.index(code)
@@ -244,7 +257,7 @@ def _parse_choices(text: str, lookup: dict[str, int]) -> tuple[int, str | None]:
     if whole >= 0:
         return 1 << whole, None
     if any(comma in text for comma in COMMAS):
-        return 0, "choices separated by commas"
+        return 0, COMMA_MESSAGE
     parts = SEMICOLONS.split(text) if SEMICOLONS.search(text) else text.split()
     mask = 0
     for part in parts:

@@ -129,7 +129,10 @@ def _typed_answers(values: pd.Series, question: Question, problems: list[Problem
     if question.type == "decimal":
         return _numbers(values, question.id, "Float64", problems)
     if question.type == "select_one":
-        codes = _code_text(values)
+        # codes read from the store are already text: no need to convert and strip them
+        stored = values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
+            "string", "empty")
+        codes = values if stored else _code_text(values)
         unknown = codes.notna() & ~codes.isin(question.choice_codes)
         _report(problems, values, unknown, question.id, "unknown choice code",
                 "one of " + ", ".join(question.choice_codes))

@@ -33,7 +33,7 @@ import pandas as pd
 from dmsurvey.errors import DataError, Problem
 from dmsurvey.questionnaire.model import SOURCES, Questionnaire
 from dmsurvey.store import db
-from dmsurvey.store.checking import Checked, Coded, Collector, check_field, check_rules
+from dmsurvey.store.checking import CheckedColumns, Coded, Collector, check_field, check_rules
 from dmsurvey.store.columns import (
     REASON_COLUMN,
     REJECTED_SUFFIX,
@@ -178,7 +178,7 @@ def check_table(
 def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, progress):
     found = Collector(table.headers)
     count = len(table.cells)
-    checked = Checked({}, {})
+    columns = CheckedColumns({}, {})
     given: dict[str, np.ndarray] = {}
     originals: dict[str, np.ndarray] = {}
     fields = [name for name in study_fields(questionnaire)
@@ -188,22 +188,23 @@ def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, p
         _report(progress, f"Checking {name_of}", done, len(fields))
         coded = (Coded.of(table.cells[plan.fields[name]]) if name in plan.fields
                  else Coded.empty(count))
-        options = {code: Coded.of(table.cells[position])
+        options = {code: (Coded.of(table.cells[position]), table.headers[position])
                    for code, position in plan.options.get(name, {}).items()}
-        check_field(name, coded, questionnaire, found, plan.headers.get(name, name), checked,
+        check_field(name, coded, questionnaire, found, plan.headers.get(name, name), columns,
                     options)
-        given[name] = coded.present() | np.any([o.present() for o in options.values()] or
-                                               [np.zeros(count, dtype=bool)], axis=0)
+        given[name] = coded.present()
+        for option, _ in options.values():
+            given[name] = given[name] | option.present()
         originals[name] = coded.texts()
     for question in questionnaire.answerable:  # a required question without a column counts
-        if question.id not in checked.typed:
-            checked.typed[question.id] = np.full(count, None, dtype=object)
+        if question.id not in columns.typed:
+            columns.typed[question.id] = np.full(count, None, dtype=object)
             given[question.id] = np.zeros(count, dtype=bool)
-            originals[question.id] = checked.typed[question.id]
-    typed = pd.DataFrame(checked.typed, index=range(count))
+            originals[question.id] = columns.typed[question.id]
+    typed = pd.DataFrame(columns.typed, index=range(count))
     check_rules(typed, given, originals, questionnaire, found, plan.headers)
     _report(progress, f"Checking {name_of}", len(fields), len(fields))
-    return _Checked(table, count, checked.values, fields, found.frame(), plan.dropped)
+    return _Checked(table, count, columns.values, fields, found.frame(), plan.dropped)
 
 
 # ---------------------------------------------------------------------------- storing

@@ -31,7 +31,8 @@ CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-READABLE = CSV_SUFFIXES + EXCEL_SUFFIXES + JSON_SUFFIXES + PARQUET_SUFFIXES
+ZIP_SUFFIXES = (".zip",)  # ODK Central's CSV export: the main CSV plus one per repeat
+READABLE = CSV_SUFFIXES + EXCEL_SUFFIXES + JSON_SUFFIXES + PARQUET_SUFFIXES + ZIP_SUFFIXES
 # Encodings tried, in order, when none is given: what Excel and WPS write in China.
 AUTO_ENCODINGS = ("utf-8", "gb18030")
 DELIMITERS = (",", "\t", ";")
@@ -74,7 +75,7 @@ def read_table(
     if suffix not in READABLE:
         raise DataError(
             f"{name}: cannot import {suffix or 'files without an extension'}; "
-            "use CSV, Excel .xlsx, JSON or Parquet."
+            "use CSV, Excel .xlsx, JSON, Parquet or an ODK Central .zip export."
         )
     data = path.read_bytes()
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
@@ -85,6 +86,8 @@ def read_table(
         return _read_excel(name, data, sheet)
     if suffix in JSON_SUFFIXES:
         return _read_json(name, data, encoding, lines=suffix != ".json")
+    if suffix in ZIP_SUFFIXES:
+        return _read_zip(name, data, encoding)
     return _read_parquet(name, data)
 
 
@@ -229,6 +232,28 @@ def _parse_csv_carefully(
     return frame, np.array(numbers, dtype=int)
 
 
+def _read_zip(name: str, data: bytes, encoding: str | None) -> Table:
+    """The main CSV of an ODK Central export (`Form.csv` beside `Form-repeat.csv` files)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = [m for m in archive.namelist() if m.lower().endswith(".csv")]
+            stems = [Path(m).stem for m in members]
+            main = [m for m, stem in zip(members, stems, strict=True)
+                    if all(other.startswith(stem) for other in stems)]
+            if len(main) != 1:
+                raise DataError(
+                    f"{name}: cannot tell which CSV file in the archive holds the responses "
+                    f"({', '.join(members) or 'there is none'}); extract it and import that file."
+                )
+            content = archive.read(main[0])
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DataError(f"{name} cannot be read as a zip archive (damaged or truncated?): "
+                        f"{error}") from None
+    return _read_csv(f"{name}:{main[0]}", content, encoding)
+
+
 # --------------------------------------------------------------------------- Excel
 
 
@@ -262,6 +287,7 @@ def _read_excel(name: str, data: bytes, sheet: str | None) -> Table:
         rows = iter(worksheet.iter_rows(values_only=True))
         header = next(rows, None)
         records, numbers = [], []
+        # blank rows are left out here already: a formatted sheet may report a million of them
         for number, record in enumerate(rows, start=2):
             if any(value is not None and str(value).strip() for value in record):
                 records.append(record)
@@ -282,16 +308,7 @@ def _read_excel(name: str, data: bytes, sheet: str | None) -> Table:
 
 def _read_json(name: str, data: bytes, encoding: str | None, *, lines: bool) -> Table:
     text, _ = decode(name, data, encoding)
-    try:
-        if lines:
-            parsed = [json.loads(line) for line in text.splitlines() if line.strip()]
-        else:
-            parsed = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise DataError(
-            f"{name} is not valid JSON (truncated?)",
-            [Problem(error.msg, file=name, line=error.lineno)],
-        ) from None
+    parsed = _json_lines(name, text) if lines else _json_value(name, text, 0)
     records = _json_records(parsed)
     if records is None or not all(isinstance(r, dict) for r in records):
         raise DataError(
@@ -303,6 +320,22 @@ def _read_json(name: str, data: bytes, encoding: str | None, *, lines: bool) -> 
     frame.columns = range(len(headers))
     numbers = np.arange(1, len(frame) + 1)
     return _table(name, headers, text_frame(frame), numbers, row_kind="record")
+
+
+def _json_lines(name: str, text: str) -> list:
+    return [_json_value(name, content, number)
+            for number, content in enumerate(text.splitlines(), start=1) if content.strip()]
+
+
+def _json_value(name: str, text: str, line: int):
+    """Parse JSON text; `line` is its line in the file (0: the text is the whole file)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DataError(
+            f"{name} is not valid JSON (truncated?)",
+            [Problem(error.msg, file=name, line=line or error.lineno)],
+        ) from None
 
 
 def _json_records(parsed) -> list | None:

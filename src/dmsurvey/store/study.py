@@ -326,6 +326,7 @@ class Study:
         `entry` those of one data-entry round; `labels` ("zh", "en") turns single-choice
         categories into labels in that language.
         """
+        import numpy as np
         import pandas as pd
 
         from dmsurvey.store.frames import typed_responses
@@ -343,9 +344,17 @@ class Study:
             parameters.append(entry)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         with self.connect() as connection:
-            raw = pd.read_sql_query(
-                f"SELECT * FROM responses{where} ORDER BY rowid", connection, params=parameters
+            cursor = connection.execute(
+                f"SELECT * FROM responses{where} ORDER BY rowid", parameters
             )
+            names = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+        # columns of Python objects as SQLite gave them; typed_responses gives each its type
+        columns = zip(*rows, strict=True) if rows else [()] * len(names)
+        raw = pd.DataFrame({
+            name: pd.Series(np.array(values, dtype=object), dtype=object, copy=False)
+            for name, values in zip(names, columns, strict=True)
+        })
         return typed_responses(raw, self.questionnaire, labels=labels)
 
     def audit(self, response_id: str | None = None) -> pd.DataFrame:
