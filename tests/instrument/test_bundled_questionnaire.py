@@ -290,6 +290,23 @@ def test_chinese_wording_is_chinese_and_english_is_english(questionnaire):
             assert not CJK.search(text["en"]), where
 
 
+# A Chinese character, full-width punctuation or a Chinese quotation mark, with a space
+# beside it: what YAML's folded strings leave where a long line was broken.
+SPACE_BESIDE_CHINESE = re.compile(
+    r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’] |"
+    r" [\u3000-\u303f\u3400-\u9fff\uff00-\uffef“”‘’]"
+)
+
+
+def test_chinese_texts_have_no_stray_spaces(questionnaire):
+    stray = [
+        (where, match.group())
+        for where, text in all_texts(questionnaire)
+        for match in SPACE_BESIDE_CHINESE.finditer(text["zh"])
+    ]
+    assert stray == []
+
+
 def test_scoring_dimensions_and_levels(questionnaire):
     scoring = questionnaire.scoring
     dimensions = {d.id: d for d in scoring.dimensions}

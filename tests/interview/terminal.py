@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
@@ -39,6 +40,12 @@ class Terminal:
         )
         # Keys go out as soon as the screen asks for them (pexpect waits 50 ms by default).
         self.child.delaybeforesend = None
+        self.printed = io.StringIO()
+        self.child.logfile_read = self.printed
+
+    def rows(self) -> list[str]:
+        """The text on each row of the screen drawn since it was last cleared."""
+        return screen_rows(self.printed.getvalue())
 
     def expect(self, text: str, *, regex: bool = False) -> str:
         """Wait until `text` (a regex if `regex`) is on screen; returns what matched."""
@@ -64,3 +71,39 @@ class Terminal:
     def kill(self) -> None:
         self.child.kill(9)
         self.child.close(force=True)
+
+
+_CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\n|\r|[^\x1b\n\r]+")
+
+
+def screen_rows(printed: str) -> list[str]:
+    """Which row each piece of text landed on, following the cursor's moves up and down.
+
+    Enough of a terminal to say where a message appears (columns are not tracked, so text
+    overwritten in place shows twice on its row).
+    """
+    cleared = printed.rfind("\x1b[2J")
+    rows: dict[int, str] = {}
+    row = 0
+    for token in _CONTROL.findall(printed[max(cleared, 0) :]):
+        if token == "\n":
+            row += 1
+        elif token.startswith("\x1b["):
+            command, arguments = token[-1], token[2:-1]
+            count = int(arguments) if arguments.isdigit() else 1
+            if command == "A":
+                row = max(row - count, 0)
+            elif command == "B":
+                row += count
+            elif command in "Hf":
+                row = max(int(arguments.split(";")[0] or 1), 1) - 1
+        elif not token.startswith("\x1b") and token != "\r":
+            rows[row] = rows.get(row, "") + token
+    return [rows.get(number, "") for number in range(max(rows, default=-1) + 1)]
+
+
+def row_with(rows: list[str], text: str) -> int:
+    """The last row showing `text`."""
+    found = [number for number, line in enumerate(rows) if text in line]
+    assert found, f"{text!r} is not on screen: {rows}"
+    return found[-1]

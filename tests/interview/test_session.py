@@ -306,3 +306,27 @@ def test_only_unfinished_interviews_can_be_resumed(study):
     submitted = run(study, SERVICES_FIRM + SUBMIT)
     with pytest.raises(StudyError, match="complete, not in progress"):
         run(study, "", resume_id=submitted.response_id)
+
+
+def test_resume_by_the_first_characters_of_the_id(study):
+    paused = run(study, START + ENTER + CTRL_C + ENTER)
+    resumed = run(study, CTRL_B + DOWN + ENTER + CTRL_C + ENTER, resume_id=paused.response_id[:5])
+    assert resumed.response_id == paused.response_id
+    assert stored(study, paused.response_id)[1] == {"industry": "services"}
+
+
+def test_a_resume_id_fitting_several_or_none_is_refused_with_the_reason(study):
+    for response_id in ("abc-one", "abc-two", "abc"):
+        study.start_response(response_id=response_id)
+    with pytest.raises(StudyError) as several:
+        run(study, "", resume_id="ab")
+    message = str(several.value)
+    assert message.startswith("--resume ab fits 3 unfinished interviews (")
+    assert message.endswith("); type more of the id")
+    assert all(response_id in message for response_id in ("abc-one", "abc-two", "abc"))
+    # An id that is whole is that response, even when it begins others.
+    assert run(study, CTRL_C + ENTER, resume_id="abc").response_id == "abc"
+    assert run(study, CTRL_C + ENTER, resume_id="abc-t").response_id == "abc-two"
+    with pytest.raises(StudyError, match="No unfinished interview .* starting with 'xyz'"):
+        run(study, "", resume_id="xyz")
+

@@ -167,6 +167,41 @@ def test_missing_translation_falls_back_to_default_language_with_a_note(xlsform)
     ]
 
 
+def test_hint_without_a_language_is_explained_in_plain_words(xlsform):
+    form = xlsform(
+        "plain_hint",
+        survey=[
+            ["type", "name", "label::English (en)", "label::Chinese (zh)", "hint"],
+            ["text", "firm_name", "Firm name", "企业名称", "As registered"],
+        ],
+    )
+    notes: list[str] = []
+    data, _ = xlsform_to_dict(form, warnings=notes)
+    assert questions_by_id(data)["firm_name"]["hint"] == {
+        "en": "As registered",
+        "zh": "As registered",
+    }
+    assert notes == [
+        "survey sheet row 2: the hint column has no language in its header, so the same hint "
+        "is shown in every language; to translate it, use columns such as hint::English (en)"
+    ]
+
+
+def test_questions_outside_groups_get_a_general_section_title(xlsform):
+    # Without a settings sheet the form's title is only its file name: not a section title.
+    form = xlsform(
+        "specify_other",
+        survey=[
+            ["type", "name", "label::English (en)", "label::Chinese (zh)"],
+            ["text", "firm_name", "Firm name", "企业名称"],
+        ],
+    )
+    data, _ = xlsform_to_dict(form)
+    assert [(s["id"], s["title"]) for s in data["sections"]] == [
+        ("general", {"en": "General questions", "zh": "一般问题"})
+    ]
+
+
 def test_or_other_adds_an_other_choice_and_a_follow_up(or_other_form):
     notes: list[str] = []
     data, _ = xlsform_to_dict(or_other_form, warnings=notes)

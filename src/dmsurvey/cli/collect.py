@@ -30,7 +30,12 @@ def collect(
         typer.Option("--lang", help="Language of questions and messages [default: the form's]."),
     ] = None,
     resume: Annotated[
-        str | None, typer.Option("--resume", help="Go straight to this unfinished response id.")
+        str | None,
+        typer.Option(
+            "--resume",
+            metavar="ID",
+            help="Go straight to this unfinished response (the first characters of its id do).",
+        ),
     ] = None,
     entry: Annotated[
         int | None,

@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 
 from dmsurvey.cli.questionnaire_convert import convert
+from dmsurvey.wording import plural
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -86,16 +87,12 @@ def validate(
         raise typer.Exit(code=1) from None
     parts = [
         f"{loaded.name} {loaded.version}",
-        _count(len(loaded.sections), "section"),
-        _count(len(loaded.answerable), "question"),
+        plural(len(loaded.sections), "section"),
+        plural(len(loaded.answerable), "question"),
     ]
     if loaded.scoring:
-        parts.append(_count(len(loaded.scoring.dimensions), "scoring dimension"))
+        parts.append(plural(len(loaded.scoring.dimensions), "scoring dimension"))
     typer.echo(f"{path} is valid: {', '.join(parts)}, languages {', '.join(loaded.languages)}")
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def codebook_renderables(questionnaire: Questionnaire, language: str) -> list[RenderableType]:
@@ -110,21 +107,23 @@ def codebook_renderables(questionnaire: Questionnaire, language: str) -> list[Re
         (questionnaire.title.in_language(language), "bold"),
         f"\n{questionnaire.name} {questionnaire.version} · "
         f"languages {', '.join(questionnaire.languages)} · "
-        f"{len(questionnaire.answerable)} questions",
+        f"{plural(len(questionnaire.answerable), 'question')}",
     )
     parts: list[RenderableType] = [header]
     for section in questionnaire:
         title = f"[bold]{escape(section.id)}[/bold] {text(section.title)}"
         if section.relevant:
             title += f"\n[dim]asked if[/dim] {escape(section.relevant)}"
-        table = Table("id", "type", "question", title=title, title_justify="left", expand=True)
+        table = Table(title=title, title_justify="left", expand=True)
+        _add_folding_columns(table, "id", "type", "question")
         for question in section:
             table.add_row(
                 escape(question.id), question_type(question), question_details(question, text)
             )
         parts.append(table)
     if questionnaire.scoring:
-        scoring = Table("dimension", "weight", "items (code: points)", title="[bold]Scoring[/bold]")
+        scoring = Table(title="[bold]Scoring[/bold]")
+        _add_folding_columns(scoring, "dimension", "weight", "items (code: points)")
         for dimension in questionnaire.scoring.dimensions:
             items = "\n".join(
                 f"{item.question} ×{item.weight:g}: "
@@ -149,6 +148,13 @@ def codebook_renderables(questionnaire: Questionnaire, language: str) -> list[Re
         if levels:
             parts.append(f"[bold]Levels[/bold] {levels}")
     return parts
+
+
+def _add_folding_columns(table, *headers: str) -> None:
+    # Chinese has no spaces to wrap at: without folding, rich cuts a long label at the
+    # column's edge with an ellipsis.
+    for header in headers:
+        table.add_column(header, overflow="fold")
 
 
 def question_type(question: Question) -> str:

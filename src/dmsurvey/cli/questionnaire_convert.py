@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from dmsurvey.wording import plural
+
 
 def convert(
     form: Annotated[
@@ -30,10 +32,9 @@ def convert(
     output = output or form.with_suffix(".yaml")
     notes: list[str] = []
     questionnaire = convert_xlsform(form, output, warnings=notes)
-    sections, questions = len(questionnaire.sections), len(questionnaire.questions)
     summary = (
-        f"Wrote {output}: {sections} section{'s' * (sections != 1)}, "
-        f"{questions} question{'s' * (questions != 1)}, "
+        f"Wrote {output}: {plural(len(questionnaire.sections), 'section')}, "
+        f"{plural(len(questionnaire.questions), 'question')}, "
         f"languages {', '.join(questionnaire.languages)}"
     )
     if questionnaire.metadata_fields:

@@ -6,6 +6,8 @@ itself says around it. Placeholders are `str.format` fields.
 
 from __future__ import annotations
 
+from dmsurvey.wording import plural
+
 TOOL_LANGUAGES = ("zh", "en")
 
 _MESSAGES: dict[str, dict[str, str]] = {
@@ -70,9 +72,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
     },
     "review_submit": {"en": "Submit the questionnaire", "zh": "提交问卷"},
     "not_answered": {"en": "(not answered)", "zh": "（未回答）"},
+    "review_label": {"en": "{label}: ", "zh": "{label}："},
     "missing_required": {
-        "en": "{count} required question(s) still need an answer.",
-        "zh": "还有 {count} 道必答题没有回答。",
+        "en": "Not submitted yet: {questions} still without an answer.",
+        "zh": "尚未提交：还有{questions}没有回答。",
     },
     "submitted": {
         "en": "Submitted: response {response_id} is complete. Thank you.",
@@ -120,6 +123,19 @@ _MESSAGES: dict[str, dict[str, str]] = {
     "start_choice": {"en": "Start", "zh": "开始"},
     "form_header": {"en": "Form {form} · entry {entry}", "zh": "表 {form} · 第 {entry} 次录入"},
 }
+
+
+# Nouns counted in messages: English takes a plural; Chinese a measure word, and no plural.
+_NOUNS: dict[str, dict[str, str]] = {
+    "required_question": {"en": "required question", "zh": "道必答题"},
+}
+
+
+def counted(count: int, noun: str, language: str | None) -> str:
+    """`count` with `noun` in the tool's language: "1 required question", "2 道必答题"."""
+    language = tool_language(language)
+    word = _NOUNS[noun][language]
+    return plural(count, word) if language == "en" else f"{count:,} {word}"
 
 
 def tool_language(language: str | None) -> str:

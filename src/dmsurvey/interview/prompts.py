@@ -23,9 +23,11 @@ from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+from prompt_toolkit.layout import ConditionalContainer, FormattedTextControl, Window
 from prompt_toolkit.output import Output
 from prompt_toolkit.styles import Style
 from prompt_toolkit.utils import get_cwidth
+from questionary.constants import INDICATOR_SELECTED, INDICATOR_UNSELECTED
 from questionary.prompts.common import InquirerControl
 
 from dmsurvey.interview.messages import message
@@ -83,6 +85,11 @@ class Prompter:
             from prompt_toolkit.output import create_output
 
             output = create_output()
+            # Knowing the rows below the cursor, prompt_toolkit stretches each prompt to the
+            # bottom of the screen, which puts a "type a whole number" message on the last
+            # line, far from the answer it is about. Every question starts on a fresh screen,
+            # so the space below is known anyway: the message goes right under the input.
+            output.enable_cpr = False
         self.language = language
         self.compact = compact
         self.input = input
@@ -174,8 +181,13 @@ class Prompter:
             for c in prompt.application.layout.find_all_controls()
             if isinstance(c, InquirerControl)
         )
+        _error_under_the_list(prompt, control)
+        # Once answered, questionary sums the ticks up in English ("done (2 selections)");
+        # the next question's screen shows the state anyway.
+        prompt.application.erase_when_done = True
         extra = KeyBindings()
         if back:
+            _show_as_navigation(control, entries[-1].title)
             on_back = Condition(lambda: control.get_pointed_at().value is BACK)
             # Space or Enter on the back choice goes back, rather than ticking it.
             extra.add("enter", filter=on_back, eager=True)(_go_back)
@@ -238,6 +250,44 @@ def _default_key_bindings():
     from prompt_toolkit.key_binding.defaults import load_key_bindings
 
     return load_key_bindings()
+
+
+def _error_under_the_list(prompt, control: InquirerControl) -> None:
+    """Show a tick list's error ("none" ticked with others) on the line under the list.
+
+    questionary puts it in a bottom toolbar, which prompt_toolkit draws only when it knows
+    the rows below the cursor, that is at the foot of the screen or, without cursor position
+    reports (see `Prompter`), not at all.
+    """
+
+    def error() -> list[tuple[str, str]]:
+        return [("class:error", "".join(text for _, text in control.error_message or ()))]
+
+    parts = prompt.application.layout.container.children
+    parts[-1] = ConditionalContainer(
+        Window(FormattedTextControl(error), dont_extend_height=True),
+        filter=Condition(lambda: control.error_message is not None),
+    )
+
+
+_TICK_BOXES = {f"{INDICATOR_UNSELECTED} ", f"{INDICATOR_SELECTED} "}
+
+
+def _show_as_navigation(control: InquirerControl, title: str) -> None:
+    """Draw the back entry of a tick list without a tick box, so it does not look like one
+    more answer; it stays reachable with the arrows (and Ctrl-B works anywhere)."""
+    draw_choices = control.text
+
+    def draw() -> list[tuple[str, str]]:
+        tokens = list(draw_choices())
+        for index in range(1, len(tokens)):
+            if tokens[index][1] == title and tokens[index - 1][1] in _TICK_BOXES:
+                tokens[index - 1] = ("", "")
+                if tokens[index][0] == "class:text":
+                    tokens[index] = ("class:instruction", title)
+        return tokens
+
+    control.text = draw
 
 
 def _go_back(event) -> None:

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 from dmsurvey.errors import StudyError
 from dmsurvey.interview.engine import Interview, InvalidAnswer, format_number
-from dmsurvey.interview.messages import message, tool_language
+from dmsurvey.interview.messages import counted, message, tool_language
 from dmsurvey.interview.prompts import BACK, Prompter, fit
 from dmsurvey.questionnaire.model import Question
+from dmsurvey.wording import plural
 
 if TYPE_CHECKING:
     from prompt_toolkit.input import Input
@@ -109,7 +110,8 @@ class InterviewSession:
                             return self._submit(interview)
                         interview.go_to(missing[0].id)
                         back_to_review = True
-                        error = self._say("missing_required", count=len(missing))
+                        unanswered = counted(len(missing), "required_question", self.tool_language)
+                        error = self._say("missing_required", questions=unanswered)
                     elif target is BACK:
                         interview.back()
                     else:
@@ -144,6 +146,7 @@ class InterviewSession:
             resume_id = self._pick_unfinished()
         if resume_id is None:
             return {}
+        resume_id = self._unfinished_id(resume_id)
         response = self.study.get_response(resume_id)
         if response.get("status") != "in_progress":
             raise StudyError(
@@ -153,6 +156,34 @@ class InterviewSession:
         self.response_id = resume_id
         self.enumerator = self.enumerator or (response.get("enumerator") or "")
         return self.study.get_answers(resume_id)
+
+    def _unfinished_id(self, typed: str) -> str:
+        """The unfinished response whose id starts with `typed` (the first few characters
+        are enough, as with git commits)."""
+        typed = typed.strip()
+        matches = [
+            summary.response_id
+            for summary in self.study.unfinished()
+            if summary.response_id.startswith(typed)
+        ]
+        if typed in matches:
+            return typed
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
+            raise StudyError(
+                f"--resume {typed} fits {plural(len(matches), 'unfinished interview')} "
+                f"({shown}); type more of the id"
+            )
+        try:
+            self.study.get_response(typed)
+        except StudyError:
+            raise StudyError(
+                f"No unfinished interview in this study has an id starting with {typed!r}. "
+                "Run dmsurvey collect without --resume to choose one from the list."
+            ) from None
+        return typed  # a finished or void response: the caller says why it cannot go on
 
     def _pick_unfinished(self) -> str | None:
         unfinished = self.study.unfinished()
@@ -303,7 +334,10 @@ class InterviewSession:
             entries = [
                 (
                     item.question.id,
-                    fit(f"{interview.text(item.question.label)}: ", item.shown or unanswered),
+                    fit(
+                        self._say("review_label", label=interview.text(item.question.label)),
+                        item.shown or unanswered,
+                    ),
                 )
                 for item in chunk
             ]

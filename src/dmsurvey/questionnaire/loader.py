@@ -37,13 +37,16 @@ from dmsurvey.questionnaire.model import (
     Section,
     Text,
 )
+from dmsurvey.wording import plural
 
 # A path into the questionnaire data, such as ("sections", 0, "questions", 3, "relevant").
 DataPath = tuple[str | int, ...]
 # Where a path is in the source: a line number, or Problem fields such as {"row": 12}.
 Locator = Callable[[DataPath], "int | Mapping[str, Any] | None"]
 
-XLSFORM_SUFFIXES = (".xlsx", ".xls")
+# pyxform also reads XLSForms saved as CSV; a response table named here is then told apart
+# plainly ("it has no 'survey' sheet") rather than read as broken YAML.
+XLSFORM_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 YAML_SUFFIXES = (".yaml", ".yml")
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -479,9 +482,8 @@ class _Builder:
             questionnaire = None
         if self.problems or questionnaire is None:
             self.problems.sort(key=lambda p: (p.line is None, p.line or 0, p.row or 0))
-            count = len(self.problems)
             raise QuestionnaireError(
-                f"{self.source}: {count} problem{'s' if count != 1 else ''} in the questionnaire",
+                f"{self.source}: {plural(len(self.problems), 'problem')} in the questionnaire",
                 self.problems,
             )
         return questionnaire

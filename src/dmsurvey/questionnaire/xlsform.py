@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dmsurvey.errors import ExpressionError, Problem, QuestionnaireError
+from dmsurvey.wording import plural
 
 if TYPE_CHECKING:
     from dmsurvey.questionnaire.model import Questionnaire
@@ -57,6 +58,10 @@ _LANGUAGE_CODES = {
 }
 _CODE_IN_NAME = re.compile(r".*\(\s*([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*)\s*\)\s*\Z")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+
+# Title of the section holding questions outside any group (the form's title would repeat
+# the questionnaire's, and without a settings sheet it is only the file name).
+_GENERAL_TITLES = {"en": "General questions", "zh": "一般问题"}
 
 # Elements pyxform adds on its own for display (table-list headers and labels) or bookkeeping.
 _GENERATED_PREFIXES = ("reserved_name_for_field_list_labels_", "generated_table_list_label_")
@@ -106,8 +111,8 @@ class _Conversion:
             if rows:
                 listed = ", ".join(str(row) for row in rows[:12])
                 more = f" and {len(rows) - 12} more" if len(rows) > 12 else ""
-                plural = "s" if len(rows) > 1 else ""
-                where = f"{'/'.join(sheets)} sheet row{plural} {listed}{more}"
+                rows_word = "rows" if len(rows) > 1 else "row"
+                where = f"{'/'.join(sheets)} sheet {rows_word} {listed}{more}"
             else:
                 where = f"{'/'.join(sheets)} sheet"
             lines.append(f"{where}: {message}")
@@ -142,14 +147,13 @@ def xlsform_to_dict(
     """
     from pyxform.errors import PyXFormError
     from pyxform.xls2json import workbook_to_json
-    from pyxform.xls2json_backends import get_xlsform
 
     path = Path(path)
     source = str(path)
     if not path.is_file():
         raise QuestionnaireError(f"No XLSForm file at {source}")
+    workbook = _read_workbook(path, source)
     try:
-        workbook = get_xlsform(path)
         form = workbook_to_json(
             workbook,
             fallback_form_name=workbook.fallback_form_name,
@@ -161,11 +165,15 @@ def xlsform_to_dict(
         raise QuestionnaireError(
             f"{source} is not a valid XLSForm:", [Problem(_pyxform_message(error))]
         ) from None
+    except Exception as error:  # pyxform fails in many ways on sheets it does not expect
+        raise QuestionnaireError(
+            f"{source} could not be read as an XLSForm ({type(error).__name__}: {error}); "
+            f"{_XLSFORM_IS}"
+        ) from None
 
     conversion = _Conversion()
     data = _FormConverter(conversion, workbook, form).convert()
     if conversion.problems:
-        count = len(conversion.problems)
         types = (
             " (dmsurvey asks select_one, select_multiple, integer, decimal, text and note "
             "questions)"
@@ -173,7 +181,7 @@ def xlsform_to_dict(
             else ""
         )
         raise QuestionnaireError(
-            f"{source} cannot be converted ({count} problem{'s' if count > 1 else ''}); "
+            f"{source} cannot be converted ({plural(len(conversion.problems), 'problem')}); "
             f"change these rows and convert again{types}:",
             conversion.problems,
         )
@@ -213,6 +221,61 @@ def questionnaire_yaml(data: Mapping[str, Any]) -> str:
     return yaml.safe_dump(
         ordered, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100
     )
+
+
+_XLSFORM_IS = "an XLSForm is an Excel workbook with survey and choices sheets"
+# First bytes of the two Excel formats: .xlsx/.xlsm are zip archives, .xls an OLE2 file.
+_EXCEL_SIGNATURES = {".xlsx": b"PK\x03\x04", ".xlsm": b"PK\x03\x04", ".xls": b"\xd0\xcf\x11\xe0"}
+
+
+def _read_workbook(path: Path, source: str):
+    """The workbook's sheets as pyxform reads them, or a QuestionnaireError saying plainly why
+    the file is not an XLSForm (a response CSV, a binary file, an empty or renamed file)."""
+    from pyxform.xls2json_backends import get_xlsform
+
+    try:
+        workbook = get_xlsform(path)
+    except Exception as error:  # pyxform raises TypeError, UnicodeDecodeError... on such files
+        reason = _why_unreadable(path, error)
+    else:
+        if workbook.survey:
+            return workbook
+        sheets = ", ".join(workbook.sheet_names or ())
+        reason = "it has no 'survey' sheet" + (f"; its sheets are {sheets}" if sheets else "")
+    raise QuestionnaireError(f"{source} is not an XLSForm: {reason} ({_XLSFORM_IS})")
+
+
+def _why_unreadable(path: Path, error: Exception) -> str:
+    content = path.read_bytes()
+    if not content.strip():
+        return "the file is empty"
+    suffix = path.suffix.lower()
+    signature = _EXCEL_SIGNATURES.get(suffix)
+    if signature is not None:
+        if not content.startswith(signature):
+            return f"its content is not an Excel workbook, although its name ends in {suffix}"
+        sheets = _sheet_names(path)
+        if sheets is not None and "survey" not in {sheet.lower() for sheet in sheets}:
+            return f"it has no 'survey' sheet; its sheets are {', '.join(sheets)}"
+        return f"the workbook cannot be read ({error})"
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError:
+        return "it is neither an Excel workbook nor a text file"
+    return "it has no 'survey' sheet"
+
+
+def _sheet_names(path: Path) -> list[str] | None:
+    try:
+        if path.suffix.lower() == ".xls":
+            import xlrd
+
+            return xlrd.open_workbook(path, on_demand=True).sheet_names()
+        from openpyxl import load_workbook
+
+        return load_workbook(path, read_only=True).sheetnames
+    except Exception:  # a damaged workbook: the caller says it cannot be read
+        return None
 
 
 def _pyxform_message(error: Exception) -> str:
@@ -399,7 +462,10 @@ class _FormConverter:
             return
         section = {
             "id": self._section_id("general"),
-            "title": self._form_title_text(),
+            "title": {
+                language: _GENERAL_TITLES.get(language.split("-")[0], _GENERAL_TITLES["en"])
+                for language in self.languages
+            },
         }
         self._add_section(section, loose[0][1], list(loose))
         loose.clear()
@@ -428,10 +494,6 @@ class _FormConverter:
         while candidate in taken:
             candidate, number = f"{base}_{number}", number + 1
         return candidate
-
-    def _form_title_text(self) -> dict[str, str]:
-        title = self.form.get("title") or self.form.get("id_string") or "form"
-        return {language: str(title) for language in self.languages}
 
     def _meta_element(self, element: dict) -> None:
         name = element.get("name")
@@ -700,11 +762,7 @@ class _FormConverter:
         if not by_code:
             # only in a language without survey labels: that text serves better than none
             if not fill_quietly:
-                self.conversion.note(
-                    f"{what} is only in '{others[0]}', which has no survey labels; it is "
-                    "used as it is",
-                    where,
-                )
+                self.conversion.note(self._untranslated_note(what, others[0]), where)
             return {language: by_name[others[0]] for language in self.languages}
         for name in others:
             self.conversion.note(
@@ -722,6 +780,19 @@ class _FormConverter:
                     where,
                 )
         return {language: by_code.get(language, by_code[fallback]) for language in self.languages}
+
+    def _untranslated_note(self, what: str, language_name: str) -> str:
+        if language_name == self.plain_language:
+            column = what.split()[-1]
+            example = next(iter(self.language_names))
+            return (
+                f"the {what} column has no language in its header, so the same {what} is shown "
+                f"in every language; to translate it, use columns such as {column}::{example}"
+            )
+        return (
+            f"{what} is written only in '{language_name}', a language no question label "
+            f"uses; it is shown as written in every language"
+        )
 
     def _expression(self, value: Any, where: _Located, column: str) -> str | None:
         if value in (None, ""):
