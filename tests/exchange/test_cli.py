@@ -96,7 +96,12 @@ def test_reconcile_report(small_study, key_form, tmp_path):
     result = runner.invoke(app, ["reconcile", str(small_study.path), "--report", str(out)])
     assert result.exit_code == 0, result.output
     assert "1 still to settle" in result.output
-    assert "张: 83.3% of 6 fields" in result.output
+    assert "Agreement per enumerator recorded on the keyings:" in result.output
+    assert "张: 83.3% of 6 fields on 1 form" in result.output
+    assert "clerk" not in result.output
+    assert "--report" not in result.output  # the report was just written
+    asking = runner.invoke(app, ["reconcile", str(small_study.path)])  # no terminal here
+    assert "or list them with --report diffs.csv." in asking.output
     diffs = pd.read_csv(out, encoding="utf-8-sig", dtype=str)
     assert list(diffs[["question", "first_value", "second_value"]].iloc[0]) == [
         "employees_2019", "10", "100"

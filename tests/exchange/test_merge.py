@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+import pandas as pd
 import pytest
 
 from dmsurvey.errors import StudyError
@@ -106,3 +107,18 @@ def test_merging_a_study_into_itself_is_refused(laptops):
     hq = laptops[0]
     with pytest.raises(StudyError, match="itself"):
         merge_studies(hq, [hq.path])
+
+
+def test_the_same_import_on_two_laptops_is_not_a_conflict(laptops, tmp_path):
+    hq, a, _ = laptops
+    path = tmp_path / "forms.csv"
+    path.write_text("response_id,industry,employees_2019\nf1,other,12\n", encoding="utf-8")
+    a.add_responses(pd.read_csv(path, dtype="str"), who="Wang")
+    hq.add_responses(pd.read_csv(path, dtype="str"), who="Li")
+    with hq.connect() as connection:  # imported at another time on the other laptop
+        connection.execute("UPDATE responses SET started_at = '2020-07-01T08:00:00+00:00', "
+                           "updated_at = '2020-07-01T08:00:00+00:00'")
+    result = merge_studies(hq, [a])
+    assert result.conflicts == []
+    assert result.already_present == {a.path: 1}
+    assert result.summary() == f"{a.path}: 0 responses added, 1 response already present"

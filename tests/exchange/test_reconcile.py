@@ -58,7 +58,7 @@ def test_lists_every_disagreement_respecting_skip_logic(keyed):
     ]
     row = listed.iloc[2]
     assert (row["first_value"], row["second_value"]) == ("15", "51")
-    assert (row["first_clerk"], row["second_clerk"]) == ("张", "王")
+    assert (row["first_enumerator"], row["second_enumerator"]) == ("张", "王")
     assert result.keyed_once == ["3"]
     # Form 1 agrees: its first keying is complete, untouched; the second keying is not.
     assert result.completed == ["1"]
@@ -71,7 +71,7 @@ def test_lists_every_disagreement_respecting_skip_logic(keyed):
 
 def test_agreement_rate_per_clerk(keyed):
     study, _ = keyed
-    table = reconcile_study(study).agreement().set_index("clerk")
+    table = reconcile_study(study).agreement().set_index("enumerator")
     # Form 1 asks 6 questions (no subsector for software firms); form 2 asks 7 (the first
     # keying says manufacturing), of which 3 differ.
     assert table.loc["李", "fields_compared"] == 6
@@ -208,4 +208,4 @@ def test_form_keyed_twice_in_one_round_is_listed_not_compared(keyed, key_form):
     result = reconcile_study(study)
     assert result.keyed_too_often == ["1"]
     assert [c.form_number for c in result.comparisons] == ["2"]
-    assert "1 forms keyed more than once in the same entry round" in result.summary()
+    assert "1 form keyed more than once in the same entry round" in result.summary()

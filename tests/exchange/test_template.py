@@ -39,6 +39,47 @@ def test_header_is_ids_then_labels(template, questionnaire):
     assert sheet.column_dimensions[industry.column_letter].width >= 20
 
 
+def _notes(path) -> dict[str, str]:
+    sheet = openpyxl.load_workbook(path)["data"]
+    return {cell.value: cell.comment.text for cell in sheet[1] if cell.comment}
+
+
+def test_header_notes_say_what_to_type_in_the_chosen_language(tmp_path, questionnaire):
+    for language in ("zh", "en"):
+        write_template(questionnaire, tmp_path / f"{language}.xlsx", language=language)
+    zh, en = _notes(tmp_path / "zh.xlsx"), _notes(tmp_path / "en.xlsx")
+    assert zh["mfg_subsector"].splitlines()[1:] == [
+        "仅当「所属行业」为「制造业」时填写，否则留空。", "从下拉列表中选择。"]
+    assert en["mfg_subsector"].splitlines()[1] == (
+        "Only if 'Industry' is 'Manufacturing'; otherwise leave it empty.")
+    assert zh["revenue_2019"].splitlines()[-1] == "数字，0至1000000。"
+    assert en["employees_2019"].splitlines()[-1] == "A number of at least 0."
+    for note in zh.values():  # no English words, no expressions
+        assert not any(word in note for word in ("required", "only if", "${", ". >=",
+                                                 "must satisfy", "codes"))
+    labels = [c.label["zh"] for c in questionnaire["supply_chain_platform_services"].choices]
+    assert zh["supply_chain_platform_services"].splitlines()[-1] == (
+        f"可多选：填写选项，多个之间用分号隔开，例如：{labels[0]}; {labels[1]}")
+
+
+def test_condition_words_for_simple_rules_and_a_pointer_otherwise(questionnaire):
+    from dmsurvey.store.template import describe_condition
+
+    assert describe_condition("${industry} != 'other' or ${employees_2019} != ''",
+                              questionnaire, "en") == (
+        "'Industry' is not 'Other' or 'Employees at the end of 2019' is answered")
+    assert describe_condition("${employees_2019} > 10", questionnaire, "zh") is None
+    assert describe_condition("${industry} = 'mining'", questionnaire, "zh") is None
+
+
+def test_columns_are_wide_enough_for_labels(template, questionnaire):
+    sheet = template["data"]
+    widths = {cell.value: sheet.column_dimensions[cell.column_letter].width for cell in sheet[1]}
+    assert min(widths[q.id] for q in questionnaire.answerable) >= 16
+    # "软件和信息技术服务业": ten wide characters, typed in full
+    assert widths["industry"] >= 22
+
+
 def test_single_choices_have_label_drop_downs(template):
     sheet = template["data"]
     validation = _validations(sheet)["industry"]
@@ -104,7 +145,7 @@ FORMS = [
     {"form_number": "001", "enumerator": "张", "firm_name": "上海甲科技有限公司",
      "industry": "制造业", "mfg_subsector": "医药制造", "employees_2019": 120,
      "revenue_2019": 5300.5,
-     "supply_chain_platform_services": "employee_sharing production_line_config"},
+     "supply_chain_platform_services": "员工共享; production_line_config"},
     {"form_number": "002", "enumerator": "张", "firm_name": "乙软件", "industry": "其他",
      "employees_2019": 8, "supply_chain_platform_services": "none", "remarks": "-"},
 ]

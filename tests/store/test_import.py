@@ -379,9 +379,11 @@ def malformed_cases():
         ("wrong-type.csv", csv_with(employees_2019="twelve"), "not a number"),
         ("unknown-code.csv", csv_with(industry="farming"), "unknown choice"),
         ("commas.csv", csv_with(tech_used="big_data,ai"), "choices separated by commas"),
-        ("negative.csv", csv_with(employees_2019="-4"), "不能为负数"),
+        ("negative.csv", csv_with(employees_2019="-4"),
+         "column employees_2019: not allowed: '-4' (expected Cannot be negative)"),
         ("exclusive.csv", csv_with(tech_used="none ai"), "cannot be combined"),
-        ("required.csv", csv_with(industry=""), "required answer missing"),
+        ("required.csv", csv_with(industry=""),
+         "column industry: no answer (expected an answer: the question is required)"),
         ("unknown-column.csv", csv_with(colour="blue"), "unknown column"),
         ("ragged.csv", f"{header}\n{row},extra\n", "this row has 11 cells"),
         ("truncated.csv", f"{header}\n{row}\nr9,2020-07-10T09:00:00,甲", "is the file complete"),
@@ -450,6 +452,31 @@ def test_a_refusal_in_a_real_shell_is_one_message_without_traceback(used_study, 
     assert completed.stderr.startswith("Error: Nothing was imported: 1 problem found.")
     assert "row 2, column industry: unknown choice: 'farming'" in completed.stderr
     assert "Traceback" not in completed.stderr + completed.stdout
+
+
+@pytest.mark.parametrize("name", ["empty.csv", "nowhere.csv"])
+def test_an_empty_or_missing_file_is_said_once(used_study, tmp_path, name):
+    if name == "empty.csv":
+        (tmp_path / name).write_text("", encoding="utf-8")
+    result = run("import", used_study.path, tmp_path / name)
+    assert result.exit_code == 1
+    assert result.output.count(name) == 1 and result.output.count("\n") == 1, result.output
+
+
+def test_questionnaire_messages_follow_the_chosen_language(used_study, tmp_path):
+    path = tmp_path / "negative.csv"
+    values = dict(zip(COLUMNS, GOOD[1], strict=True)) | {"employees_2019": "-4",
+                                                           "revenue_2019": "-1"}
+    path.write_text(csv_text(list(values), [list(values.values())]), encoding="utf-8")
+    english = run("import", used_study.path, path)
+    chinese = run("import", used_study.path, path, "--lang", "zh")
+    assert "Nothing was imported: 2 problems found. Fix them" in english.output
+    assert "(expected Cannot be negative)" in english.output
+    assert "(expected 不能为负数)" in chinese.output and "Cannot be" not in chinese.output
+    # no message in the questionnaire: the rule itself is all there is to show
+    assert "column revenue_2019: not allowed: '-1' (expected a value for which . >= 0 holds)" \
+        in english.output
+    assert english.output.count(". >= 0") == 1
 
 
 def test_at_least_fifteen_kinds_of_malformed_input_are_covered():
@@ -551,7 +578,7 @@ def test_excel_unicode_text_and_json_lines(study, tmp_path):
     assert study.get_answers("j1")["industry"] == "manufacturing"
 
 
-def test_the_same_id_in_two_files_is_refused(study, tmp_path):
+def test_the_same_id_with_other_answers_in_two_files_is_a_conflict(study, tmp_path):
     first, second = tmp_path / "laptop-1.csv", tmp_path / "laptop-2.csv"
     first.write_text("response_id,industry\nx,other\n", encoding="utf-8")
     second.write_text("response_id,industry\ny,other\nx,software_it\n", encoding="utf-8")
@@ -559,7 +586,68 @@ def test_the_same_id_in_two_files_is_refused(study, tmp_path):
         import_files(study, [first, second])
     [problem] = caught.value.problems
     assert problem.file == str(second) and problem.row == 3
-    assert problem.message == f"response_id repeats row 2 of {first}"
+    assert problem.message == (
+        f"response_id repeats row 2 of {first} with different values in industry")
+    assert "1 problem found. Fix it and import again" in caught.value.message
+
+
+def test_identical_rows_in_two_files_of_one_import_are_stored_once(study, tmp_path):
+    text = csv_text(COLUMNS, GOOD)
+    utf8, gbk = tmp_path / "good.csv", tmp_path / "gbk.csv"
+    utf8.write_text(text, encoding="utf-8")
+    gbk.write_bytes(text.encode("gbk"))
+    result = import_files(study, [utf8, gbk])
+    assert (result.added, result.duplicates, result.rejected) == (4, 4, 0)
+    assert len(study.responses()) == 4
+    # the same files in two calls: the second adds nothing either
+    again = import_files(study, [gbk])
+    assert (again.added, again.unchanged) == (0, 4)
+    # without response_id (content-derived ids) it is the same
+    fresh = init_study(tmp_path / "fresh", questionnaire=study.path / "questionnaire.yaml")
+    headless = csv_text(COLUMNS[1:], [row[1:] for row in GOOD])
+    utf8.write_text(headless, encoding="utf-8")
+    gbk.write_bytes(headless.encode("gbk"))
+    assert import_files(fresh, [utf8, gbk]).duplicates == 4
+    assert len(fresh.responses()) == 4
+
+
+def test_a_row_repeated_within_one_file_is_still_a_problem(study, tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text(csv_text(COLUMNS, [GOOD[0], GOOD[0]]), encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        import_files(study, [path])
+    assert [p.row for p in caught.value.problems] == [3]
+
+
+def test_second_keyings_are_never_complete_until_reconciled(study, tmp_path):
+    columns = ["form_number", "industry", "employees_2019"]
+    first, second, single = (tmp_path / name for name in ("e1.csv", "e2.csv", "once.csv"))
+    first.write_text(csv_text(columns, [["F1", "other", "10"], ["F2", "other", "5"]]),
+                     encoding="utf-8")
+    second.write_text(csv_text(columns + ["status"], [["F1", "other", "10", "complete"]]),
+                      encoding="utf-8")
+    single.write_text(csv_text(columns, [["F3", "other", "7"]]), encoding="utf-8")
+    import_files(study, [first], source="paper", entry=1)
+    assert sorted(study.responses()["form_number"]) == ["F1", "F2"]
+    result = run("import", study.path, second, "--source", "paper", "--entry", "2")
+    assert "1 paper form now keyed twice; each counts once reconciled: dmsurvey reconcile" \
+        in result.output, result.output
+    everything = study.responses(status=None).set_index(["form_number", "entry"])["status"]
+    # F1 has two keyings now: neither counts until reconciled; F2 keyed once still counts
+    assert everything.to_dict() == {("F1", 1): "in_progress", ("F1", 2): "in_progress",
+                                    ("F2", 1): "complete"}
+    assert study.audit().query("field == 'status'")["new"].tolist() == ["in_progress"]
+    # a first keying imported after its second one waits for reconciliation too
+    import_files(study, [single], source="paper", entry=2)
+    import_files(study, [single], source="paper", entry=1)
+    assert set(study.responses(status=None).query("form_number == 'F3'")["status"]) == {
+        "in_progress"}
+    from dmsurvey.store.reconcile import reconcile_study
+
+    result = reconcile_study(study)
+    assert sorted(result.completed) == ["F1", "F3"]
+    assert sorted(study.responses()["form_number"]) == ["F1", "F2", "F3"]
+    assert set(study.responses()["entry"]) == {1}
 
 
 def test_init_command(tmp_path, mini_path):
@@ -588,3 +676,26 @@ def test_an_odk_central_zip_export_imports_its_main_csv(study, tmp_path):
     record = study.get_response("z1")
     assert record["industry"] == "other"
     assert record["submitted_at"] == "2020-07-10T01:00:00+00:00"
+
+
+def test_read_responses_types_a_file_without_a_study(study, tmp_path):
+    from dmsurvey.store.importing import read_responses
+
+    path = tmp_path / "firms.csv"
+    path.write_text(csv_text(COLUMNS, GOOD), encoding="utf-8")
+    frame = read_responses(path, study.questionnaire)
+    assert frame["response_id"].tolist() == ["r1", "r2", "r3", "r4"]
+    assert str(frame["employees_2019"].dtype) == "Int64"
+    assert frame["employees_2019"].tolist()[:2] == [120, 15]
+    assert frame["revenue_2019"].sum() == pytest.approx(5300.5 + 800 + 0 + 12.25)
+    assert list(frame["industry"].cat.categories) == ["manufacturing", "software_it", "other"]
+    assert frame["tech_used"].tolist()[0] == "big_data ai"
+    bad = tmp_path / "bad.csv"
+    rows = [row.copy() for row in GOOD[:2]]
+    rows[0][5], rows[1][3] = "-3", "farming"
+    bad.write_text(csv_text(COLUMNS, rows), encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        read_responses(bad, study.questionnaire)
+    assert [(p.row, p.column) for p in caught.value.problems] == [
+        (2, "employees_2019"), (3, "industry")]
+    assert "2 values do not fit" in caught.value.message

@@ -64,6 +64,7 @@ def test_each_kind_of_issue_is_found_and_nothing_else(study, firms):
     assert not_relevant[["response_id", "question", "value"]].values.tolist() == [
         [firms["not_asked"], "mfg_subsector", "pharma"]
     ]
+    assert "${" not in " ".join(issues["message"])  # skip logic is not shown as an expression
     implausible = issues_of(issues, "implausible")
     assert implausible["response_id"].tolist() == [firms["outlier"]]
     assert implausible["value"].tolist() == [9000.0]
@@ -72,6 +73,8 @@ def test_each_kind_of_issue_is_found_and_nothing_else(study, firms):
     twins = issues_of(issues, "duplicate_answers")
     assert set(twins["response_id"]) == {firms["twin_a"], firms["twin_b"]}  # not entry 2
     assert issues_of(issues, "unfinished")["response_id"].tolist() == [firms["unfinished"]]
+    # form 7 is keyed twice: awaiting reconciliation, reported once, not as unfinished
+    assert issues_of(issues, "unreconciled")["response_id"].tolist() == [firms["twin_a"]]
     assert firms["void"] not in set(issues["response_id"])
     assert issues["severity"].tolist() == sorted(
         issues["severity"], key=["error", "warning", "info"].index)
@@ -85,21 +88,35 @@ def test_robust_z_matches_a_hand_computation():
     assert robust_z(values).tolist() == pytest.approx([-1.349, -0.6745, 0.0, 0.6745, 65.4265])
 
 
+def test_validate_on_an_empty_study_says_there_is_nothing_yet(study):
+    result = CliRunner().invoke(app, ["validate", str(study.path)])
+    assert result.exit_code == 0
+    assert result.output.startswith("The study has no responses yet.")
+    assert "No data-quality issues" not in result.output
+
+
 def test_clean_data_has_no_issues(study):
     add(study, firm_name="Only", industry="other")
     assert quality_issues(study.responses(status=None), study.questionnaire).empty
 
 
-def test_validate_command_prints_a_table_or_json(study, firms):
+def test_validate_command_prints_a_list_or_json(study, firms):
     runner = CliRunner()
-    table = runner.invoke(app, ["validate", str(study.path)], env={"COLUMNS": "200"})
-    assert table.exit_code == 0, table.output
-    assert "missing_required" in table.output and "1 error" in table.output
+    listing = runner.invoke(app, ["validate", str(study.path)], env={"COLUMNS": "80"})
+    assert listing.exit_code == 0, listing.output
+    lines = listing.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert lines[0] == "1 error:"
+    assert lines[1] == (f"  {firms['no_subsector'][:8]} mfg_subsector: required answer missing "
+                        "in a complete response")
+    assert "3 warnings:" not in lines and any(line.endswith(" warnings:") for line in lines)
+    outlier = next(line for line in lines if line.startswith(f"  {firms['outlier'][:8]}"))
+    assert "revenue_2019/employees_2019 = 9000.0: revenue per employee" in outlier
     as_json = runner.invoke(app, ["validate", str(study.path), "--json"])
     records = json.loads(as_json.output)
     assert {record["check"] for record in records} == {
         "missing_required", "not_relevant", "implausible", "duplicate_name",
-        "duplicate_answers", "unfinished",
+        "duplicate_answers", "unfinished", "unreconciled",
     }
     assert set(records[0]) == set(ISSUE_COLUMNS)
 

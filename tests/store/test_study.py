@@ -253,3 +253,30 @@ def test_metadata_changes_are_audited(study):
     assert changes.loc["enumerator", "old"] == "Li" and changes.loc["form_number", "new"] == "A-17"
     with pytest.raises(DataError, match="Not a metadata field"):
         study.set_metadata(rid, status="complete")
+
+
+def test_set_statuses_writes_many_in_one_transaction_with_audit(study):
+    ids = [study.start_response(enumerator="Li") for _ in range(3)]
+    study.set_statuses(ids[:2], "complete", who="Wang")
+    statuses = study.responses(status=None).set_index("response_id")["status"]
+    assert statuses.to_dict() == {ids[0]: "complete", ids[1]: "complete", ids[2]: "in_progress"}
+    changes = study.audit().query("action == 'status'")
+    assert changes[["response_id", "field", "old", "new", "who"]].values.tolist() == [
+        [rid, "status", "in_progress", "complete", "Wang"] for rid in ids[:2]]
+    assert changes["at"].nunique() == 1
+    with pytest.raises(StudyError, match="no response 'nope'"):
+        study.set_statuses([ids[2], "nope"], "complete")
+    assert study.get_response(ids[2])["status"] == "in_progress"  # all or nothing
+
+
+def test_a_second_keying_is_kept_in_progress(study):
+    first = study.start_response(source="paper", entry=1, form_number="7")
+    second = study.start_response(source="paper", entry=2, form_number="7")
+    study.set_status(second, "complete")
+    study.set_status(first, "complete")
+    assert study.get_response(second)["status"] == "in_progress"
+    assert study.get_response(first)["status"] == "in_progress"  # waits for reconcile
+    study.set_statuses([first], "complete", reconciled=True)
+    assert study.get_response(first)["status"] == "complete"
+    study.set_status(second, "void")
+    assert study.get_response(second)["status"] == "void"

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from dmsurvey.errors import DataError
 from dmsurvey.questionnaire.model import Questionnaire
 
 DEFAULT_QUESTIONNAIRE = "sme-digital-2020"
@@ -32,20 +31,10 @@ def load_responses(
 
         study = open_study(path)
         return study.responses(), study.questionnaire
-    from dmsurvey.store.frames import typed_responses
-    from dmsurvey.store.importing import check_table
-    from dmsurvey.store.readers import read_table
+    from dmsurvey.store.importing import read_responses
 
     model = questionnaire_model(questionnaire)
-    checked = check_table(read_table(path), model)
-    if len(checked.problems):
-        problems = checked.problem_objects()
-        raise DataError(
-            f"{path}: {len(problems)} value{'s' if len(problems) > 1 else ''} do not fit the "
-            f"questionnaire {model.name!r}",
-            problems,
-        )
-    return typed_responses(pd.DataFrame(checked.values), model), model
+    return read_responses(path, model), model
 
 
 def questionnaire_model(questionnaire: str | Path | Questionnaire | None) -> Questionnaire:

@@ -18,6 +18,16 @@ SHOWN_PROBLEMS = 50
 StudyArgument = Annotated[Path, typer.Argument(metavar="STUDY", help="The study folder.")]
 
 
+class Language(StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+LanguageOption = Annotated[Language, typer.Option(
+    help="Language of the questionnaire's messages (constraints, required answers) in what "
+         "is reported; the tool's own words are English.")]
+
+
 class Source(StrEnum):
     paper = "paper"
     electronic = "electronic"
@@ -68,17 +78,25 @@ def import_command(
         "--replace", help="Overwrite stored responses whose content differs (audited).")] = False,
     who: Annotated[str | None, typer.Option(
         help="Your name, for the audit trail (default: your login name).")] = None,
+    lang: LanguageOption = Language.en,
 ) -> None:
     """Import responses from files: every cell is checked; all or nothing by default.
 
     Cells may hold choice codes or labels in any questionnaire language; column order is
     free; group prefixes and system columns of KoboToolbox and ODK exports are understood.
-    Importing the same file twice adds nothing.
+    Importing the same file twice adds nothing, in one call or two: a row repeated exactly in
+    another file is stored once.
+
+    Paper forms keyed twice (**--entry 1**, then **--entry 2**, matched by form_number) count
+    once: second keyings stay in progress, and so does the first keying of a form keyed twice
+    until **dmsurvey reconcile** settles it and marks it complete. Forms keyed once are
+    complete.
 
     Example: **dmsurvey import my-study kobo-export.xlsx paper-forms.csv --source paper**
     """
     from dmsurvey.store.importing import import_files
     from dmsurvey.store.study import open_study
+    from dmsurvey.wording import plural
 
     opened = open_study(study)
     with _progress() as report:
@@ -86,11 +104,16 @@ def import_command(
             opened, files, source=source.value if source else None, entry=entry,
             encoding=encoding, sheet=sheet, dry_run=dry_run, skip_invalid=skip_invalid,
             ignore_columns=ignore_columns, replace=replace, who=who or _login_name(),
-            progress=report))
+            language=lang.value, progress=report))
     verb = "Would add" if dry_run else "Added"
-    typer.echo(f"{verb} {result.added} responses, replaced {result.replaced}, "
-               f"{result.unchanged} already stored, {result.rejected} rejected "
-               f"(of {result.rows} rows in {len(result.files)} file(s)).")
+    duplicates = (f"{plural(result.duplicates, 'duplicate row')} skipped, "
+                  if result.duplicates else "")
+    typer.echo(f"{verb} {plural(result.added, 'response')}, replaced {result.replaced:,}, "
+               f"{result.unchanged:,} already stored, {duplicates}{result.rejected:,} rejected "
+               f"(of {plural(result.rows, 'row')} in {plural(len(result.files), 'file')}).")
+    if result.awaiting_reconciliation:
+        typer.echo(f"{plural(result.awaiting_reconciliation, 'paper form')} now keyed twice; "
+                   f"each counts once reconciled: dmsurvey reconcile {study}")
     for file, column, why in result.dropped_columns:
         typer.echo(f"  left out column {column!r} of {Path(file).name}: {why}")
     for path in result.rejected_files:
@@ -101,33 +124,29 @@ def import_command(
 def validate(
     study: StudyArgument,
     json_output: Annotated[bool, typer.Option("--json", help="Print the issues as JSON.")] = False,
+    lang: LanguageOption = Language.en,
 ) -> None:
     """Report data-quality issues: missing answers, skip-logic violations, outliers, duplicates.
 
     Example: **dmsurvey validate my-study --json > issues.json**
     """
-    from rich.console import Console
-    from rich.table import Table
+    import shutil
 
-    from dmsurvey.store.quality import validate_study
+    from dmsurvey.store.quality import issue_lines, validate_study
+    from dmsurvey.store.study import open_study
 
-    issues = validate_study(study)
+    opened = open_study(study)
+    issues = validate_study(opened, language=lang.value)
     if json_output:
         records = issues.astype(object).where(issues.notna(), None).to_dict(orient="records")
         typer.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
-        return
-    if issues.empty:
+    elif not opened.response_ids():
+        typer.echo(f"The study has no responses yet. Add some with: dmsurvey collect {study}  "
+                   f"or  dmsurvey import {study} FILE.csv")
+    elif issues.empty:
         typer.echo("No data-quality issues found.")
-        return
-    table = Table("severity", "check", "response", "form", "question", "value", "message",
-                  box=None, pad_edge=False)
-    for row in issues.astype(object).where(issues.notna(), "").itertuples(index=False):
-        table.add_row(row.severity, row.check, str(row.response_id)[:8], str(row.form_number),
-                      str(row.question), str(row.value), row.message)
-    console = Console()
-    console.print(table)
-    counts = issues.groupby("severity").size()
-    console.print(", ".join(f"{count} {severity}" for severity, count in counts.items()))
+    else:
+        typer.echo("\n".join(issue_lines(issues, width=shutil.get_terminal_size().columns)))
 
 
 def _login_name() -> str:

@@ -58,15 +58,17 @@ def template(
         Path, typer.Option("--output", "-o", help="The Excel file to write.")
     ] = Path("entry.xlsx"),
     lang: Annotated[
-        str | None, typer.Option(help="Language of labels and drop-downs (zh, en).")
+        str | None, typer.Option(help="Language of labels, notes and drop-downs (zh, en).")
     ] = None,
     rows: Annotated[int, typer.Option(min=1, help="Rows prepared with drop-downs.")] = 1000,
 ) -> None:
     """Write an Excel sheet for keying in paper questionnaires.
 
-    One column per question, drop-downs for single choices, checks on numbers, the question
-    labels as comments on the header and a codebook sheet. Fill it in and import it as it is
-    (**dmsurvey import my-study entry.xlsx --source paper**).
+    One column per question, the question labels under the ids, and on each header a note in
+    the chosen language saying what to type (required, when the question is asked, the
+    questionnaire's rule). Choices are typed as labels: drop-downs for single choices, labels
+    separated by semicolons for multiple choices. A codebook sheet documents every question.
+    Fill it in and import it as it is (**dmsurvey import my-study entry.xlsx --source paper**).
 
     Example: **dmsurvey template my-study -o entry.xlsx --lang zh**
     """
@@ -135,7 +137,7 @@ def reconcile(
         raise typer.Exit(code=130) from None
     if report is not None:
         typer.echo(f"Wrote every field keyed differently to {result.write_report(report)}")
-    typer.echo(result.summary())
+    typer.echo(result.summary(reported=report is not None))
 
 
 def _who(name: str | None) -> str:

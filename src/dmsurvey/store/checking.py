@@ -332,32 +332,36 @@ def _timestamp_text(text: str) -> str | None:
 
 
 def check_rules(typed: pd.DataFrame, given: dict[str, np.ndarray], originals: dict[str, np.ndarray],
-                questionnaire: Questionnaire, found: Collector, headers: dict[str, str]) -> None:
+                questionnaire: Questionnaire, found: Collector, headers: dict[str, str],
+                language: str | None = "en") -> None:
     """Constraints on answered cells; required answers where the question is asked.
 
     A cell refused for its type or code is not reported again as a missing answer, and
-    responses still `in_progress` may lack required answers.
+    responses still `in_progress` may lack required answers. What a rule expects is said with
+    the questionnaire's own message in `language` (its default language if it lacks that
+    one); the expression itself only where the questionnaire gives no message.
     """
     rows = len(typed)
     in_progress = np.zeros(rows, dtype=bool)
     if "status" in typed:
         in_progress = pd.Series(typed["status"]).eq("in_progress").to_numpy(dtype=bool)
-    language = questionnaire.label_language(None)
+    language = questionnaire.label_language(language)
     for question in questionnaire.answerable:
         header = headers.get(question.id, question.id)
         answered = pd.Series(typed[question.id]).notna().to_numpy()
         if question.constraint:
             holds = parse_expression(question.constraint).holds_frame(typed, current=question.id)
-            message = (question.constraint_message.in_language(language)
-                       if question.constraint_message else "breaks the constraint")
+            expected = (question.constraint_message.in_language(language)
+                        if question.constraint_message
+                        else f"a value for which {question.constraint} holds")
             found.add(answered & ~holds.to_numpy(dtype=bool), header, originals[question.id],
-                      message, question.constraint)
+                      "not allowed", expected)
         if question.required:
             applies = relevance(typed, questionnaire, question)
-            message = (question.required_message.in_language(language)
-                       if question.required_message else "required answer missing")
-            found.add(applies & ~given[question.id] & ~in_progress, header, None, message,
-                      "an answer (the question is required)")
+            reason = (question.required_message.in_language(language)
+                      if question.required_message else "the question is required")
+            found.add(applies & ~given[question.id] & ~in_progress, header, None,
+                      "no answer", f"an answer: {reason}")
 
 
 def relevance(frame: pd.DataFrame, questionnaire: Questionnaire, question: Question) -> np.ndarray:

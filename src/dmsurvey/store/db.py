@@ -184,6 +184,18 @@ def check_schema(path: Path, questionnaire: Questionnaire) -> None:
         )
 
 
+def forms_keyed_again(connection: sqlite3.Connection) -> set[str]:
+    """Form numbers with a second keying that is not void.
+
+    Their first keying waits for `dmsurvey reconcile` before it counts as complete.
+    """
+    return {
+        row[0] for row in connection.execute(
+            "SELECT DISTINCT form_number FROM responses "
+            "WHERE entry > 1 AND form_number IS NOT NULL AND status != 'void'")
+    }
+
+
 def literal(value: str | int | None) -> str:
     """A value written into SQL text (for constants of a bulk insert): NULL, 12, 'text'."""
     if value is None:

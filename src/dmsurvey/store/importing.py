@@ -13,8 +13,15 @@ with a `reason` column, to `FILE.rejected.csv` beside each input.
 Rows without a `response_id` get one derived from their content (a UUID 5), so importing a file
 twice never duplicates it: a stored response with the same content is skipped, one with other
 content is a conflict that lists the differing fields (`replace` overwrites them; the audit
-trail keeps the old values). Answers the skip logic says were not asked are kept: `dmsurvey
-validate` reports them.
+trail keeps the old values). Files of one import are treated alike: a row repeated exactly in
+another file is stored once (counted in `duplicates`), the same id with other content is a
+conflict.
+
+Paper forms keyed twice count once: rows of a second keying (`entry` 2) are stored
+`in_progress`, and so is the first keying of a form that has a second one, until `dmsurvey
+reconcile` settles the form (see `dmsurvey.store.reconcile`).
+
+Answers the skip logic says were not asked are kept: `dmsurvey validate` reports them.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ from dmsurvey.store.columns import (
     study_fields,
 )
 from dmsurvey.store.readers import Table, read_table, text_frame
+from dmsurvey.wording import plural
 
 if TYPE_CHECKING:
     from dmsurvey.store.study import Study
@@ -65,6 +73,8 @@ class ImportResult:
     added: int = 0
     replaced: int = 0
     unchanged: int = 0
+    duplicates: int = 0  # rows repeated exactly in another file of the same import
+    awaiting_reconciliation: int = 0  # paper forms of this import now keyed twice
     rejected: int = 0
     dry_run: bool = False
     rejected_files: tuple[Path, ...] = ()
@@ -111,9 +121,13 @@ def import_files(
     ignore_columns: bool = False,
     replace: bool = False,
     who: str = "",
+    language: str | None = "en",
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Import response files into `study`, all of them or nothing (see the module docs)."""
+    """Import response files into `study`, all of them or nothing (see the module docs).
+
+    `language`: the questionnaire's messages (constraints, required answers) in problems.
+    """
     _check_options(source, entry)
     if not files:
         raise DataError("No files to import.")
@@ -122,9 +136,40 @@ def import_files(
         _report(progress, f"Reading {Path(path).name}", number - 1, len(files))
         table = read_table(path, encoding=encoding, sheet=sheet)
         checked.append(check_table(table, study.questionnaire, ignore_columns=ignore_columns,
-                                   progress=progress))
+                                   language=language, progress=progress))
     return _store(study, checked, source=source, entry=entry, dry_run=dry_run,
                   skip_invalid=skip_invalid, replace=replace, who=who, progress=progress)
+
+
+def read_responses(
+    path: str | os.PathLike,
+    questionnaire: Questionnaire,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    language: str | None = "en",
+) -> pd.DataFrame:
+    """Read a response file outside any study, checked as `import` checks it, and typed.
+
+    One row per response, columns as `Study.responses()` gives them (metadata, then one typed
+    column per question). Raises a `DataError` listing every problem found.
+    """
+    from dmsurvey.store.frames import typed_responses
+
+    checked = check_table(read_table(path, encoding=encoding, sheet=sheet), questionnaire,
+                          language=language)
+    if len(checked.problems):
+        problems = checked.problem_objects()
+        raise DataError(
+            f"{path}: {plural(len(problems), 'value')} "
+            f"{'does' if len(problems) == 1 else 'do'} not fit the questionnaire "
+            f"{questionnaire.name!r}",
+            problems,
+        )
+    columns = study_fields(questionnaire)
+    empty = np.full(checked.rows, None, dtype=object)
+    return typed_responses(
+        pd.DataFrame({name: checked.values.get(name, empty) for name in columns}), questionnaire)
 
 
 def add_frame(
@@ -152,6 +197,7 @@ def check_table(
     questionnaire: Questionnaire,
     *,
     ignore_columns: bool = False,
+    language: str | None = "en",
     progress: Progress | None = None,
 ) -> _Checked:
     """Map the columns of `table` and check every cell; raises on problems with the columns."""
@@ -169,13 +215,14 @@ def check_table(
         table.rows = table.rows[1:]
     if table.cells.empty:
         raise DataError(f"Nothing was imported: {table.file} has a header but no responses.")
-    return _check_cells(table, plan, questionnaire, progress)
+    return _check_cells(table, plan, questionnaire, language, progress)
 
 
 # --------------------------------------------------------------------------- checking
 
 
-def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, progress):
+def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, language,
+                 progress):
     found = Collector(table.headers)
     count = len(table.cells)
     columns = CheckedColumns({}, {})
@@ -202,7 +249,7 @@ def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, p
             given[question.id] = np.zeros(count, dtype=bool)
             originals[question.id] = columns.typed[question.id]
     typed = pd.DataFrame(columns.typed, index=range(count))
-    check_rules(typed, given, originals, questionnaire, found, plan.headers)
+    check_rules(typed, given, originals, questionnaire, found, plan.headers, language)
     _report(progress, f"Checking {name_of}", len(fields), len(fields))
     return _Checked(table, count, columns.values, fields, found.frame(), plan.dropped)
 
@@ -231,8 +278,9 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
     for part, item in enumerate(checked):
         rejected[incoming.rows_of(part, item.problems["position"].to_numpy(dtype=int))] = True
     problems = [p for item in checked for p in item.problem_objects()]
-    problems += _duplicate_ids(incoming, ids, derived, checked, rejected)
     compared = _compared_columns(checked, columns, questionnaire)
+    repeated, skipped = _duplicate_ids(incoming, ids, derived, checked, rejected, compared)
+    problems += repeated
 
     def work(connection):
         refused = rejected.copy()
@@ -250,15 +298,17 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
         all_problems = sorted(problems + conflict_problems, key=_problem_order)
         if all_problems and not skip_invalid:
             raise DataError(
-                f"Nothing was imported: {len(all_problems)} problem"
-                f"{'s' if len(all_problems) > 1 else ''} found. Fix them and import again, or "
+                f"Nothing was imported: {plural(len(all_problems), 'problem')} found. "
+                f"Fix {'it' if len(all_problems) == 1 else 'them'} and import again, or "
                 "import the valid rows only with --skip-invalid.",
                 all_problems,
             )
-        adding = ~refused & ~known
-        replacing = ~refused & conflicts
+        adding = ~refused & ~known & ~skipped
+        awaiting: set[str] = set()
+        replacing = ~refused & conflicts & ~skipped
         if not dry_run:
-            _insert(connection, incoming.select(adding), columns, source, who, progress)
+            awaiting = _insert(connection, incoming.select(adding), columns, source, who,
+                               progress)
             changed = differs[replacing[known]]
             _replace(connection, incoming.select(replacing), stored, changed, compared, who)
         return ImportResult(
@@ -266,7 +316,9 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
             rows=len(incoming),
             added=int(adding.sum()),
             replaced=int(replacing.sum()),
-            unchanged=int((known & ~conflicts & ~refused).sum()),
+            unchanged=int((known & ~conflicts & ~refused & ~skipped).sum()),
+            duplicates=int(skipped.sum()),
+            awaiting_reconciliation=len(awaiting),
             rejected=int(refused.sum()),
             dry_run=dry_run,
             dropped_columns=tuple(
@@ -306,6 +358,11 @@ class _Batch(dict):
         return len(self.part)
 
     def select(self, mask) -> _Batch:
+        """The rows where `mask` holds (a new batch; its arrays are replaced, never changed)."""
+        if np.all(mask):  # the usual case: all rows are new; no need to copy every column
+            chosen = _Batch(self)
+            chosen.part, chosen.position = self.part, self.position
+            return chosen
         chosen = _Batch({name: values[mask] for name, values in self.items()})
         chosen.part = self.part[mask]
         chosen.position = self.position[mask]
@@ -364,21 +421,44 @@ def uuid5_texts(namespace: uuid.UUID, names: list[str]) -> list[str]:
     return text.view("<U36").ravel().tolist()
 
 
-def _duplicate_ids(incoming, ids: pd.Series, derived, checked, rejected) -> list[Problem]:
+def _duplicate_ids(incoming, ids: pd.Series, derived, checked, rejected, compared):
+    """Problems with repeated response ids, and the rows skipped as exact duplicates.
+
+    A row repeating a row of another file of the same import exactly (same id, same content)
+    is stored once (the same file read twice, or once per encoding); the same id with other
+    content, or a row repeated within one file, is a problem.
+    """
+    skipped = np.zeros(len(ids), dtype=bool)
     repeated = ids.duplicated(keep="first").to_numpy()
     if not repeated.any():
-        return []
+        return [], skipped
     first = pd.Series(np.arange(len(ids))).groupby(ids.to_numpy()).transform("min").to_numpy()
+    positions = np.flatnonzero(repeated)
+    originals = first[positions]
+    differs = np.column_stack([
+        ~(incoming[name][positions] == incoming[name][originals]).astype(bool)
+        for name in compared
+    ]) if compared else np.zeros((len(positions), 0), dtype=bool)
+    elsewhere = incoming.part[positions] != incoming.part[originals]
+    skipped[positions[elsewhere & ~differs.any(axis=1)]] = True
     problems = []
-    for position in np.flatnonzero(repeated):
+    for position, original, flags in zip(positions, originals, differs, strict=True):
+        if skipped[position]:
+            continue
+        where = _describe_row(incoming, checked, original)
+        differing = [name for name, flag in zip(compared, flags, strict=True) if flag]
         rejected[position] = True
-        where = _describe_row(incoming, checked, first[position])
-        message = (f"repeats {where} exactly (same answers and no response_id)"
-                   if derived[position] else f"response_id repeats {where}")
+        if differing:
+            message = f"response_id repeats {where} with different values in " + ", ".join(
+                differing)
+        elif derived[position]:
+            message = f"repeats {where} exactly (same answers and no response_id)"
+        else:
+            message = f"response_id repeats {where}"
         problems.append(_problem_at(incoming, checked, position, "response_id",
                                     None if derived[position] else ids.iat[position], message,
                                     "each response once"))
-    return problems
+    return problems, skipped
 
 
 def _describe_row(incoming, checked, position: int) -> str:
@@ -452,10 +532,13 @@ def _show(value) -> str:
     return "empty" if value is None else repr(value)
 
 
-def _insert(connection, rows: _Batch, columns, source, who, progress) -> None:
-    """Insert new rows; columns that hold one value for all rows are written as SQL literals."""
+def _insert(connection, rows: _Batch, columns, source, who, progress) -> set[str]:
+    """Insert new rows; columns that hold one value for all rows are written as SQL literals.
+
+    Returns the form numbers that now wait for reconciliation (keyed twice).
+    """
     if not len(rows):
-        return
+        return set()
     stamp = db.now()
     defaults = {"source": source or "electronic", "status": "complete", "submitted_at": stamp,
                 "started_at": stamp, "updated_at": stamp}
@@ -463,6 +546,7 @@ def _insert(connection, rows: _Batch, columns, source, who, progress) -> None:
         missing = pd.isna(rows[name])
         if missing.any():
             rows[name] = np.where(missing, default, rows[name])
+    awaiting = _hold_double_keyed(connection, rows, who, stamp)
     bound, literal = [], {}
     for name in columns:
         column = rows[name]
@@ -495,6 +579,41 @@ def _insert(connection, rows: _Batch, columns, source, who, progress) -> None:
         "SELECT response_id, NULL, NULL, NULL, ?, ?, 'import' FROM responses WHERE rowid > ?",
         (who, stamp, before),
     )
+    return awaiting
+
+
+def _hold_double_keyed(connection, rows: _Batch, who: str, stamp: str) -> set[str]:
+    """Paper forms keyed twice count once, after `dmsurvey reconcile`.
+
+    A second keying is never complete; a first keying whose form has a second one (stored or
+    in this import) is in progress until reconciled, and so is a stored complete first keying
+    whose second keying arrives now (audited).
+    """
+    entries = pd.Series(rows["entry"], dtype=object).fillna(1).astype(int).to_numpy()
+    forms = pd.Series(rows["form_number"], dtype=object)
+    status = rows["status"]
+    second = (entries > 1) & (status != "void") & forms.notna().to_numpy()
+    arriving = set(forms[second])
+    keyed_again = arriving | db.forms_keyed_again(connection)
+    keyed_again_rows = forms.isin(keyed_again).to_numpy() & (status != "void")
+    hold = (status == "complete") & ((entries > 1) | keyed_again_rows)
+    if hold.any():
+        rows["status"] = np.where(hold, "in_progress", status).astype(object)
+    waiting = sorted(arriving)
+    for start in range(0, len(waiting), 500):
+        chunk = waiting[start:start + 500]
+        marks = ", ".join("?" for _ in chunk)
+        reopened = [row[0] for row in connection.execute(
+            "SELECT response_id FROM responses WHERE status = 'complete' AND "
+            f"coalesce(entry, 1) = 1 AND form_number IN ({marks})", chunk)]
+        connection.executemany(
+            "UPDATE responses SET status = 'in_progress', updated_at = ? WHERE response_id = ?",
+            [(stamp, rid) for rid in reopened])
+        connection.executemany(
+            "INSERT INTO audit (response_id, field, old, new, who, at, action) "
+            "VALUES (?, 'status', 'complete', 'in_progress', ?, ?, 'status')",
+            [(rid, who, stamp) for rid in reopened])
+    return set(forms[keyed_again_rows]) if keyed_again_rows.any() else set()
 
 
 def _replace(connection, rows: _Batch, stored, differs, names, who) -> None:

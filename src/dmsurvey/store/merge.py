@@ -25,10 +25,12 @@ from pathlib import Path
 from dmsurvey.errors import Problem, StudyError
 from dmsurvey.store import db
 from dmsurvey.store.study import Study, open_study
+from dmsurvey.wording import plural
 
 MERGE_TABLE = "merge_log"
-# Changed by every write, so it says nothing about whether two copies hold the same response.
-VOLATILE_COLUMNS = ("updated_at",)
+# Store bookkeeping (when a copy was started or last written, e.g. the time of an import):
+# it says nothing about whether two copies hold the same response.
+VOLATILE_COLUMNS = ("started_at", "updated_at")
 
 _CREATE_LOG = f"""
 CREATE TABLE IF NOT EXISTS {MERGE_TABLE} (
@@ -62,13 +64,16 @@ class MergeResult:
         lines = []
         for source, count in self.added.items():
             lines.append(
-                f"{source}: {_responses(count)} added, "
-                f"{_responses(self.already_present[source])} already present"
+                f"{source}: {plural(count, 'response')} added, "
+                f"{plural(self.already_present[source], 'response')} already present"
             )
         if self.conflicts:
+            one = len(self.conflicts) == 1
             lines.append(
-                f"{_responses(len(self.conflicts))} differ between the studies and were left "
-                f"as they are in {self.study}; compare them and correct the wrong copy:"
+                f"{plural(len(self.conflicts), 'response')} "
+                f"{'differs' if one else 'differ'} between the studies and "
+                f"{'was' if one else 'were'} left as {'it is' if one else 'they are'} in "
+                f"{self.study}; compare and correct the wrong copy:"
             )
             for conflict in self.conflicts:
                 lines.append(
@@ -76,10 +81,6 @@ class MergeResult:
                     + ", ".join(conflict.fields)
                 )
         return "\n".join(lines)
-
-
-def _responses(count: int) -> str:
-    return f"{count} response" + ("" if count == 1 else "s")
 
 
 def merge_studies(

@@ -23,6 +23,7 @@ from dmsurvey.questionnaire.model import Questionnaire
 
 ISSUE_COLUMNS = ["check", "severity", "response_id", "form_number", "question", "value", "message"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+SEVERITY_NOUNS = {"info": "note"}
 # (numerator, denominator, what the ratio is called): used where both questions exist.
 DEFAULT_RATIOS = (
     ("revenue_2019", "employees_2019", "revenue per employee"),
@@ -51,10 +52,15 @@ def quality_issues(
     *,
     ratios=DEFAULT_RATIOS,
     z_limit: float = ROBUST_Z_LIMIT,
+    language: str | None = "en",
 ) -> pd.DataFrame:
-    """Every data-quality issue in typed responses (as `Study.responses()` gives them)."""
+    """Every data-quality issue in typed responses (as `Study.responses()` gives them).
+
+    `language`: of the questionnaire's own messages quoted in issues (required answers).
+    """
     from dmsurvey.store.checking import relevance
 
+    language = questionnaire.label_language(language)
     data = data.reset_index(drop=True)
     if "status" in data:
         data = data[data["status"].astype("str") != "void"].reset_index(drop=True)
@@ -68,17 +74,23 @@ def quality_issues(
         applies = relevance(data, questionnaire, question)
         if question.required:
             missing = applies & ~answered & (status == "complete").to_numpy()
+            reason = (f": {question.required_message.in_language(language)}"
+                      if question.required_message else "")
             parts.append(_issues(data, missing, "missing_required", "error", question.id,
-                                 None, "required answer missing in a complete response"))
+                                 None, f"required answer missing in a complete response{reason}"))
         asked_not = answered & ~applies
         parts.append(_issues(
             data, asked_not, "not_relevant", "warning", question.id, data[question.id],
-            "answered although the skip logic says it is not asked"
-            + (f" ({question.relevant})" if question.relevant else ""),
+            "answered although the skip logic says it is not asked",
         ))
     parts += _implausible(data, questionnaire, ratios, z_limit)
     parts += _duplicates(data, questionnaire)
-    unfinished = (status == "in_progress").to_numpy()
+    in_progress = (status == "in_progress").to_numpy()
+    keyed_twice, second_keying = _double_keyed(data)
+    parts.append(_issues(
+        data, in_progress & keyed_twice & ~second_keying, "unreconciled", "info", None, None,
+        "paper form keyed twice: it counts once settled with `dmsurvey reconcile`"))
+    unfinished = in_progress & ~keyed_twice
     answers = [q.id for q in questionnaire.answerable if q.id in data]
     counts = data[answers].notna().sum(axis=1).to_numpy() if answers else np.zeros(len(data))
     parts.append(_issues(
@@ -91,6 +103,18 @@ def quality_issues(
     order = issues["severity"].map(SEVERITY_ORDER)
     issues = issues.assign(_order=order).sort_values(["_order", "check"], kind="stable")
     return issues.drop(columns="_order").reset_index(drop=True)[ISSUE_COLUMNS]
+
+
+def _double_keyed(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of paper forms with a second keying, and which rows are second keyings."""
+    if "entry" not in data or "form_number" not in data:
+        none = np.zeros(len(data), dtype=bool)
+        return none, none
+    entry = pd.to_numeric(data["entry"], errors="coerce").fillna(1)
+    second = (entry > 1).to_numpy()
+    forms = data["form_number"].astype("object")
+    rekeyed = set(forms[second & forms.notna().to_numpy()])
+    return forms.isin(rekeyed).to_numpy() & forms.notna().to_numpy(), second
 
 
 def _issues(data, mask, check, severity, question, values, message) -> pd.DataFrame:
@@ -190,3 +214,30 @@ def _same_as(data, keys: pd.Series, ids, check, question, values, wording) -> pd
     for index, other in others.items():
         messages[index] = f"{wording} " + ", ".join(str(o) for o in other[:5])
     return _issues(data, shared.to_numpy(), check, "warning", question, values, messages)
+
+
+def issue_lines(issues: pd.DataFrame, width: int = 80) -> list[str]:
+    """The issues as lines for a terminal `width` columns wide, grouped by severity.
+
+    Each issue is one entry: the response (its first 8 characters) and form number, the
+    question and value, then the message; long entries wrap under their own indent.
+    """
+    import textwrap
+
+    from dmsurvey.wording import plural
+
+    lines: list[str] = []
+    indent = "    "
+    for severity, group in issues.groupby("severity", sort=False):
+        lines.append(f"{plural(len(group), SEVERITY_NOUNS.get(severity, str(severity)))}:")
+        for row in group.astype(object).where(group.notna(), None).itertuples(index=False):
+            where = str(row.response_id)[:8]
+            if row.form_number is not None:
+                where += f" (form {row.form_number})"
+            subject = str(row.question) if row.question is not None else ""
+            if row.value is not None and row.value != "":
+                subject += f" = {row.value}" if subject else str(row.value)
+            text = f"{where} {subject}: {row.message}" if subject else f"{where}: {row.message}"
+            lines += textwrap.wrap(text, width=max(width, 40) - 1, initial_indent="  ",
+                                   subsequent_indent=indent, break_on_hyphens=False)
+    return lines

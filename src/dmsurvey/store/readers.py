@@ -63,7 +63,7 @@ def read_table(
     path = Path(path)
     name = str(path)
     if not path.exists():
-        raise DataError(f"No such file: {name}", [Problem("file not found", file=name)])
+        raise DataError(f"No such file: {name}")
     if path.is_dir():
         raise DataError(f"{name} is a folder; give the response files inside it.")
     suffix = path.suffix.lower()
@@ -79,7 +79,7 @@ def read_table(
         )
     data = path.read_bytes()
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
-        raise DataError(f"{name} is empty.", [Problem("the file has no content", file=name)])
+        raise DataError(f"{name} is empty: it has no content to import.")
     if suffix in CSV_SUFFIXES:
         return _read_csv(name, data, encoding)
     if suffix in EXCEL_SUFFIXES:

@@ -1,6 +1,6 @@
 """Double data entry: compare paper forms keyed twice and settle every difference.
 
-Two clerks key the same paper form independently (`entry` 1 and 2, matched by `form_number`).
+The same paper form is keyed twice, independently (`entry` 1 and 2, matched by `form_number`).
 The comparison goes field by field in questionnaire order and follows the skip logic: a
 question that the form does not ask (given the answers agreed or settled so far) is not
 compared. Numbers are compared as numbers, text after Unicode (NFKC) normalisation and with
@@ -14,8 +14,10 @@ hold the values that were settled; a keying changed since then is compared afres
 What "complete" means for paper forms: once every disagreement of a form is settled, the
 entry-1 response receives the settled values and becomes `complete`; the entry-2 response
 stays as the record of the second keying and is never complete (a complete second keying is
-set back to `in_progress`), so each firm counts once. Forms keyed only once are listed and
-left as they are.
+set back to `in_progress`), so each firm counts once. The store keeps to the same rule before
+reconciliation: a second keying is never complete, and the first keying of a form keyed twice
+stays `in_progress` until it is reconciled (`Study.set_statuses(..., reconciled=True)`).
+Forms keyed only once are listed and left as they are.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from dmsurvey.questionnaire.model import Question, Questionnaire
 from dmsurvey.store import db
+from dmsurvey.wording import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -61,7 +64,7 @@ class Keying:
     """One keying of a paper form: the stored response and its answers."""
 
     response_id: str
-    clerk: str
+    enumerator: str  # as recorded on the keying
     status: str
     answers: Mapping[str, Any]
 
@@ -74,8 +77,8 @@ class Disagreement:
     question: Question
     first: Any
     second: Any
-    first_clerk: str = ""
-    second_clerk: str = ""
+    first_enumerator: str = ""
+    second_enumerator: str = ""
 
 
 @dataclass(frozen=True)
@@ -164,7 +167,7 @@ def compare_form(
                 comparison.settled[question.id] = first_value
             continue
         disagreement = Disagreement(
-            form_number, question, first_value, second_value, first.clerk, second.clerk
+            form_number, question, first_value, second_value, first.enumerator, second.enumerator
         )
         resolution = None
         if logged is not None and (logged[0], logged[1]) == (first_value, second_value):
@@ -215,8 +218,8 @@ class ReconcileResult:
                 "question": d.question.id,
                 "first_value": _as_text(d.first),
                 "second_value": _as_text(d.second),
-                "first_clerk": d.first_clerk,
-                "second_clerk": d.second_clerk,
+                "first_enumerator": d.first_enumerator,
+                "second_enumerator": d.second_enumerator,
                 "resolved_value": _as_text(r.value) if r else "",
                 "resolution": r.choice if r else "",
                 "resolved_by": r.who if r else "",
@@ -224,22 +227,23 @@ class ReconcileResult:
             for comparison in self.comparisons
             for d, r in comparison.differences
         ]
-        columns = ["form_number", "question", "first_value", "second_value", "first_clerk",
-                   "second_clerk", "resolved_value", "resolution", "resolved_by"]
+        columns = ["form_number", "question", "first_value", "second_value", "first_enumerator",
+                   "second_enumerator", "resolved_value", "resolution", "resolved_by"]
         return pd.DataFrame(rows, columns=columns).astype("str")
 
     def agreement(self) -> pd.DataFrame:
-        """Per clerk: forms keyed, fields compared, disagreements and the agreement rate."""
+        """Per enumerator recorded on the keyings: forms, fields compared, disagreements and
+        the agreement rate."""
         import pandas as pd
 
         rows = [
-            {"clerk": keying.clerk, "form_number": c.form_number,
+            {"enumerator": keying.enumerator, "form_number": c.form_number,
              "fields": c.fields_compared, "disagreements": len(c.differences)}
             for c in self.comparisons
             for keying in (c.first, c.second)
         ]
-        frame = pd.DataFrame(rows, columns=["clerk", "form_number", "fields", "disagreements"])
-        table = frame.groupby("clerk", sort=True).agg(
+        frame = pd.DataFrame(rows, columns=["enumerator", "form_number", "fields", "disagreements"])
+        table = frame.groupby("enumerator", sort=True).agg(
             forms=("form_number", "nunique"),
             fields_compared=("fields", "sum"),
             disagreements=("disagreements", "sum"),
@@ -255,46 +259,56 @@ class ReconcileResult:
         write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
         return path
 
-    def summary(self) -> str:
+    def summary(self, *, reported: bool = False) -> str:
+        """What the run found and what is left; `reported`: the differences were written to a
+        report file, so the summary does not suggest writing one."""
         differences = sum(len(c.differences) for c in self.comparisons)
         lines = [
-            f"{len(self.comparisons)} forms keyed twice, {differences} fields keyed differently, "
-            f"{len(self.pending)} still to settle.",
+            f"{plural(len(self.comparisons), 'form')} keyed twice, "
+            f"{plural(differences, 'field')} keyed differently, "
+            f"{len(self.pending):,} still to settle.",
         ]
         reconciled = sum(not c.pending for c in self.comparisons)
         if reconciled:
             lines.append(
-                f"{reconciled} forms reconciled and complete"
-                + (f" ({len(self.completed)} marked complete now)." if self.completed else ".")
+                f"{plural(reconciled, 'form')} reconciled and complete"
+                + (f" ({len(self.completed):,} marked complete now)." if self.completed else ".")
             )
         if self.reopened:
             lines.append(
-                f"{len(self.reopened)} forms were complete but their keyings differ; they are in "
-                f"progress until reconciled: {_listed(self.reopened)}"
+                f"{plural(len(self.reopened), 'form')} {_was_complete(len(self.reopened))} "
+                f"in progress until reconciled: {_listed(self.reopened)}"
             )
         if self.keyed_once:
             lines.append(
-                f"{len(self.keyed_once)} forms keyed only once (waiting for a second keying): "
-                + _listed(self.keyed_once)
+                f"{plural(len(self.keyed_once), 'form')} keyed only once (waiting for a second "
+                "keying): " + _listed(self.keyed_once)
             )
         if self.keyed_too_often:
             lines.append(
-                f"{len(self.keyed_too_often)} forms keyed more than once in the same entry round "
-                f"(void the extra keying): {_listed(self.keyed_too_often)}"
+                f"{plural(len(self.keyed_too_often), 'form')} keyed more than once in the same "
+                f"entry round (void the extra keying): {_listed(self.keyed_too_often)}"
             )
         if self.comparisons:
-            lines.append("Agreement per clerk:")
+            lines.append("Agreement per enumerator recorded on the keyings:")
             for row in self.agreement().itertuples(index=False):
                 lines.append(
-                    f"  {row.clerk or '(no name)'}: {row.agreement_rate:.1%} of "
-                    f"{row.fields_compared} fields on {row.forms} forms"
+                    f"  {row.enumerator or '(no name)'}: {row.agreement_rate:.1%} of "
+                    f"{plural(int(row.fields_compared), 'field')} on "
+                    f"{plural(int(row.forms), 'form')}"
                 )
         if self.pending:
             lines.append(
-                "Settle the rest with `dmsurvey reconcile STUDY` in a terminal, or list them "
-                "with --report diffs.csv."
+                "Settle the rest with `dmsurvey reconcile STUDY` in a terminal"
+                + ("." if reported else ", or list them with --report diffs.csv.")
             )
         return "\n".join(lines)
+
+
+def _was_complete(count: int) -> str:
+    if count == 1:
+        return "was complete but its keyings differ; it is"
+    return "were complete but their keyings differ; they are"
 
 
 def _listed(forms: list[str], shown: int = 20) -> str:
@@ -312,9 +326,8 @@ def reconcile_study(
     (see the module text).
     """
     keyings, keyed_once, keyed_too_often, complete_second_keyings = _paired_keyings(study)
-    for response_id in complete_second_keyings:
-        # A second keying checks the first; counted as complete, the firm would count twice.
-        study.set_status(response_id, "in_progress", who=who)
+    # A second keying checks the first; counted as complete, the firm would count twice.
+    study.set_statuses(complete_second_keyings, "in_progress", who=who)
     resolutions = load_resolutions(study)
     comparisons, completed, reopened = [], [], []
     for form_number, (first, second) in keyings.items():
@@ -339,12 +352,17 @@ def reconcile_study(
             )
         comparisons.append(comparison)
         if not comparison.pending:
-            if _write_back(study, comparison, who=who):
+            _write_back(study, comparison, who=who)
+            if first.status != "complete":
                 completed.append(form_number)
         elif first.status == "complete":
             # Only reconciled forms count: a form with an open difference is not complete.
-            study.set_status(first.response_id, "in_progress", who=who)
             reopened.append(form_number)
+    # Statuses change in one transaction each way: one commit per form made large runs slow.
+    study.set_statuses([keyings[form][0].response_id for form in completed], "complete",
+                       who=who, reconciled=True)
+    study.set_statuses([keyings[form][0].response_id for form in reopened], "in_progress",
+                       who=who)
     return ReconcileResult(
         study.questionnaire, comparisons, keyed_once, keyed_too_often, completed, reopened
     )
@@ -354,14 +372,14 @@ def _paired_keyings(study: Study):
     frame = study.responses(status=["in_progress", "complete"])
     frame = frame[frame["form_number"].notna() & frame["entry"].isin([1, 2])]
     forms: dict[str, dict[int, list[str]]] = {}
-    clerks, statuses = {}, {}
+    enumerators, statuses = {}, {}
     for row in frame[["response_id", "form_number", "entry", "enumerator", "status"]].itertuples(
         index=False
     ):
         forms.setdefault(str(row.form_number), {}).setdefault(int(row.entry), []).append(
             row.response_id
         )
-        clerks[row.response_id] = row.enumerator if isinstance(row.enumerator, str) else ""
+        enumerators[row.response_id] = row.enumerator if isinstance(row.enumerator, str) else ""
         statuses[row.response_id] = str(row.status)
     complete_second_keyings = [
         rid for rid in _ids_of_entry(forms, 2) if statuses[rid] == "complete"
@@ -375,7 +393,7 @@ def _paired_keyings(study: Study):
             once.append(form_number)
         else:
             paired[form_number] = tuple(
-                Keying(rid, clerks[rid], statuses[rid], study.get_answers(rid))
+                Keying(rid, enumerators[rid], statuses[rid], study.get_answers(rid))
                 for rid in (entries[1][0], entries[2][0])
             )
     return paired, once, too_often, complete_second_keyings
@@ -389,8 +407,8 @@ def _natural_key(text: str):
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
-def _write_back(study: Study, comparison: FormComparison, *, who: str) -> bool:
-    """Give the entry-1 response the settled values; True if it has just become complete."""
+def _write_back(study: Study, comparison: FormComparison, *, who: str) -> None:
+    """Give the entry-1 response the settled values (its status is set by the caller)."""
     first = comparison.first
     for question_id, value in comparison.settled.items():
         if normalised(study.questionnaire[question_id], first.answers.get(question_id)) != value:
@@ -400,10 +418,6 @@ def _write_back(study: Study, comparison: FormComparison, *, who: str) -> bool:
         cleared = resolution is not None and resolution.value is None
         if cleared and first.answers.get(question_id) is not None:
             study.save_answer(first.response_id, question_id, None, who=who)
-    if first.status == "complete":
-        return False
-    study.set_status(first.response_id, "complete", who=who)
-    return True
 
 
 # --- the log ----------------------------------------------------------------------------
@@ -468,7 +482,7 @@ def resolutions_log(study: Study) -> pd.DataFrame:
 
 
 class TerminalResolver:
-    """Asks a clerk how to settle each disagreement (questionary prompts).
+    """Asks at the terminal how to settle each disagreement (questionary prompts).
 
     `input` and `output` go to prompt_toolkit, so tests can drive it with a pipe input.
     Ctrl-C raises KeyboardInterrupt; what was settled before it is already logged.

@@ -222,10 +222,72 @@ class Study:
         self._update(response_id, {question: value}, who=who, action="answer")
 
     def set_status(self, response_id: str, status: str, who: str = "") -> None:
-        """Mark a response `in_progress`, `complete` or `void`."""
+        """Mark a response `in_progress`, `complete` or `void` (see `set_statuses`)."""
+        self.set_statuses([response_id], status, who=who)
+
+    def set_statuses(
+        self,
+        response_ids: Iterable[str],
+        status: str,
+        who: str = "",
+        *,
+        reconciled: bool = False,
+    ) -> None:
+        """Give many responses one status in a single transaction, audited per response.
+
+        Paper forms keyed twice count once: a second keying (entry 2 or more) is never
+        complete, and a first keying whose form also has a second one becomes complete only
+        through reconciliation (`reconciled=True`, used by `dmsurvey reconcile`). Asked to
+        complete such a response, the store keeps it `in_progress`.
+        """
         if status not in STATUSES:
             raise DataError(f"Unknown status {status!r}; use one of {', '.join(STATUSES)}.")
-        self._update(response_id, {"status": status}, who=who, action="status")
+        response_ids = list(dict.fromkeys(response_ids))
+
+        def update(connection):
+            rows = {}
+            for start in range(0, len(response_ids), 500):
+                chunk = response_ids[start:start + 500]
+                rows.update({
+                    rid: (old, entry, form)
+                    for rid, old, entry, form in connection.execute(
+                        "SELECT response_id, status, entry, form_number FROM responses "
+                        f"WHERE response_id IN ({', '.join('?' for _ in chunk)})", chunk)
+                })
+            missing = [rid for rid in response_ids if rid not in rows]
+            if missing:
+                raise StudyError(f"The study has no response {missing[0]!r}.")
+            rekeyed = db.forms_keyed_again(connection) if status == "complete" else set()
+            stamp = db.now()
+            changes = []
+            for rid in response_ids:
+                old, entry, form = rows[rid]
+                new = status
+                if status == "complete" and (
+                    (entry or 1) > 1 or (form in rekeyed and not reconciled)
+                ):
+                    new = "in_progress"
+                if new != old:
+                    changes.append((rid, old, new))
+            if status == "complete":
+                # a finished second keying puts its form's first keying back until reconciled
+                forms = sorted({rows[rid][2] for rid in response_ids
+                                if (rows[rid][1] or 1) > 1 and rows[rid][2] is not None})
+                changes += [
+                    (rid, "complete", "in_progress") for form in forms
+                    for (rid,) in connection.execute(
+                        "SELECT response_id FROM responses WHERE form_number = ? AND "
+                        "coalesce(entry, 1) = 1 AND status = 'complete'", (form,))
+                    if rid not in rows
+                ]
+            connection.executemany(
+                "UPDATE responses SET status = ?, updated_at = ? WHERE response_id = ?",
+                [(new, stamp, rid) for rid, _, new in changes],
+            )
+            _audit(connection, [(rid, "status", old, new, who, stamp, "status")
+                                for rid, old, new in changes])
+
+        db.write(self.database_path, update)
 
     def set_metadata(self, response_id: str, who: str = "", **values: Any) -> None:
         """Change metadata of a response (enumerator, form_number, submitted_at, source, entry)."""

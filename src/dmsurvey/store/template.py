@@ -2,11 +2,15 @@
 
 The `data` sheet has a header row of question ids and, below it, a row of question labels,
 which `dmsurvey import` recognises and skips, so a filled-in template is an ordinary response
-file that imports as it is. Each id carries a comment with the label, unit, hint and what the
-question accepts; single choices get a drop-down of their labels (the importer accepts labels
-in any questionnaire language), numbers are checked against their constraint where it is a
-simple bound. A hidden `choices` sheet holds the codes
-and labels the drop-downs use, and a `codebook` sheet documents every question.
+file that imports as it is. Each id carries a comment, in the template's language and plain
+words, saying what to type: the label, unit and hint, whether an answer is required, when the
+question is asked (skip logic put into words where it is a simple condition, else a pointer to
+the codebook sheet) and the questionnaire's own constraint message. Choices are typed as their
+labels, as the importer accepts them in every questionnaire language: single choices get a
+drop-down of labels, multiple choices take labels separated by semicolons (codes work too).
+Numbers are checked against their constraint where it is a simple bound. A hidden `choices`
+sheet holds the codes and labels the drop-downs use, and a `codebook` sheet documents every
+question.
 """
 
 from __future__ import annotations
@@ -24,8 +28,64 @@ DEFAULT_ROWS = 1000
 LABEL_ROW = 2
 FIRST_DATA_ROW = 3
 MAX_WIDTH = 40
+MIN_WIDTH = 16
+# A label row this high shows about three lines of a wrapped label.
+LABEL_ROW_HEIGHT = 45
+LABEL_LINES = 3
 
 _BOUND = re.compile(r"^\s*\.\s*(>=|>|<=|<)\s*(-?\d+(?:\.\d+)?)\s*$")
+_TEXT_CONDITION = re.compile(r"^\$\{(\w+)\}\s*(=|!=)\s*'([^']*)'$")
+_SELECTED = re.compile(r"^selected\(\s*\$\{(\w+)\}\s*,\s*'([^']*)'\s*\)$")
+
+# The template's own words; questionnaire texts come from the questionnaire.
+WORDS = {
+    "en": {
+        "required": "Required.",
+        "asked_if": "Only if {condition}; otherwise leave it empty.",
+        "see_codebook": "Asked only in some cases: see the relevant column of the codebook "
+                        "sheet; otherwise leave it empty.",
+        "is": "{question} is {choice}",
+        "is_not": "{question} is not {choice}",
+        "answered": "{question} is answered",
+        "unanswered": "{question} is not answered",
+        "selected": "{choice} is chosen in {question}",
+        "and": " and ",
+        "or": " or ",
+        "quote": "'{}'",
+        "multiple": "Several answers allowed: type the choices separated by semicolons, "
+                    "e.g. {example}",
+        "multiple_prompt": "Type choices separated by ;",
+        "single": "Pick from the list.",
+        "rule": "Must satisfy a rule: see the codebook sheet.",
+        "between": "A number from {low} to {high}.",
+        "at_least": "A number of at least {low}.",
+        "at_most": "A number of at most {high}.",
+        "whole": "A whole number.",
+        "number": "A number.",
+    },
+    "zh": {
+        "required": "必填。",
+        "asked_if": "仅当{condition}时填写，否则留空。",
+        "see_codebook": "仅在部分情况下填写：条件见 codebook 表的 relevant 列，否则留空。",
+        "is": "{question}为{choice}",
+        "is_not": "{question}不为{choice}",
+        "answered": "{question}已填写",
+        "unanswered": "{question}未填写",
+        "selected": "{question}选了{choice}",
+        "and": "且",
+        "or": "或",
+        "quote": "「{}」",
+        "multiple": "可多选：填写选项，多个之间用分号隔开，例如：{example}",
+        "multiple_prompt": "填写选项，用分号隔开",
+        "single": "从下拉列表中选择。",
+        "rule": "须符合规则：见 codebook 表。",
+        "between": "数字，{low}至{high}。",
+        "at_least": "数字，不小于{low}。",
+        "at_most": "数字，不大于{high}。",
+        "whole": "整数。",
+        "number": "数字。",
+    },
+}
 
 
 def write_template(
@@ -89,29 +149,105 @@ def _write_header(sheet, questionnaire, questions, language) -> None:
             row=LABEL_ROW, column=column, value=question.label.in_language(language)
         )
         label.font, label.alignment = label_font, label_alignment
-        note = _header_note(question, language)
+        note = _header_note(question, questionnaire, language)
         cell.comment = Comment(note, "dmsurvey", width=320, height=40 + 18 * note.count("\n"))
         sheet.column_dimensions[_letter(column)].width = _width(question, language)
-    sheet.row_dimensions[LABEL_ROW].height = 45
+    sheet.row_dimensions[LABEL_ROW].height = LABEL_ROW_HEIGHT
     sheet.freeze_panes = sheet.cell(row=FIRST_DATA_ROW, column=len(ENTRY_COLUMNS) + 1)
 
 
-def _header_note(question: Question, language: str) -> str:
+def _header_note(question: Question, questionnaire: Questionnaire, language: str) -> str:
+    """What to type in a question's column, in `language` and plain words."""
+    words = _words(language)
     lines = [question.label.in_language(language)]
     if question.unit:
         lines[0] += f" ({question.unit.in_language(language)})"
     if question.hint:
         lines.append(question.hint.in_language(language))
     if question.required:
-        lines.append("required")
-    if question.relevant:
-        lines.append(f"only if {question.relevant}")
+        lines.append(words["required"])
+    rules = [rule for rule in (_section_of(questionnaire, question).relevant,
+                               question.relevant) if rule]
+    if rules:
+        conditions = [describe_condition(rule, questionnaire, language) for rule in rules]
+        lines.append(words["see_codebook"] if None in conditions else
+                     words["asked_if"].format(condition=words["and"].join(conditions)))
     if question.type == "select_multiple":
-        codes = " ".join(question.choice_codes)
-        lines.append(f"codes separated by spaces: {codes}")
-    elif question.is_numeric and question.constraint:
-        lines.append(f"must satisfy {question.constraint}")
+        labels = [choice.label.in_language(language) for choice in question.choices
+                  if choice.code not in question.exclusive]
+        lines.append(words["multiple"].format(example="; ".join(labels[:2])))
+    elif question.type == "select_one":
+        lines.append(words["single"])
+    elif question.is_numeric:
+        lines.append(_number_words(question, language))
     return "\n".join(lines)
+
+
+def _number_words(question: Question, language: str) -> str:
+    words = _words(language)
+    if question.constraint_message:
+        return question.constraint_message.in_language(language)
+    low, high = simple_bounds(question.constraint, whole=question.type == "integer")
+    if low is not None and high is not None:
+        return words["between"].format(low=_number(low), high=_number(high))
+    if low is not None:
+        return words["at_least"].format(low=_number(low))
+    if high is not None:
+        return words["at_most"].format(high=_number(high))
+    if question.constraint:
+        return words["rule"]
+    return words["whole" if question.type == "integer" else "number"]
+
+
+def describe_condition(expression: str, questionnaire: Questionnaire, language: str) -> str | None:
+    """A skip-logic condition in words, or None where it is not a simple one.
+
+    Simple: comparisons of an answer with a choice (`${q} = 'code'`, `!=`), with nothing
+    (`${q} != ''`), and `selected(${q}, 'code')`, joined all by `and` or all by `or`.
+    """
+    words = _words(language)
+    parts, joiner = [expression.strip()], "and"
+    for candidate in ("and", "or"):
+        split = re.split(rf"\s+{candidate}\s+", expression.strip())
+        if len(split) > 1:
+            parts, joiner = split, candidate
+            break
+    described = []
+    for part in parts:
+        text = _describe_comparison(part.strip(), questionnaire, language)
+        if text is None:
+            return None
+        described.append(text)
+    return words[joiner].join(described)
+
+
+def _describe_comparison(part: str, questionnaire: Questionnaire, language: str) -> str | None:
+    words = _words(language)
+    comparison, selected = _TEXT_CONDITION.match(part), _SELECTED.match(part)
+    match = comparison or selected
+    if match is None or match.group(1) not in questionnaire:
+        return None
+    question = questionnaire[match.group(1)]
+    name = words["quote"].format(question.label.in_language(language))
+    code = match.group(3) if comparison else match.group(2)
+    if comparison and code == "":
+        return words["answered" if match.group(2) == "!=" else "unanswered"].format(
+            question=name)
+    if code not in question.choice_codes:
+        return None
+    choice = words["quote"].format(question.choice(code).label.in_language(language))
+    if selected:
+        return words["selected"].format(question=name, choice=choice)
+    return words["is" if match.group(2) == "=" else "is_not"].format(question=name,
+                                                                    choice=choice)
+
+
+def _words(language: str) -> dict[str, str]:
+    return WORDS.get(language, WORDS["en"])
+
+
+def _section_of(questionnaire: Questionnaire, question: Question):
+    return next(section for section in questionnaire.sections if section.id == question.section)
 
 
 def _write_choices(sheet, questionnaire: Questionnaire, language: str) -> dict[str, str]:
@@ -156,11 +292,11 @@ def _validation(question: Question, language: str, choice_range: str | None):
             allow_blank=True, showErrorMessage=True, errorTitle=question.id, error=message,
         )
     if question.type == "select_multiple":
-        # No drop-down can pick several codes; the prompt lists them instead.
-        prompt = " ".join(question.choice_codes)
+        # No drop-down can pick several choices; the prompt lists them instead.
+        prompt = "; ".join(choice.label.in_language(language) for choice in question.choices)
         return DataValidation(
-            allow_blank=True, showInputMessage=True, promptTitle=question.id[:32],
-            prompt=prompt[:255],
+            allow_blank=True, showInputMessage=True,
+            promptTitle=_words(language)["multiple_prompt"][:32], prompt=prompt[:255],
         )
     return None
 
@@ -206,10 +342,14 @@ def _number(value: float) -> str:
 
 
 def _width(question: Question, language: str) -> int:
-    texts = [question.id]
-    if question.type == "select_one":
-        texts += [choice.label.in_language(language) for choice in question.choices]
-    return min(MAX_WIDTH, max(12, *(_display_width(text) + 2 for text in texts)))
+    """Wide enough for the id, for a choice label typed in full, and for the question label
+    wrapped over the lines of the label row."""
+    widths = [_display_width(question.id) + 2,
+              -(-_display_width(question.label.in_language(language)) // LABEL_LINES) + 2]
+    if question.is_select:
+        widths += [_display_width(choice.label.in_language(language)) + 2
+                   for choice in question.choices]
+    return min(MAX_WIDTH, max(MIN_WIDTH, *widths))
 
 
 def _display_width(text: str) -> int:
