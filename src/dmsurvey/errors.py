@@ -39,7 +39,7 @@ class Problem:
         if self.value is not None and self.value != "":
             text += f": {self.value!r}"
         if self.expected:
-            text += f" (expected {self.expected})"
+            text += f" (expected: {self.expected})"
         return f"{', '.join(where)}: {text}" if where else text
 
 

@@ -267,6 +267,9 @@ def test_clerks_key_a_paper_form_by_numbers(study):
     response, answers = stored(study, result.response_id)
     assert answers == {"industry": "services", "employees": 1200, "tech_used": "big_data ai"}
     assert (response["source"], response["entry"], response["form_number"]) == ("paper", 2, "017")
+    # A second keying never counts as a firm of its own: reconcile settles the form.
+    assert response["status"] == "in_progress"
+    assert result.outcome == "keyed_for_reconcile"
     assert "Form 017 · entry 2" in shown.getvalue()
     assert "A small questionnaire." not in shown.getvalue()  # no introduction
 

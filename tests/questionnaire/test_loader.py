@@ -141,7 +141,7 @@ def test_a_plain_string_is_a_text_only_in_a_single_language_questionnaire():
     problems = problems_of(with_questions("      - {id: q, type: text, label: What is it?}\n"))
     assert problems == [
         "q.yaml, line 9: question q label must give the text in each language "
-        "(expected a mapping like {zh: ..., en: ...})"
+        "(expected: a mapping like {zh: ..., en: ...})"
     ]
 
 
@@ -382,7 +382,7 @@ def test_a_scored_questionnaire_loads():
         ),
         (
             {"items": "        - {question: q, points: {a: 120}}\n"},
-            "line 16: points for a is out of range: '120' (expected a number from 0 to 100)",
+            "line 16: points for a is out of range: '120' (expected: a number from 0 to 100)",
         ),
         (
             {"items": "        - {question: q, points: {a: lots}}\n"},
@@ -390,7 +390,7 @@ def test_a_scored_questionnaire_loads():
         ),
         (
             {"items": "        - {question: q, weight: 0, points: {a: 1}}\n"},
-            "line 16: item weight is out of range: '0' (expected a number above 0)",
+            "line 16: item weight is out of range: '0' (expected: a number above 0)",
         ),
         (
             {"dimension": "      min_answered: 2\n"},

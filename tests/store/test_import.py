@@ -380,10 +380,10 @@ def malformed_cases():
         ("unknown-code.csv", csv_with(industry="farming"), "unknown choice"),
         ("commas.csv", csv_with(tech_used="big_data,ai"), "choices separated by commas"),
         ("negative.csv", csv_with(employees_2019="-4"),
-         "column employees_2019: not allowed: '-4' (expected Cannot be negative)"),
+         "column employees_2019: not allowed: '-4' (expected: Cannot be negative)"),
         ("exclusive.csv", csv_with(tech_used="none ai"), "cannot be combined"),
         ("required.csv", csv_with(industry=""),
-         "column industry: no answer (expected an answer: the question is required)"),
+         "column industry: no answer (expected: an answer; the question is required)"),
         ("unknown-column.csv", csv_with(colour="blue"), "unknown column"),
         ("ragged.csv", f"{header}\n{row},extra\n", "this row has 11 cells"),
         ("truncated.csv", f"{header}\n{row}\nr9,2020-07-10T09:00:00,甲", "is the file complete"),
@@ -471,10 +471,10 @@ def test_questionnaire_messages_follow_the_chosen_language(used_study, tmp_path)
     english = run("import", used_study.path, path)
     chinese = run("import", used_study.path, path, "--lang", "zh")
     assert "Nothing was imported: 2 problems found. Fix them" in english.output
-    assert "(expected Cannot be negative)" in english.output
-    assert "(expected 不能为负数)" in chinese.output and "Cannot be" not in chinese.output
+    assert "(expected: Cannot be negative)" in english.output
+    assert "(expected: 不能为负数)" in chinese.output and "Cannot be" not in chinese.output
     # no message in the questionnaire: the rule itself is all there is to show
-    assert "column revenue_2019: not allowed: '-1' (expected a value for which . >= 0 holds)" \
+    assert "column revenue_2019: not allowed: '-1' (expected: a value for which . >= 0 holds)" \
         in english.output
     assert english.output.count(". >= 0") == 1
 

@@ -81,6 +81,12 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Submitted: response {response_id} is complete. Thank you.",
         "zh": "已提交：问卷 {response_id} 已完成。谢谢！",
     },
+    "keyed_for_reconcile": {
+        "en": "Saved: response {response_id} is keyed. This form is keyed twice, so it "
+              "counts once its keyings agree: dmsurvey reconcile {study}",
+        "zh": "已保存：问卷 {response_id} 已录入。该表录入了两遍，两遍核对一致后才计入："
+              "dmsurvey reconcile {study}",
+    },
     "interrupted": {"en": "Interview interrupted. What now?", "zh": "访谈已中断，接下来？"},
     "pause_choice": {
         "en": "Pause: keep the answers and resume later",

@@ -39,7 +39,8 @@ class _Step(enum.Enum):
 
 @dataclass(frozen=True)
 class SessionResult:
-    """How the session ended: "submitted", "paused", "discarded" or "nothing_saved"; and the
+    """How the session ended: "submitted", "keyed_for_reconcile" (a paper form keyed twice,
+    complete once reconciled), "paused", "discarded" or "nothing_saved"; and the
     language the tool spoke, for the last word."""
 
     outcome: str
@@ -374,7 +375,9 @@ class InterviewSession:
             self.study.save_answer(self.response_id, question_id, None, who=self.enumerator)
             interview.record(None, self.questionnaire.question(question_id))
         self.study.set_status(self.response_id, "complete", who=self.enumerator)
-        return self._result("submitted")
+        # A paper form keyed twice stays in progress until its keyings are reconciled.
+        stored = self.study.get_response(self.response_id)["status"]
+        return self._result("submitted" if stored == "complete" else "keyed_for_reconcile")
 
     def _interrupted(self) -> SessionResult | None:
         """Ctrl-C: pause (answers kept), discard (void), or go on. None means go on."""

@@ -361,7 +361,7 @@ def check_rules(typed: pd.DataFrame, given: dict[str, np.ndarray], originals: di
             reason = (question.required_message.in_language(language)
                       if question.required_message else "the question is required")
             found.add(applies & ~given[question.id] & ~in_progress, header, None,
-                      "no answer", f"an answer: {reason}")
+                      "no answer", f"an answer; {reason}")
 
 
 def relevance(frame: pd.DataFrame, questionnaire: Questionnaire, question: Question) -> np.ndarray:

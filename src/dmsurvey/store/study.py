@@ -47,7 +47,6 @@ INFO_FILE = "study.json"
 DATABASE_FILE = "study.sqlite"
 REPORTS_DIR = "reports"
 DEFAULT_QUESTIONNAIRE = "sme-digital-2020"
-XLSFORM_SUFFIXES = (".xlsx", ".xls", ".xlsm")
 # The question whose answer names a firm in lists of interviews (codebook id).
 FIRM_NAME_QUESTION = "firm_name"
 
@@ -78,7 +77,7 @@ def init_study(
     The folder is built under a temporary name and renamed at the end, so a failure leaves
     nothing half made.
     """
-    from dmsurvey.questionnaire.loader import load_questionnaire
+    from dmsurvey.questionnaire.loader import XLSFORM_SUFFIXES, load_questionnaire
     from dmsurvey.questionnaire.xlsform import convert_xlsform
 
     path = Path(path)
