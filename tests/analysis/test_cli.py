@@ -26,7 +26,14 @@ def test_score_a_response_file_to_csv_and_parquet(tmp_path):
     result = runner.invoke(app, ["score", str(source), "-o", str(parquet)])
     assert result.exit_code == 0, result.output
     from_parquet = pd.read_parquet(parquet)
-    assert from_parquet["composite"].to_numpy() == pytest.approx(scores["composite"].to_numpy())
+    # The CSV holds scores to 2 decimals, for people; Parquet keeps full precision.
+    assert from_parquet["composite"].to_numpy() == pytest.approx(scores["composite"].to_numpy(),
+                                                                 abs=0.005)
+    assert (from_parquet["composite"].round(2) != from_parquet["composite"]).any()
+    written = (tmp_path / "s.csv").read_text().splitlines()[1:]
+    decimals = [len(cell.split(".")[1]) for line in written for cell in line.split(",")[1:6]
+                if "." in cell]
+    assert decimals and max(decimals) <= 2
 
 
 def test_analyze_a_study_writes_the_contract_table(tmp_path):
@@ -78,3 +85,14 @@ def test_help_has_examples():
         result = runner.invoke(app, [command, "--help"])
         assert result.exit_code == 0
         assert f"dmsurvey {command}" in result.output
+
+
+def test_shares_by_industry_fit_80_columns_with_labels():
+    result = runner.invoke(app, ["shares", str(SAMPLE_CSV), "tech_used", "--by", "industry",
+                                 "--lang", "en"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in result.output
+    assert "Manufacturing" in result.output and "manufacturing " not in result.output
+    assert "Big data" in result.output

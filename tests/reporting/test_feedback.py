@@ -82,3 +82,27 @@ def test_the_page_names_the_firm_and_hides_small_groups(sample, questionnaire, t
 def test_an_ambiguous_prefix_is_refused(sample, questionnaire):
     with pytest.raises(AnalysisError, match="matches"):
         firm_feedback(sample, questionnaire, "")
+
+
+def test_a_non_manufacturer_is_told_smart_manufacturing_does_not_apply(sample, questionnaire,
+                                                                       tmp_path):
+    firm = sample[sample["industry"].astype(str) == "software_it"].iloc[0]
+    feedback = firm_feedback(sample, questionnaire, firm["response_id"])
+    assert feedback.not_applicable == {"smart_manufacturing"}
+    page = write_firm_feedback(sample, questionnaire, firm["response_id"], tmp_path).read_text()
+    assert "not applicable (not a manufacturer)" in page
+    assert "not scored (too few answers)" not in page
+
+
+def test_practices_are_adoption_items_each_used_by_ten_peers(sample, questionnaire):
+    bands = {choice.label["en"] for choice in
+             questionnaire.question("online_procurement_share").choices}
+    for position in range(0, len(sample), 7):
+        feedback = firm_feedback(sample, questionnaire, sample["response_id"].iloc[position])
+        if feedback.practices is None:
+            continue
+        practices = feedback.practices
+        assert not set(practices["practice"]) & bands
+        assert not practices["practice"].isin(["None of these", "No"]).any()
+        # Each share shown stands for at least 10 peers using the practice.
+        assert (practices["share"] * practices["n"]).round().ge(10).all()

@@ -6,6 +6,7 @@ import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 
 from dmsurvey.analysis.scoring import score
@@ -76,3 +77,67 @@ def test_size_gradient_lines_follow_the_gradient_table(figures):
     lines = [container.lines[0] for container in figure.figure.axes[0].containers]
     plotted = sorted(round(y, 9) for line in lines for y in line.get_ydata())
     assert plotted == pytest.approx(sorted(round(s, 9) for s in figure.table["share"]))
+
+
+@pytest.mark.parametrize("label", [
+    "基于数字模型的产品结构和性能仿真验证",
+    "计算机辅助设计/工程/工艺/制造（CAD/CAE/CAPP/CAM）",
+    "基于互联网的开放式研发平台（收集市场反馈）",
+    "应用低成本、模块化的智能装备和系统（如工业机器人等）",
+])
+def test_chinese_labels_wrap_at_sensible_points(label):
+    from dmsurvey.reporting.plots import wrap_label
+
+    lines = wrap_label(label).split("\n")
+    assert "".join(lines) == label
+    assert len(lines) > 1
+    assert not any(line.endswith(("（", "(")) for line in lines)
+    assert not any(line.startswith(("）", ")", "、", "，")) for line in lines)
+    assert len(lines[-1]) > 2
+    # Latin runs such as CAD/CAE/... are split only after a slash.
+    for line, following in zip(lines, lines[1:], strict=False):
+        assert not (line[-1].isascii() and line[-1].isalnum()
+                    and following[0].isascii() and following[0].isalnum())
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_heatmap_column_labels_do_not_overlap(language):
+    from dmsurvey.reporting.figures import size_class_label
+    from dmsurvey.reporting.plots import plot_heatmap
+    columns = [f"{size_class_label(c, language)}\n(18)"
+               for c in ("micro", "small", "medium", "large")]
+    obstacles = [choice.label[language] for choice in
+                 load_questionnaire("sme-digital-2020").question("biggest_obstacle").choices]
+    table = pd.DataFrame([{"column": c, "label": row, "share": 0.25}
+                          for c in columns for row in obstacles])
+    with chart_theme(language):
+        # The size of the report's figure (figures.obstacle_by_size).
+        fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(obstacles) + 1.7),
+                               layout="constrained")
+        plot_heatmap(table, x="column", y="label", ax=ax)
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        boxes = [label.get_window_extent(renderer) for label in ax.get_xticklabels()]
+        plt.close(fig)
+    for left, right in zip(boxes, boxes[1:], strict=False):
+        assert left.x1 < right.x0
+
+
+def test_whiskers_never_point_backwards():
+    from dmsurvey.reporting.plots import plot_shares
+
+    # A share at 0 with a low end of -3e-17 (as rounding left it), and a quoted figure
+    # outside its own interval: both drawn, neither an error.
+    table = pd.DataFrame({"label": ["a", "b"], "share": [0.0, 0.5],
+                          "ci_low": [-2.8e-17, 0.55], "ci_high": [0.11, 0.7]})
+    ax = plot_shares(table)
+    plt.close(ax.figure)
+
+
+def test_a_chart_without_answers_says_so():
+    from dmsurvey.reporting.plots import plot_shares
+
+    empty = pd.DataFrame(columns=["label", "share", "ci_low", "ci_high"])
+    ax = plot_shares(empty, title="Manufacturers (0)", empty_message="No firm answered")
+    assert [t.get_text() for t in ax.texts] == ["No firm answered"]
+    plt.close(ax.figure)

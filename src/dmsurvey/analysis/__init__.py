@@ -60,11 +60,13 @@ def run_all(
     tables are the shares and the regressions. `on_step(name)` is called before each
     table, for progress display.
     """
+    from dmsurvey.analysis._answers import require_responses
     from dmsurvey.analysis.regressions import adoption_outcomes, size_regressions
     from dmsurvey.analysis.scoring import score
     from dmsurvey.analysis.sizes import size_band, size_class
     from dmsurvey.analysis.weights import poststratification_weights
 
+    require_responses(responses)
     step = on_step or (lambda name: None)
     tables: dict[str, pd.DataFrame] = {}
     data = responses.copy()

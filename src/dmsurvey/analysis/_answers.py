@@ -34,6 +34,15 @@ def question_of(
     return question
 
 
+NO_RESPONSES = "the study has no complete responses yet; import or collect some first"
+
+
+def require_responses(responses: pd.DataFrame) -> None:
+    """An `AnalysisError` where there is not a single response to analyse."""
+    if len(responses) == 0:
+        raise AnalysisError(NO_RESPONSES)
+
+
 def require_columns(data: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [column for column in columns if column not in data.columns]
     if missing:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from dmsurvey.analysis.tidy import to_latex, to_markdown
 from dmsurvey.questionnaire.model import Questionnaire
+from dmsurvey.wording import plural
 
 SIZE_GROUP_NAMES = {"size_class": "employees", "revenue_2019_band": "revenue",
                     "assets_2019_band": "assets"}
@@ -59,13 +60,35 @@ def regression_view(table: pd.DataFrame) -> pd.DataFrame:
     return table[columns].reset_index(drop=True)
 
 
+def p_text(p_value: float) -> str:
+    """A p-value as a table prints it: `p=0.046`, or `p<0.001` (never `p=0.000`)."""
+    if pd.isna(p_value):
+        return ""
+    return "p<0.001" if p_value < 0.001 else f"p={p_value:.3f}"
+
+
+def regression_reason(row) -> str:
+    """Why a regression row has no estimate, in a few words (`too few events: 1 firm`)."""
+    from dmsurvey.analysis.regressions import MIN_EVENTS
+
+    note = str(row.note) if pd.notna(row.note) else ""
+    if note.startswith("too few events") and pd.notna(row.events):
+        events, n = int(row.events), int(row.n)
+        if n < 2 * MIN_EVENTS:
+            return f"too few firms for regressions (n = {n})"
+        if events <= n - events:
+            return f"too few events: {plural(events, 'firm')}"
+        return f"too few non-events: {plural(n - events, 'firm')}"
+    return note.split(":")[0] or "not estimated"
+
+
 def regression_summary(table: pd.DataFrame, model: str = "logit") -> pd.DataFrame:
     """One row per outcome, one column per size measure: `coef (p=...)` of `model`, or
     the reason it has no estimate."""
     rows = table[table["model"] == model]
     cells = [
-        f"{row.coef:+.2f} (p={row.p_value:.3f})" if pd.notna(row.coef)
-        else (row.note.split(":")[0] or "not estimated")
+        f"{row.coef:+.2f} ({p_text(row.p_value)})" if pd.notna(row.coef)
+        else regression_reason(row)
         for row in rows.itertuples()
     ]
     wide = rows.assign(cell=cells).pivot(index="outcome", columns="size_measure",
@@ -76,18 +99,34 @@ def regression_summary(table: pd.DataFrame, model: str = "logit") -> pd.DataFram
     return wide.reset_index()
 
 
+def trend_reason(rows: pd.DataFrame) -> str:
+    """Why the trend test of one outcome and grouping has no statistic (the rows of
+    `size_gradients` for that pair), or "" where it has one."""
+    if pd.notna(rows["trend_z"].iloc[0]):
+        return ""
+    if len(rows) < 2:
+        return "fewer than two groups with firms"
+    if rows["count"].sum() == 0:
+        return "no firm has the outcome"
+    if (rows["count"] == rows["n"]).all():
+        return "every firm has the outcome"
+    return "no variation to test"
+
+
 def gradient_view(table: pd.DataFrame) -> pd.DataFrame:
     """One row per outcome, one column per size grouping: the trend test's
-    `z (p=...)`."""
+    `z (p=...)`, or why there is none."""
     if table.empty:
         return table
-    first = table.drop_duplicates(["outcome", "by"])
-    cells = [
-        f"{row.trend_z:+.2f} (p={row.trend_p_value:.3f})" if pd.notna(row.trend_z) else ""
-        for row in first.itertuples()
-    ]
-    wide = first.assign(cell=cells).pivot(index="outcome", columns="by", values="cell")
-    wide = wide.reindex(index=list(dict.fromkeys(first["outcome"])),
-                        columns=list(dict.fromkeys(first["by"])))
+    pairs = table.groupby(["outcome", "by"], sort=False)
+    cells = pd.DataFrame([
+        {"outcome": outcome, "by": by,
+         "cell": f"{rows['trend_z'].iloc[0]:+.2f} ({p_text(rows['trend_p_value'].iloc[0])})"
+         if pd.notna(rows["trend_z"].iloc[0]) else trend_reason(rows)}
+        for (outcome, by), rows in pairs
+    ])
+    wide = cells.pivot(index="outcome", columns="by", values="cell")
+    wide = wide.reindex(index=list(dict.fromkeys(cells["outcome"])),
+                        columns=list(dict.fromkeys(cells["by"])))
     wide.columns = [SIZE_GROUP_NAMES.get(column, column) for column in wide.columns]
     return wide.reset_index()

@@ -160,6 +160,8 @@ def principal_component(data: pd.DataFrame, *, questionnaire: Questionnaire) -> 
 
 
 def _correlation(left: np.ndarray, right: np.ndarray) -> float:
+    if len(left) < 2:
+        return math.nan
     left, right = left - left.mean(), right - right.mean()
     spread = math.sqrt(float(left @ left) * float(right @ right))
     return float(left @ right) / spread if spread > 0 else math.nan

@@ -22,6 +22,8 @@ from dmsurvey.analysis._answers import codes, indicators, question_of, require_c
 from dmsurvey.errors import AnalysisError
 from dmsurvey.questionnaire.model import Dimension, Questionnaire, Scoring, ScoringItem
 
+CSV_DECIMALS = 2
+
 ITEM_MAXIMUM = 100.0
 
 
@@ -203,7 +205,13 @@ def _write_scores(scores: pd.DataFrame, target: Path) -> None:
     if target.suffix.lower() == ".parquet":
         scores.to_parquet(target, index=False)
     else:
-        scores.to_csv(target, index=False)
+        for_csv(scores).to_csv(target, index=False)
+
+
+def for_csv(scores: pd.DataFrame) -> pd.DataFrame:
+    """Scores rounded to `CSV_DECIMALS` for a CSV file, which people open and read
+    (21.67, not 21.666666666666668); Parquet keeps full precision."""
+    return scores.round(CSV_DECIMALS)
 
 
 def _check_columns(responses: pd.DataFrame, questionnaire: Questionnaire) -> None:

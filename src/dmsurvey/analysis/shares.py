@@ -31,6 +31,8 @@ def wilson_interval(count, n, confidence: float = 0.95):
 
     Works on scalars and arrays alike (arrays give arrays). Where `n` is 0 the interval
     is undefined and both ends are NaN. `count` may be fractional (an effective count).
+    The ends lie in [0, 1]: exactly 0 where `count` is 0 and exactly 1 where `count` is
+    `n` (the formula gives these only up to rounding, and a whisker below 0 breaks plots).
     """
     count_array = np.asarray(count, dtype=float)
     n_array = np.asarray(n, dtype=float)
@@ -43,8 +45,10 @@ def wilson_interval(count, n, confidence: float = 0.95):
             p_hat * (1 - p_hat) / n_array + z**2 / (4 * n_array**2)
         )
     empty = n_array <= 0
-    low = np.where(empty, np.nan, np.clip(centre - half_width, 0.0, 1.0))
-    high = np.where(empty, np.nan, np.clip(centre + half_width, 0.0, 1.0))
+    low = np.where(count_array <= 0, 0.0, np.clip(centre - half_width, 0.0, 1.0))
+    high = np.where(count_array >= n_array, 1.0, np.clip(centre + half_width, 0.0, 1.0))
+    low = np.where(empty, np.nan, low)
+    high = np.where(empty, np.nan, high)
     if low.ndim == 0:
         return float(low), float(high)
     return low, high
@@ -175,11 +179,60 @@ def shares_of_source(
     scheduler: str | None = None,
 ) -> pd.DataFrame:
     """`shares` of a study folder, a response file, or a Parquet dataset of any size."""
+    return shares_with_view(source, question, questionnaire, by=by, language=language,
+                            engine=engine, scheduler=scheduler)[0]
+
+
+def shares_with_view(
+    source: str | Path,
+    question: str,
+    questionnaire: str | Path | Questionnaire | None = None,
+    *,
+    by: str | Sequence[str] | None = None,
+    language: str | None = None,
+    engine: str = "pandas",
+    scheduler: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`shares_of_source` and its `share_view` for a terminal."""
     from dmsurvey.analysis.inputs import load_responses, questionnaire_model
     from dmsurvey.datasets import is_parquet_dataset, shares_dataset
 
     if is_parquet_dataset(source):
-        return shares_dataset(source, question, questionnaire_model(questionnaire), by=by,
-                              language=language, engine=engine, scheduler=scheduler)
-    responses, model = load_responses(source, questionnaire)
-    return shares(responses, question, questionnaire=model, by=by, language=language)
+        model = questionnaire_model(questionnaire)
+        table = shares_dataset(source, question, model, by=by, language=language,
+                               engine=engine, scheduler=scheduler)
+    else:
+        responses, model = load_responses(source, questionnaire)
+        table = shares(responses, question, questionnaire=model, by=by, language=language)
+    return table, share_view(table, questionnaire=model, language=language)
+
+
+def share_view(
+    table: pd.DataFrame, *, questionnaire: Questionnaire, language: str | None = None
+) -> pd.DataFrame:
+    """A `shares` table as a person reads it in an 80-column terminal: group labels
+    (each named once, on its first row), the choice label, firms as `count/n`, the share
+    and its interval in per cent."""
+    lang = questionnaire.label_language(language)
+    group_columns = list(table.columns[: list(table.columns).index("question")])
+    view = pd.DataFrame(index=table.index)
+    for column in group_columns:
+        names = table[column].astype(str)
+        if column in questionnaire and questionnaire.question(column).is_select:
+            labels = {choice.code: choice.label.in_language(lang)
+                      for choice in questionnaire.question(column).choices}
+            names = names.map(lambda code, labels=labels: labels.get(code, code))
+        view[column] = names.where(names.ne(names.shift()), "")
+    view["answer"] = table["label"]
+    view["firms"] = [f"{count}/{n}" for count, n in zip(table["count"], table["n"],
+                                                        strict=True)]
+    view["share"] = [_percent(value) for value in table["share"]]
+    view["95% CI"] = [
+        "" if pd.isna(low) else f"{100 * low:.1f}–{_percent(high)}"
+        for low, high in zip(table["ci_low"], table["ci_high"], strict=True)
+    ]
+    return view.reset_index(drop=True)
+
+
+def _percent(value: float) -> str:
+    return "" if pd.isna(value) else f"{100 * value:.1f}%"

@@ -48,6 +48,7 @@ def score(
     """Score every firm's digital maturity: dimensions, composite and level.
 
     The rules come from the questionnaire's scoring block (see docs/methodology.md).
+    A CSV file holds scores rounded to 2 decimals; Parquet keeps full precision.
     Parquet files and folders of Parquet parts are scored in batches, so they may be
     larger than memory, or on a Dask cluster with --engine dask.
 
@@ -94,13 +95,13 @@ def shares(
     """
     from rich.console import Console
 
-    from dmsurvey.analysis.shares import shares_of_source
+    from dmsurvey.analysis.shares import shares_with_view
 
-    table = shares_of_source(source, question, questionnaire, by=by or None, language=language,
-                             engine=engine, scheduler=scheduler)
+    table, view = shares_with_view(source, question, questionnaire, by=by or None,
+                                   language=language, engine=engine, scheduler=scheduler)
     if output:
         table.to_csv(output, index=False)
-    Console().print(_rich_table(table.drop(columns="question"), f"{question}: share of firms"))
+    Console().print(_rich_table(view, f"{question}: share of firms", whole_first_column=False))
 
 
 @app.command()
@@ -143,14 +144,17 @@ def analyze(
     console.print(f"{len(tables)} tables written to {output / 'tables'}")
 
 
-def _rich_table(frame: pd.DataFrame, title: str):
+def _rich_table(frame: pd.DataFrame, title: str, *, whole_first_column: bool = True):
+    """`frame` as a rich table; the first column (ids) stays on one line unless it holds
+    labels, which may wrap like the rest."""
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", header_style="bold")
     numeric = {column: frame[column].dtype.kind == "f" for column in frame.columns}
     for position, column in enumerate(frame.columns):
+        # Long labels wrap (fold) rather than being cut off with an ellipsis.
         table.add_column(str(column), justify="right" if numeric[column] else "left",
-                         no_wrap=position == 0)
+                         no_wrap=whole_first_column and position == 0, overflow="fold")
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(value, numeric[column])
                         for value, column in zip(row, frame.columns, strict=True)))

@@ -263,7 +263,8 @@ def draw_summary_chart(
                                 width_ratios=[3, 2] if with_comparison else [1])
         ax = fig.add_subplot(grid[:, 0])
         plot_shares(table, hue="series", hue_labels=captions, title=title,
-                    xlabel=text("share_axis", language), ax=ax)
+                    xlabel=text("share_axis", language), ax=ax,
+                    empty_message=text("no_answers", language))
         if with_comparison:
             _draw_comparison(fig, grid, comparison, captions, language)
     else:
@@ -275,7 +276,8 @@ def draw_summary_chart(
                            for s, label in zip(rows["series"], rows["label"], strict=True)]
         height = 0.5 * len(rows) + 1.6
         fig, ax = plt.subplots(figsize=(8, height), layout="constrained")
-        plot_shares(rows, y="caption", title=title, xlabel=text("share_axis", language), ax=ax)
+        plot_shares(rows, y="caption", title=title, xlabel=text("share_axis", language), ax=ax,
+                    empty_message=text("no_answers", language))
     lines = [source_line(source, language)] if source else []
     lines += textwrap.wrap(note, NOTE_WIDTH) if note else []
     if lines:
@@ -296,7 +298,7 @@ def _draw_comparison(fig, grid, comparison, captions, language) -> None:
             title=captions.get(series, series) + ("：" if language.startswith("zh") else ": ")
             + text("compared_with", language, reference=", ".join(references)),
             xlabel=text("share_axis", language) if last else None, legend=last, ax=ax,
-        )
+                    empty_message=text("no_answers", language))
         ax.title.set_fontsize(9.5)
 
 
@@ -331,6 +333,9 @@ def summary_charts(
     are the benchmark figures of chart 2 (default: the bundled Wales 2019 figures).
     `progress(stem)` is called after each chart.
     """
+    from dmsurvey.analysis._answers import require_responses
+
+    require_responses(responses)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     lang = questionnaire.label_language(language)

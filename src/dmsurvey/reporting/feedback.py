@@ -47,7 +47,8 @@ FEEDBACK_TEXTS: dict[str, dict[str, str]] = {
     "group:all": {"en": "All other enterprises", "zh": "全部其他受访企业"},
     "too_few": {"en": "fewer than {min_peers} peers answered; not shown",
                 "zh": "作答的同类企业少于{min_peers}家，不予显示"},
-    "not_applicable": {"en": "does not apply", "zh": "不适用"},
+    "not_applicable": {"en": "not applicable (not a manufacturer)",
+                       "zh": "不适用（非制造业企业）"},
     "not_scored": {"en": "not scored (too few answers)", "zh": "未计分（作答题目不足）"},
     "practices": {"en": "What your peers use that you do not",
                   "zh": "同类企业在用而贵企业尚未采用的做法"},
@@ -56,8 +57,9 @@ FEEDBACK_TEXTS: dict[str, dict[str, str]] = {
     "practice": {"en": "Practice", "zh": "做法"},
     "question": {"en": "Question", "zh": "题目"},
     "peers_using": {"en": "Peers using it", "zh": "同类企业采用比例"},
-    "no_practices": {"en": "Your enterprise already uses everything its peers use most.",
-                     "zh": "同类企业常用的做法，贵企业均已采用。"},
+    "no_practices": {"en": "Your enterprise already uses every practice that at least "
+                           "{min_peers} of its peers use.",
+                     "zh": "至少{min_peers}家同类企业采用的做法，贵企业均已采用。"},
     "no_peers": {"en": "Too few peers answered to compare practices.",
                  "zh": "作答的同类企业过少，无法比较。"},
 }
@@ -84,6 +86,8 @@ class FirmFeedback:
     language: str
     scores: Mapping[str, float]
     level: str | None
+    # Dimensions whose `applies_if` is false for this firm (scored NaN by design).
+    not_applicable: frozenset[str] = frozenset()
     comparisons: list[PeerComparison] = field(default_factory=list)
     practices: pd.DataFrame | None = None
     practices_group: str = ""
@@ -146,6 +150,10 @@ def firm_feedback(
         practices, practices_n = _practices(data, questionnaire, position, practice_members,
                                             lang, min_peers)
     level = scores.at[position, "level"]
+    not_applicable = frozenset(
+        d.id for d in questionnaire.scoring.dimensions
+        if d.applies_if is not None and not _applies(d.applies_if, data.iloc[[position]])
+    )
     level_label = next((lv.label.in_language(lang) for lv in questionnaire.scoring.levels
                         if lv.id == level), None)
     name_column = "firm_name" if "firm_name" in data.columns else "response_id"
@@ -155,11 +163,18 @@ def firm_feedback(
         language=language,
         scores={d: float(scores.at[position, d]) for d in dimensions},
         level=level_label,
+        not_applicable=not_applicable,
         comparisons=comparisons,
         practices=practices,
         practices_group=practice_group or "",
         practices_n=practices_n,
     )
+
+
+def _applies(condition: str, firm: pd.DataFrame) -> bool:
+    from dmsurvey.questionnaire.expressions import parse_expression
+
+    return bool(parse_expression(condition).holds_frame(firm).iloc[0])
 
 
 def _peer_groups(data, questionnaire, position, lang, language, size_classes):
@@ -189,8 +204,17 @@ def _peer_groups(data, questionnaire, position, lang, language, size_classes):
     return groups
 
 
+def _is_adoption(question, code: str) -> bool:
+    """A practice a firm adopts: an option of a multi-select other than its exclusive ones
+    (`none`), or `yes` to a yes/no question; never a band of a share question."""
+    if question.type == "select_multiple":
+        return code not in question.exclusive
+    return set(question.choice_codes) == {"yes", "no"} and code == "yes"
+
+
 def _practices(data, questionnaire, position, peers, lang, min_peers):
-    """Scored options the firm did not choose, with the share of peers who chose them."""
+    """Scored adoption items the firm did not choose, with the share of peers who chose
+    them; only where at least `min_peers` peers chose it (so no peer stands out)."""
     import pandas as pd
 
     from dmsurvey.analysis.shares import shares
@@ -218,8 +242,9 @@ def _practices(data, questionnaire, position, peers, lang, min_peers):
             for row in theirs.itertuples():
                 points = item.points.get(row.item, 0)
                 # For a single choice only its best option is a practice to aim for.
-                wanted = points > 0 and (question.type == "select_multiple" or points == best)
-                if wanted and row.item not in chosen and row.count > 0:
+                wanted = (points > 0 and _is_adoption(question, row.item)
+                          and (question.type == "select_multiple" or points == best))
+                if wanted and row.item not in chosen and row.count >= min_peers:
                     rows.append({"question": question.label.in_language(lang),
                                  "practice": row.label, "share": row.share, "n": row.n})
     table = pd.DataFrame(rows, columns=["question", "practice", "share", "n"])
@@ -248,7 +273,8 @@ def write_firm_feedback(
     rows = []
     for dimension, label in labels.items():
         peers = [c for c in feedback.comparisons if c.dimension == dimension]
-        rows.append({"label": label, "score": feedback.scores[dimension], "peers": peers})
+        rows.append({"dimension": dimension, "label": label, "score": feedback.scores[dimension],
+                     "peers": peers})
     html = render_template("firm.html.j2", {
         "lang": language,
         "f": lambda key, **values: feedback_text(key, language, **values),

@@ -123,7 +123,8 @@ def industry_distribution(context: FigureContext) -> ReportFigure | None:
     fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 0.45 * rows + 1.7),
                              layout="constrained", squeeze=False)
     for ax, (table, title) in zip(axes[0], panels, strict=True):
-        plot_shares(table, title=title, xlabel=text("share_axis", context.language), ax=ax)
+        plot_shares(table, title=title, xlabel=text("share_axis", context.language), ax=ax,
+                    empty_message=text("no_answers", context.language))
     return context.finish("industry_distribution", fig,
                           pd.concat([table for table, _ in panels], ignore_index=True))
 
@@ -151,7 +152,8 @@ def size_distribution(context: FigureContext) -> ReportFigure | None:
     fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.0),
                              layout="constrained", squeeze=False)
     for ax, table in zip(axes[0], panels, strict=True):
-        plot_shares(table, title=table["caption"].iloc[0], ax=ax)
+        plot_shares(table, title=table["caption"].iloc[0], ax=ax,
+                    empty_message=text("no_answers", context.language))
         ax.title.set_fontsize(10)
     fig.suptitle(context.title("size_distribution"), x=0.0, ha="left", fontweight="bold")
     table = pd.concat(panels, ignore_index=True).drop(columns="caption")
@@ -189,7 +191,8 @@ def _compare_groups(context: FigureContext, question: str, name: str) -> ReportF
     table = pd.concat([everyone, makers], ignore_index=True)
     fig, ax = _figure(len(everyone) * 2)
     plot_shares(table, hue="group", title=text(name, context.language),
-                xlabel=text("share_axis", context.language), ax=ax)
+                xlabel=text("share_axis", context.language), ax=ax,
+                empty_message=text("no_answers", context.language))
     return context.finish(name, fig, table)
 
 
@@ -205,7 +208,8 @@ def _one_question(context: FigureContext, question: str, name: str, *,
     fig, ax = _figure(len(table))
     answered = int(table["n"].iloc[0]) if len(table) else 0
     plot_shares(table, title=f"{text(name, context.language)} ({answered})",
-                xlabel=text("share_axis", context.language), ax=ax)
+                xlabel=text("share_axis", context.language), ax=ax,
+                empty_message=text("no_answers", context.language))
     return context.finish(name, fig, table)
 
 
@@ -230,7 +234,8 @@ def covid_barriers(context: FigureContext) -> ReportFigure | None:
                 for q in questions}
     fig, ax = _figure(len(table))
     plot_shares(table, hue="series", hue_labels=captions, title=context.title("covid_barriers"),
-                xlabel=text("share_axis", context.language), ax=ax)
+                xlabel=text("share_axis", context.language), ax=ax,
+                empty_message=text("no_answers", context.language))
     return context.finish("covid_barriers", fig, table)
 
 

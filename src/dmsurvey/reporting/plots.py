@@ -9,6 +9,7 @@ test or a script can match every bar to the row it came from; the SVG keeps them
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -21,16 +22,62 @@ if TYPE_CHECKING:
 
 LABEL_WIDTH = 34
 LEGEND_WIDTH = 60
+HEATMAP_LABEL_WIDTH = 10
 # Room right of the longest whisker for its percentage label, in share units.
 LABEL_MARGIN = 0.13
 
 
 def wrap_label(label: str, width: int = LABEL_WIDTH) -> str:
-    """Wrap a tick label on spaces (Latin) or at `width` characters (Chinese has none)."""
-    if " " in label:
+    """Wrap a tick label to lines of about `width` Latin characters: on spaces for Latin
+    text; for Chinese (a character as wide as two Latin ones) into lines of even length,
+    keeping runs of Latin letters and digits whole, an opening bracket with what follows
+    it, and punctuation with what precedes it."""
+    if not _CJK.search(label):
         return "\n".join(textwrap.wrap(label, width)) or label
-    half = width // 2  # a CJK character is about twice as wide as a Latin one
-    return "\n".join(label[start : start + half] for start in range(0, len(label), half))
+    tokens = _cjk_tokens(label)
+    total = sum(_display_width(token) for token in tokens)
+    if total <= width:
+        return label
+    lines_needed = -(-total // width)
+    target = -(-total // lines_needed)
+    lines: list[str] = [""]
+    for token in tokens:
+        if lines[-1] and _display_width(lines[-1] + token) > target:
+            lines.append("")
+        lines[-1] += token
+    if len(lines) > 1 and _display_width(lines[-1]) <= 4:
+        # Never leave one or two characters alone on the last line.
+        tail = lines.pop()
+        lines[-1] += tail
+    return "\n".join(lines)
+
+
+_CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+_OPENING = "（(《“‘【["
+_CLOSING = "）)》”’】]，、。；：！？,.;:!?%"
+
+
+def _cjk_tokens(label: str) -> list[str]:
+    """Units a Chinese label may be broken between: single CJK characters, runs of Latin
+    letters and digits (split after a slash), brackets glued to their content."""
+    pieces = re.findall(r"[A-Za-z0-9.+\-–<>≥≤]+/?|\s+|.", label)
+    tokens: list[str] = []
+    pending = ""
+    for piece in pieces:
+        if piece in _OPENING:
+            pending += piece
+        elif tokens and (piece in _CLOSING or piece.isspace()) and not pending:
+            tokens[-1] += piece
+        else:
+            tokens.append(pending + piece)
+            pending = ""
+    if pending:
+        tokens.append(pending)
+    return tokens
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if _CJK.match(character) else 1 for character in text)
 
 
 def plot_shares(
@@ -44,6 +91,7 @@ def plot_shares(
     xlabel: str | None = None,
     percent_labels: bool = True,
     legend: bool = True,
+    empty_message: str = "No firm in the base answered",
     ax: Axes | None = None,
 ) -> Axes:
     """Horizontal bars of `share` with Wilson whiskers (`ci_low`, `ci_high`) and % labels.
@@ -51,7 +99,8 @@ def plot_shares(
     One bar per row of `data`, on the category in column `y` (order of first appearance).
     With `hue`, rows sharing a category sit side by side, one colour per value of `hue`
     (named by `hue_labels` in a legend below the axes). Rows whose interval is missing (a reference
-    figure quoted without its base) get no whisker.
+    figure quoted without its base) get no whisker. Without rows the axes say
+    `empty_message` instead.
     """
     import matplotlib.pyplot as plt
     import numpy as np
@@ -60,6 +109,8 @@ def plot_shares(
 
     if ax is None:
         _, ax = plt.subplots(figsize=(7.5, 0.45 * data[y].nunique() + 1.2))
+    if data.empty or data["share"].isna().all():
+        return _empty(ax, empty_message, title)
     categories = list(dict.fromkeys(data[y]))
     groups = [(None, data)] if hue is None else list(data.groupby(hue, sort=False))
     colors = list(colors or ([STUDY_COLOUR] if hue is None else PALETTE))
@@ -106,6 +157,15 @@ def plot_shares(
     return ax
 
 
+def _empty(ax: Axes, message: str, title: str | None) -> Axes:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes,
+            color=MUTED_TEXT_COLOUR)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
 def _space_below(ax: Axes) -> float:
     """Points from the bottom of the axes to below its tick labels and x label.
 
@@ -140,9 +200,17 @@ def _whiskers(ax: Axes, frame: pd.DataFrame, positions) -> None:
     if keep.any():
         ax.errorbar(
             share[keep], np.asarray(positions)[keep],
-            xerr=[share[keep] - low[keep], high[keep] - share[keep]],
+            xerr=_error_lengths(share[keep], low[keep], high[keep]),
             fmt="none", ecolor="#333333", elinewidth=0.9, capsize=2.5, zorder=3,
         )
+
+
+def _error_lengths(centre, low, high) -> list:
+    """Whisker lengths below and above `centre`, never negative (an interval from another
+    source may not contain its point estimate)."""
+    import numpy as np
+
+    return [np.clip(centre - low, 0, None), np.clip(high - centre, 0, None)]
 
 
 def _wrap_lines(label: str, width: int) -> str:
@@ -169,8 +237,9 @@ def plot_heatmap(
                 linewidths=0.5, linecolor="white", ax=ax)
     ax.set_yticks(ax.get_yticks(), [wrap_label(str(label)) for label in grid.index],
                   rotation=0)
-    ax.set_xticks(ax.get_xticks(), [_wrap_lines(str(label), 24) for label in grid.columns],
-                  rotation=0)
+    # Narrow columns: short lines, so neighbouring labels never run into each other.
+    ax.set_xticks(ax.get_xticks(), [_wrap_lines(str(label), HEATMAP_LABEL_WIDTH)
+                                    for label in grid.columns], rotation=0)
     ax.set_xlabel("")
     ax.set_ylabel("")
     if title:
@@ -244,7 +313,7 @@ def plot_gradient(
         share = frame["share"].to_numpy(float)
         low, high = frame["ci_low"].to_numpy(float), frame["ci_high"].to_numpy(float)
         ax.errorbar(
-            positions, share, yerr=[share - low, high - share],
+            positions, share, yerr=_error_lengths(share, low, high),
             marker="o", capsize=3, lw=1.6, color=PALETTE[index % len(PALETTE)],
             label=(hue_labels or {}).get(name, str(name)),
         )

@@ -31,7 +31,9 @@ from dmsurvey.reporting.charts import (
     save_figure,
     summary_charts,
 )
-from dmsurvey.reporting.texts import text
+from dmsurvey.reporting.tables import html_table
+from dmsurvey.reporting.texts import TEXTS, text
+from dmsurvey.wording import plural
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,6 +44,8 @@ REPORT_FILE = "report.html"
 SUMMARY_FILE = "summary.json"
 SIZE_CAPTIONS = ("employees_2019", "revenue_2019", "assets_2019")
 QUALITY_ROWS_SHOWN = 50
+# Below this many firms the size regressions are not shown (every model lacks events).
+MIN_FIRMS_FOR_REGRESSIONS = 10
 
 
 @dataclass(frozen=True)
@@ -73,11 +77,13 @@ def write_report(
     """
     from dmsurvey import __version__
     from dmsurvey.analysis import run_all
+    from dmsurvey.analysis._answers import require_responses
     from dmsurvey.analysis.outputs import write_tables
     from dmsurvey.reporting.figures import other_figures
     from dmsurvey.reporting.summary import executive_summary
     from dmsurvey.reporting.theme import chart_theme
 
+    require_responses(responses)
     step = progress or (lambda name: None)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -106,7 +112,8 @@ def write_report(
             svg = save_figure(figure.figure, out / "figures", figure.name)[1]
             figure.table.to_csv(out / "figures" / f"{figure.name}.csv", index=False)
             figure_images[figure.name] = Image(figure.name, figure.title, _svg_data_uri(svg),
-                                               html_table(figure.table, language))
+                                               html_table(figure.table, language,
+                                                          questionnaire=questionnaire))
     step("figures")
 
     headlines = executive_summary(responses, questionnaire, language=language, charts=charts,
@@ -114,7 +121,7 @@ def write_report(
     chart_images = [
         Image(chart.stem, text(chart.stem, language),
               _svg_data_uri(out / "charts" / f"{chart.stem}.svg"),
-              html_table(charts[chart.stem], language))
+              html_table(charts[chart.stem], language, questionnaire=questionnaire))
         for chart in available_charts(questionnaire)
     ]
     context = {
@@ -122,20 +129,23 @@ def write_report(
         "t": lambda key, **values: text(key, language, **values),
         "title": text("report_title", language),
         "subtitle": source,
-        "study_name": study_name or questionnaire.name,
+        "study_name": study_name or "",
         "generated": text("generated", language, version=__version__,
                           date=dt.date.today().isoformat(), n=len(responses)),
         "headlines": headlines,
-        "overview": html_table(sample_overview(responses, questionnaire, language), language),
+        "overview": list(sample_overview(responses, questionnaire, language)
+                         .itertuples(index=False, name=None)),
+        "show_study_name": _informative(study_name, questionnaire),
         "n_firms": len(responses),
         "n_manufacturers": _manufacturers(responses),
         "charts": chart_images,
         "skipped_charts": [stem for stem in CHART_STEMS if stem not in charts],
         "figures": figure_images,
         "maturity": _maturity_tables(tables, questionnaire, language),
-        "regressions": _regression_tables(tables, language),
-        "breakdowns": _breakdown_tables(tables, language),
-        "quality": None if quality is None else _quality_tables(quality, language),
+        "regressions": _regression_tables(tables, questionnaire, language),
+        "breakdowns": _breakdown_tables(tables, questionnaire, language),
+        "quality": None if quality is None else _quality_tables(quality, questionnaire,
+                                                                language),
         "methodology": _methodology(questionnaire, language),
         "reference_sources": sorted(set(references["source"])) if comparison_table is not None
         else [],
@@ -145,7 +155,7 @@ def write_report(
     path.write_text(html, encoding="utf-8")
     summary = {
         "title": context["title"],
-        "study": context["study_name"],
+        "study": study_name or questionnaire.name,
         "questionnaire": {"name": questionnaire.name, "version": questionnaire.version},
         "language": language,
         "generated_by": f"dmsurvey {__version__}",
@@ -262,31 +272,6 @@ def _svg_data_uri(path: Path) -> str:
     return f"data:image/svg+xml;base64,{encoded}"
 
 
-def html_table(table: pd.DataFrame, language: str, *, percent_columns=("share", "ci_low",
-                                                                        "ci_high")) -> str:
-    """A table as HTML: shares as percentages, other floats to 3 significant digits."""
-    import pandas as pd
-
-    shown = table.rename(columns=lambda column: text(f"column:{column}", language,
-                                                     default=str(column)))
-    percent_columns = [text(f"column:{c}", language, default=c) for c in percent_columns]
-    for column in shown.columns:
-        values = shown[column]
-        if column in percent_columns and pd.api.types.is_float_dtype(values):
-            shown[column] = values.map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
-        elif pd.api.types.is_float_dtype(values):
-            shown[column] = values.map(_number)
-    return shown.to_html(index=False, classes="data", border=0, na_rep="", escape=True)
-
-
-def _number(value: float) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
-
-
 def sample_overview(
     responses: pd.DataFrame, questionnaire: Questionnaire, language: str
 ) -> pd.DataFrame:
@@ -308,12 +293,31 @@ def sample_overview(
             values = pd.to_numeric(responses[measure], errors="coerce").dropna()
             if values.empty:
                 continue
-            unit = questionnaire.question(measure).unit
-            suffix = f" {unit.in_language(questionnaire.label_language(language))}" if unit else ""
             caption = question_caption(questionnaire, measure, language)
             rows.append((text("median_of", language, caption=caption),
-                         f"{values.median():,.0f}{suffix}"))
+                         quantity(values.median(), questionnaire.question(measure).unit,
+                                  language)))
     return pd.DataFrame(rows, columns=[text("fact", language), text("value", language)])
+
+
+def quantity(value: float, unit, language: str) -> str:
+    """A number with its unit as a sentence reads it: 512 of a 万元 unit is "RMB 5.12
+    million" in English and "512万元" in Chinese; 20 persons; 20人."""
+    number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if unit is None:
+        return number
+    if not language.startswith("zh") and unit.get("zh") == "万元":
+        return text("money_million", language, value=f"{value / 100:,.2f}")
+    label = unit.in_language(language)
+    return f"{number}{label}" if language.startswith("zh") else f"{number} {label}"
+
+
+def _informative(study_name: str | None, questionnaire: Questionnaire) -> bool:
+    """Whether the study's folder name says more than the questionnaire's title does."""
+    if not study_name:
+        return False
+    generic = {"study", "data", "survey", "responses", questionnaire.name.lower()}
+    return study_name.lower() not in generic
 
 
 def _manufacturers(responses: pd.DataFrame) -> int | None:
@@ -354,52 +358,75 @@ def _maturity_tables(tables, questionnaire: Questionnaire, language: str) -> dic
         "summary": html_table(summary, language),
         "levels": html_table(levels.rename(columns={"share": text("share", language)}),
                              language, percent_columns=(text("share", language),)),
-        "reliability": html_table(tables["reliability"], language)
+        "reliability": html_table(tables["reliability"], language,
+                                  questionnaire=questionnaire, percent_columns=())
         if "reliability" in tables else None,
         "description": description.in_language(lang) if description else "",
     }
 
 
-def _regression_tables(tables, language: str) -> dict | None:
-    from dmsurvey.analysis.outputs import gradient_view
+def _regression_tables(tables, questionnaire: Questionnaire, language: str) -> dict | None:
+    """The plain logits (one row per outcome and size measure, with why a row has no
+    estimate) and the trend tests; or only the reason where no model could be fitted."""
+    import pandas as pd
+
+    from dmsurvey.analysis.outputs import gradient_view, regression_reason
 
     regressions = tables.get("size_regressions")
     if regressions is None or regressions.empty:
         return None
-    view = regressions.loc[regressions["model"] == "logit",
-                           ["outcome", "size_measure", "n", "coef", "ci_low", "ci_high",
-                            "p_value"]].copy()
-    view["outcome"] = [text(f"outcome:{name}", language, default=name)
-                       for name in view["outcome"]]
-    view["p_value"] = [_p_value(p) for p in view["p_value"]]
+    logits = regressions[regressions["model"] == "logit"]
+    firms = int(logits["n"].max()) if len(logits) else 0
+    if firms < MIN_FIRMS_FOR_REGRESSIONS:
+        return {"reason": text("too_few_for_regressions", language, n=firms,
+                               minimum=MIN_FIRMS_FOR_REGRESSIONS),
+                "logits": None, "gradients": None}
+    view = logits[["outcome", "size_measure", "n", "coef", "ci_low", "ci_high",
+                   "p_value"]].copy()
+    view["note"] = ["" if pd.notna(row.coef) else regression_reason(row)
+                    for row in logits.itertuples()]
     gradients = tables.get("size_gradients")
+    trend = None
+    if gradients is not None and not gradients.empty:
+        wide = gradient_view(gradients)
+        wide = wide.rename(columns={c: text(f"gradient:{c}", language)
+                                    for c in wide.columns if f"gradient:{c}" in TEXTS})
+        wide = wide.apply(lambda column: column.map(
+            lambda cell: _trend_cell(cell, language)) if column.name != "outcome" else column)
+        trend = html_table(wide, language, questionnaire=questionnaire)
     return {
-        "logits": html_table(view, language, percent_columns=()),
-        "gradients": html_table(gradient_view(gradients), language,
-                                percent_columns=("smallest", "largest"))
-        if gradients is not None and not gradients.empty else None,
+        "reason": "",
+        "logits": html_table(view, language, questionnaire=questionnaire, percent_columns=()),
+        "gradients": trend,
     }
 
 
-def _quality_tables(issues: pd.DataFrame, language: str) -> dict:
+def _trend_cell(cell: str, language: str) -> str:
+    """A trend cell (`+2.00 (p=0.046)`) as it is, or its reason in `language`."""
+    from dmsurvey.reporting.texts import translate_note
+
+    if not isinstance(cell, str) or cell.startswith(("+", "-")):
+        return cell
+    return translate_note(cell, language)
+
+
+def _quality_tables(issues: pd.DataFrame, questionnaire: Questionnaire, language: str) -> dict:
     """Issues counted by check and severity, and the first of them in full."""
     if issues.empty:
         return {"count": 0, "summary": "", "details": "", "shown": 0}
     summary = (issues.groupby(["check", "severity"], sort=False).size()
-               .rename(text("count", language)).reset_index())
+               .rename("issues").reset_index())
     shown = issues.head(QUALITY_ROWS_SHOWN)
-    return {"count": len(issues), "summary": html_table(summary, language),
-            "details": html_table(shown, language), "shown": len(shown)}
+    return {"count": len(issues), "issues": plural(len(issues), "issue"),
+            "summary": html_table(summary, language, questionnaire=questionnaire),
+            "details": html_table(shown, language, questionnaire=questionnaire),
+            "shown": len(shown)}
 
 
-def _p_value(p: float) -> str:
-    if p is None or math.isnan(p):
-        return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _breakdown_tables(tables, language: str) -> list[tuple[str, str]]:
-    """One line per test (question by grouping) of the obstacle and policy breakdowns."""
+def _breakdown_tables(tables, questionnaire: Questionnaire,
+                      language: str) -> list[tuple[str, str]]:
+    """(title, table) with one line per test (question by grouping) of the obstacle and
+    the policy breakdowns."""
     shown = []
     for name in ("obstacle_breakdowns", "policy_breakdowns"):
         table = tables.get(name)
@@ -408,13 +435,17 @@ def _breakdown_tables(tables, language: str) -> list[tuple[str, str]]:
         tests = table.drop_duplicates(["question", "by"])[
             ["question", "by", "test", "statistic", "df", "p_value", "note"]
         ]
-        tests = tests.assign(p_value=[_p_value(p) for p in tests["p_value"]])
-        shown.append((name, html_table(tests, language, percent_columns=())))
+        shown.append((text(f"title:{name}", language),
+                      html_table(tests, language, questionnaire=questionnaire,
+                                 percent_columns=())))
     return shown
 
 
 def _methodology(questionnaire: Questionnaire, language: str) -> dict:
     lang = questionnaire.label_language(language)
+    chinese = language.startswith("zh")
+    weight_mark = "（×{:g}）" if chinese else " (×{:g})"
+    separator = "；" if chinese else "; "
     dimensions = []
     if questionnaire.scoring is not None:
         for dimension in questionnaire.scoring.dimensions:
@@ -422,9 +453,10 @@ def _methodology(questionnaire: Questionnaire, language: str) -> dict:
             for item in dimension.items:
                 label = (questionnaire.question(item.question).label.in_language(lang)
                          if item.question in questionnaire else item.question)
-                items.append(f"{label} (×{item.weight:g})")
+                items.append(f"{label}{weight_mark.format(item.weight)}")
             dimensions.append({"label": dimension.label.in_language(lang),
-                               "weight": f"{dimension.weight:g}", "items": items})
+                               "weight": weight_mark.format(dimension.weight),
+                               "items": separator.join(items)})
     return {"text": text("methodology_text", language), "dimensions": dimensions}
 
 

@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from dmsurvey.wording import plural
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -27,7 +29,7 @@ SIGNIFICANCE = 0.05
 
 SENTENCES: dict[str, dict[str, str]] = {
     "sample": {
-        "en": "We surveyed {n} enterprises ({electronic} electronic and {paper} paper "
+        "en": "We surveyed {enterprises} ({electronic} electronic and {paper} paper "
               "questionnaires); {small} of them had fewer than 50 employees in 2019.",
         "zh": "本次调查共收集{n}家企业的有效问卷（电子问卷{electronic}份、纸质问卷{paper}份），"
               "其中{small}的企业2019年员工人数少于50人。",
@@ -44,7 +46,7 @@ SENTENCES: dict[str, dict[str, str]] = {
               "仅{sales}的受访企业线上销售占销售总额的比例超过50%。",
     },
     "smart_manufacturing": {
-        "en": "Of the {n} surveyed manufacturers, no more than {highest} report any one of "
+        "en": "Of the {manufacturers}, no more than {highest} report any one of "
               "{items}.",
         "zh": "在{n}家受访制造业企业中，{items}的比例均不超过{highest}。",
     },
@@ -62,8 +64,8 @@ SENTENCES: dict[str, dict[str, str]] = {
               "{second_share}认为是“{second}”。",
     },
     "policy": {
-        "en": "Policy support reaches few enterprises: {items}.",
-        "zh": "政策支持的覆盖面有限：{items}。",
+        "en": "Few enterprises receive policy support: {items}.",
+        "zh": "获得政策支持的企业较少：{items}。",
     },
     "outlook": {
         "en": "At the same time, {share} of the companies surveyed realise that digital "
@@ -129,6 +131,18 @@ class SummaryInputs:
         return shares(self.responses, question, questionnaire=self.questionnaire,
                       language=self.language)
 
+    def in_sentence(self, label: str) -> str:
+        """A choice label inside an English sentence: lower case, unless it starts with
+        an acronym (AI, 5G, CAD)."""
+        if self.language.startswith("zh") or len(label) < 2 or not label[1].islower():
+            return label
+        return label[0].lower() + label[1:]
+
+    def bracketed(self, label: str, share: float) -> str:
+        """"smart production lines (12%)" or "建设智能生产线（12%）"."""
+        brackets = "（{}）" if self.language.startswith("zh") else " ({})"
+        return self.in_sentence(label) + brackets.format(percent(share))
+
     def join(self, items: list[str]) -> str:
         if len(items) <= 1:
             return "".join(items)
@@ -161,7 +175,9 @@ def _sample(inputs: SummaryInputs) -> Headline | None:
     figures = {"n": len(responses), "electronic": int(sources.get("electronic", 0)),
                "paper": int(sources.get("paper", 0)), "fewer_than_50_employees": small,
                "fewer_than_50_employees_share": small / len(employees)}
-    text = inputs.sentence("sample", n=figures["n"], electronic=figures["electronic"],
+    text = inputs.sentence("sample", n=figures["n"],
+                           enterprises=plural(figures["n"], "enterprise"),
+                           electronic=figures["electronic"],
                            paper=figures["paper"], small=percent(small / len(employees)))
     return Headline("sample", text, figures)
 
@@ -201,13 +217,13 @@ def _smart_manufacturing(inputs: SummaryInputs) -> Headline | None:
     rows = table[table["item"].isin(SMART_BUILDING)]
     if rows.empty or int(rows["n"].max()) == 0:
         return None
-    brackets = "（{}）" if inputs.language.startswith("zh") else " ({})"
-    items = [label + brackets.format(percent(share)) for label, share in
+    items = [inputs.bracketed(label, share) for label, share in
              zip(rows["label"], rows["share"], strict=True)]
     highest = float(rows["share"].max())
     n = int(rows["n"].iloc[0])
-    text = inputs.sentence("smart_manufacturing", n=n, highest=percent(highest),
-                           items=inputs.join(items))
+    text = inputs.sentence("smart_manufacturing", n=n,
+                           manufacturers=plural(n, "surveyed manufacturer"),
+                           highest=percent(highest), items=inputs.join(items))
     return Headline("smart_manufacturing", text, {
         "n": n, "highest_share": highest,
         "shares": dict(zip(rows["item"], rows["share"].astype(float), strict=True)),
@@ -248,10 +264,9 @@ def _policy(inputs: SummaryInputs) -> Headline | None:
     if table is None or table.empty:
         return None
     rows = table[table["item"] != "other"]
-    separator = "：" if inputs.language.startswith("zh") else ": "
-    items = [f"{label}{separator}{percent(share)}"
+    items = [inputs.bracketed(label, share)
              for label, share in zip(rows["label"], rows["share"], strict=True)]
-    text = inputs.sentence("policy", items=inputs.sentence("list_comma").join(items))
+    text = inputs.sentence("policy", items=inputs.join(items))
     return Headline("policy", text, {
         "n": int(table["n"].iloc[0]),
         "shares": dict(zip(rows["item"], rows["share"].astype(float), strict=True)),

@@ -3,9 +3,13 @@
 Question wording and choice labels always come from the questionnaire; this table holds
 only chart titles, axis captions and report headings. `text("source", "zh", source=...)`
 fills `{placeholders}` with `str.format`.
+Notes that the analysis writes in English (why a test or model has no result) are put
+into the report language by `translate_note`, from the patterns in `NOTES`.
 """
 
 from __future__ import annotations
+
+import re
 
 TEXTS: dict[str, dict[str, str]] = {
     # The six summary charts (titles after the paper's executive summary).
@@ -129,10 +133,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "No data-quality checks were run for this report.",
         "zh": "本报告未进行数据质量检查。",
     },
-    "quality_found": {"en": "Issues found by the data-quality checks (dmsurvey validate): "
-                            "{n}. `dmsurvey validate STUDY` lists them in full.",
+    "quality_found": {"en": "The data-quality checks (dmsurvey validate) found {issues}; the "
+                            "command dmsurvey validate STUDY lists them in full.",
                       "zh": "数据质量检查（dmsurvey validate）发现{n}个问题，"
-                            "完整列表请运行 `dmsurvey validate STUDY`。"},
+                            "完整列表请运行命令 dmsurvey validate STUDY。"},
     "quality_details": {"en": "The first {n} issues", "zh": "前{n}个问题"},
     "quality_none": {"en": "The data-quality checks found no problems.",
                      "zh": "数据质量检查未发现问题。"},
@@ -185,6 +189,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "caption:covid_customer_comm": {"en": "Communicating with customers online",
                                     "zh": "与客户线上沟通"},
     "caption:covid_remote_work": {"en": "Organising remote work", "zh": "组织员工远程办公"},
+    "caption:biggest_obstacle": {"en": "Biggest obstacle", "zh": "最大障碍"},
+    "caption:policy_support": {"en": "Policy support", "zh": "政策支持"},
     "caption:employees_2019": {"en": "Employees, end of 2019", "zh": "2019年末员工人数"},
     "caption:revenue_2019": {"en": "Operating revenue, 2019", "zh": "2019年营业收入"},
     "caption:assets_2019": {"en": "Total assets, end of 2019", "zh": "2019年末资产总额"},
@@ -203,7 +209,150 @@ TEXTS: dict[str, dict[str, str]] = {
                                       "zh": "互联网融资占比超过50%"},
     "outcome:ai_or_big_data": {"en": "Uses AI or big data", "zh": "使用人工智能或大数据"},
     "outcome:cloud_migrated": {"en": "Migrated to the cloud", "zh": "已上云"},
+    "outcome:smart_building": {"en": "Builds smart lines, workshops or factories",
+                               "zh": "建设智能产线、车间或工厂"},
+    # Names of tests, groupings and data-quality checks in the report's tables.
+    "test:chi2": {"en": "Chi-squared", "zh": "卡方检验"},
+    "test:fisher_exact": {"en": "Fisher's exact test", "zh": "Fisher精确检验"},
+    "test:chi2_monte_carlo": {"en": "Chi-squared (simulated p)", "zh": "卡方检验（模拟p值）"},
+    "by:size_class": {"en": "Size class (employees)", "zh": "规模分组（员工人数）"},
+    "by:revenue_2019_band": {"en": "Revenue band", "zh": "营业收入分组"},
+    "by:assets_2019_band": {"en": "Assets band", "zh": "资产总额分组"},
+    "by:level": {"en": "Maturity level", "zh": "成熟度等级"},
+    "gradient:employees": {"en": "By employees", "zh": "按员工人数"},
+    "gradient:revenue": {"en": "By revenue", "zh": "按营业收入"},
+    "gradient:assets": {"en": "By assets", "zh": "按资产总额"},
+    "any_option": {"en": "{question}: any kind", "zh": "{question}：任一项"},
+    "severity:error": {"en": "error", "zh": "错误"},
+    "severity:warning": {"en": "warning", "zh": "警告"},
+    "severity:info": {"en": "information", "zh": "提示"},
+    "check:missing_required": {"en": "Required answer missing", "zh": "必答题缺失"},
+    "check:not_relevant": {"en": "Answered though skipped", "zh": "按跳转逻辑不应作答"},
+    "check:implausible": {"en": "Implausible ratio", "zh": "比值异常"},
+    "check:duplicate_name": {"en": "Same firm name", "zh": "企业名称重复"},
+    "check:duplicate_answers": {"en": "Identical answers", "zh": "答案完全相同"},
+    "check:unreconciled": {"en": "Not reconciled", "zh": "双录入未核对"},
+    "check:unfinished": {"en": "Unfinished interview", "zh": "访问未完成"},
+    "column:response_id": {"en": "Response", "zh": "问卷编号"},
+    "column:form_number": {"en": "Form", "zh": "纸质问卷号"},
+    "column:value": {"en": "Value", "zh": "数值"},
+    "column:size_class": {"en": "Size class", "zh": "规模分组"},
+    "column:level": {"en": "Level", "zh": "等级"},
+    "column:issues": {"en": "Issues", "zh": "问题数"},
+    "column:message": {"en": "Problem", "zh": "问题说明"},
+    "column:trend": {"en": "Trend test", "zh": "趋势检验"},
+    "column:trend_z": {"en": "Trend z", "zh": "趋势z值"},
+    "column:trend_p_value": {"en": "Trend p", "zh": "趋势p值"},
+    "column:dimension": {"en": "Dimension", "zh": "维度"},
+    "column:dimension_id": {"en": "Dimension", "zh": "维度"},
+    "column:score": {"en": "Score", "zh": "得分"},
+    "column:items": {"en": "Items", "zh": "题目数"},
+    "column:alpha": {"en": "Cronbach's alpha", "zh": "Cronbach α系数"},
+    "column:caption": {"en": "Answer", "zh": "选项"},
+    "column:column": {"en": "Group", "zh": "分组"},
+    "no_answers": {"en": "No firm in the base answered", "zh": "基数内没有企业作答"},
+    "too_few_for_regressions": {
+        "en": "Too few firms for regressions (n = {n}); at least {minimum} are needed.",
+        "zh": "企业数过少，无法进行回归分析（n = {n}），至少需要{minimum}家。",
+    },
+    "title:obstacle_breakdowns": {"en": "The biggest obstacle by group of firms",
+                                  "zh": "不同企业分组的最大障碍"},
+    "title:policy_breakdowns": {"en": "Policy support by firm size and by obstacle",
+                                "zh": "按企业规模和最大障碍分组的政策支持"},
+    "footnote": {"en": "Note: {note}", "zh": "注：{note}"},
+    "money_million": {"en": "RMB {value} million", "zh": "{value}万元"},
 }
+
+# (pattern of an English note, its text in each language with the pattern's groups).
+NOTES: tuple[tuple[str, dict[str, str]], ...] = (
+    (r"too few events: (?P<events>\d+) of (?P<n>\d+) firms have the outcome .*",
+     {"en": "too few events: {events} of {n} firms have the outcome",
+      "zh": "事件过少：{n}家企业中仅{events}家具有该结果"}),
+    (r"too few firms for regressions \(n = (?P<n>\d+)\)",
+     {"en": "too few firms for regressions (n = {n})", "zh": "企业数过少，无法回归（n = {n}）"}),
+    (r"too few events: (?P<events>\d+) (?P<noun>firms?)",
+     {"en": "too few events: {events} {noun}", "zh": "事件过少：{events}家企业"}),
+    (r"too few non-events: (?P<events>\d+) (?P<noun>firms?)",
+     {"en": "too few non-events: {events} {noun}",
+      "zh": "不具有该结果的企业过少：{events}家"}),
+    (r"perfect separation.*", {"en": "perfect separation: size predicts the outcome exactly",
+                               "zh": "完全分离：企业规模可完全预测结果"}),
+    (r"did not converge", {"en": "did not converge", "zh": "未收敛"}),
+    (r"standard errors unreliable.*", {"en": "standard errors unreliable",
+                                       "zh": "标准误不可靠"}),
+    (r"left out industries where every firm has the same outcome: (?P<list>.*)",
+     {"en": "left out industries where every firm has the same outcome: {list}",
+      "zh": "剔除了所有企业结果相同的行业：{list}"}),
+    (r"unweighted: .*", {"en": "unweighted (ordered logits take no weights)",
+                         "zh": "未加权（有序Logit不使用权重）"}),
+    (r"fewer than two bands answered", {"en": "fewer than two bands answered",
+                                        "zh": "作答区间少于两个"}),
+    (r"few firms in band (?P<list>.*)", {"en": "few firms in band {list}",
+                                         "zh": "以下区间企业较少：{list}"}),
+    (r"fewer than two groups or two answers: nothing to test",
+     {"en": "fewer than two groups or two answers: nothing to test",
+      "zh": "分组或答案少于两个，无法检验"}),
+    (r"expected counts below (?P<k>\d+)",
+     {"en": "expected counts below {k}", "zh": "部分期望频数小于{k}"}),
+    (r"p-value from (?P<k>\d+) simulated tables",
+     {"en": "p-value from {k} simulated tables", "zh": "p值由{k}次模拟表计算"}),
+    (r"one item: alpha needs at least two", {"en": "one item: alpha needs at least two",
+                                             "zh": "仅一个题目，α系数至少需要两个"}),
+    (r"fewer than two firms answered every item",
+     {"en": "fewer than two firms answered every item",
+      "zh": "全部题目均作答的企业少于两家"}),
+    (r"no variation in the total", {"en": "no variation in the total", "zh": "总分没有变异"}),
+    (r"fewer than two groups with firms", {"en": "fewer than two groups with firms",
+                                           "zh": "有企业的分组少于两个"}),
+    (r"no firm has the outcome", {"en": "no firm has the outcome",
+                                  "zh": "没有企业具有该结果"}),
+    (r"every firm has the outcome", {"en": "every firm has the outcome",
+                                     "zh": "所有企业均具有该结果"}),
+    (r"no variation to test", {"en": "no variation to test", "zh": "没有可检验的变异"}),
+    (r"required answer missing in a complete response",
+     {"en": "required answer missing in a complete response",
+      "zh": "已完成问卷中缺少必答题答案"}),
+    (r"answered although the skip logic says it is not asked(?P<rest>.*)",
+     {"en": "answered although the skip logic says it is not asked{rest}",
+      "zh": "按跳转逻辑无需作答却有答案{rest}"}),
+    (r"(?P<ratio>revenue|assets) per employee far from the other firms \(robust z "
+     r"(?P<z>\S+) on a log scale; median (?P<median>\S+)\)",
+     {"en": "{ratio} per employee far from the other firms (robust z {z} on a log scale; "
+            "median {median})",
+      "zh": "人均{ratio}与其他企业差异过大（对数尺度稳健z值{z}；中位数{median}）"}),
+    (r"same firm name as (?P<list>.*)", {"en": "same firm name as {list}",
+                                         "zh": "企业名称与以下问卷相同：{list}"}),
+    (r"identical answers to (?P<list>.*)", {"en": "identical answers to {list}",
+                                            "zh": "答案与以下问卷完全相同：{list}"}),
+    (r"paper form keyed twice.*", {"en": "paper form keyed twice: settle it with "
+                                         "dmsurvey reconcile",
+                                   "zh": "纸质问卷录入两次：请用 dmsurvey reconcile 核对"}),
+    (r"interview not finished: (?P<count>\d+) of (?P<total>\d+) questions answered",
+     {"en": "interview not finished: {count} of {total} questions answered",
+      "zh": "访问未完成：{total}题中已答{count}题"}),
+)
+NOTE_WORDS = {"revenue": {"zh": "营业收入"}, "assets": {"zh": "资产"}}
+
+
+def translate_note(note: object, language: str) -> str:
+    """An analysis note (clauses joined by "; ") in `language`; blank for a missing note.
+
+    A clause no pattern knows is kept as it is."""
+    if note is None or note != note or str(note) in ("", "nan", "<NA>"):
+        return ""
+    clauses = []
+    # Clauses are joined by "; " outside brackets (a bracket may hold "; " itself).
+    for clause in re.split(r"; (?![^()]*\))", str(note)):
+        for pattern, texts in NOTES:
+            match = re.fullmatch(pattern, clause)
+            if match:
+                template = texts.get(language) or texts["en"]
+                values = {key: NOTE_WORDS.get(value, {}).get(language, value)
+                          for key, value in match.groupdict().items()}
+                clause = template.format(**values)
+                break
+        clauses.append(clause)
+    return ("；" if language.startswith("zh") else "; ").join(clauses)
 
 
 def text(key: str, language: str, default: str | None = None, **values: object) -> str:
