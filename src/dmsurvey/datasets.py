@@ -56,7 +56,7 @@ def score_dataset(
     `on_batch(rows)` is called after each batch the pandas engine scores. The output
     appears only when complete: it is written under a temporary name and renamed.
     """
-    from dmsurvey.analysis.scoring import score, score_meta, scoring_columns
+    from dmsurvey.analysis.scoring import for_csv, score, score_meta, scoring_columns
 
     _check_engine(engine)
     output = Path(output)
@@ -71,7 +71,9 @@ def score_dataset(
             frame = dd.read_parquet(str(source), columns=columns)
             scores = frame.map_partitions(score, questionnaire, meta=score_meta(questionnaire))
             if output.suffix.lower() == ".csv":
-                scores.to_csv(str(output), single_file=True, index=False)
+                scores.map_partitions(for_csv, meta=scores._meta).to_csv(
+                    str(output), single_file=True, index=False
+                )
             else:
                 scores.to_parquet(str(output), write_index=False)
             return int(frame.shape[0].compute())
@@ -109,8 +111,10 @@ class _ScoreWriter:
                 self.writer = pq.ParquetWriter(self.path, table.schema)
             self.writer.write_table(table)
         else:
-            scores.to_csv(self.path, mode="a" if self.rows else "w", header=not self.rows,
-                          index=False)
+            from dmsurvey.analysis.scoring import for_csv
+
+            for_csv(scores).to_csv(self.path, mode="a" if self.rows else "w",
+                                   header=not self.rows, index=False)
         self.rows += len(scores)
 
     def __enter__(self):
