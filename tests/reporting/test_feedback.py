@@ -90,7 +90,7 @@ def test_a_non_manufacturer_is_told_smart_manufacturing_does_not_apply(sample, q
     feedback = firm_feedback(sample, questionnaire, firm["response_id"])
     assert feedback.not_applicable == {"smart_manufacturing"}
     page = write_firm_feedback(sample, questionnaire, firm["response_id"], tmp_path).read_text()
-    assert "not applicable (not a manufacturer)" in page
+    assert "does not apply to your enterprise" in page
     assert "not scored (too few answers)" not in page
 
 

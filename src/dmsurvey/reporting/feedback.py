@@ -47,8 +47,9 @@ FEEDBACK_TEXTS: dict[str, dict[str, str]] = {
     "group:all": {"en": "All other enterprises", "zh": "全部其他受访企业"},
     "too_few": {"en": "fewer than {min_peers} peers answered; not shown",
                 "zh": "作答的同类企业少于{min_peers}家，不予显示"},
-    "not_applicable": {"en": "not applicable (not a manufacturer)",
-                       "zh": "不适用（非制造业企业）"},
+    # Which dimensions apply is the questionnaire's rule (applies_if), not ours to name.
+    "not_applicable": {"en": "does not apply to your enterprise",
+                       "zh": "不适用于贵企业"},
     "not_scored": {"en": "not scored (too few answers)", "zh": "未计分（作答题目不足）"},
     "practices": {"en": "What your peers use that you do not",
                   "zh": "同类企业在用而贵企业尚未采用的做法"},
