@@ -124,3 +124,73 @@ def test_merge_command(tmp_path, questionnaire_file):
     result = runner.invoke(app, arguments)
     assert result.exit_code == 1
     assert f"{response_id} (from {laptop.path}): industry" in result.output
+
+
+def test_export_of_one_firm_says_one_response(small_study, tmp_path):
+    response_id = small_study.start_response()
+    small_study.save_answer(response_id, "industry", "other")
+    small_study.set_status(response_id, "complete")
+    out = tmp_path / "one.csv"
+    result = runner.invoke(app, ["export", str(small_study.path), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    columns = len(pd.read_csv(out, encoding="utf-8-sig").columns)
+    assert result.output == f"Wrote 1 response ({columns} columns) to {out}\n"
+
+
+def user_sees(result) -> str:
+    """What `dmsurvey` prints: the output, then a refusal as `run_app` words it."""
+    from dmsurvey.errors import DmsurveyError
+
+    if isinstance(result.exception, DmsurveyError):
+        return result.output + f"Error: {result.exception}\n"
+    return result.output
+
+
+def test_export_refuses_when_nothing_is_left_to_export(
+    study_with_firms, questionnaire_file, tmp_path
+):
+    from dmsurvey.analysis._answers import NO_RESPONSES
+    from dmsurvey.store.study import init_study
+
+    out = tmp_path / "exports" / "none.csv"
+    out.parent.mkdir()
+    out.write_text("an earlier export\n", encoding="utf-8")
+    empty = init_study(tmp_path / "empty", questionnaire=questionnaire_file)
+    result = runner.invoke(app, ["export", str(empty.path), "-o", str(out)])
+    assert result.exit_code == 1
+    assert user_sees(result) == f"Error: {NO_RESPONSES}\n"  # as report and charts say it
+    complete = study_with_firms.responses()["response_id"][0]
+    study_with_firms.set_status(complete, "in_progress")
+    result = runner.invoke(
+        app, ["export", str(study_with_firms.path), "-o", str(out), "--only-complete"])
+    assert result.exit_code == 1
+    assert user_sees(result) == (
+        f"Error: {NO_RESPONSES} (--only-complete leaves out 2 responses in progress; "
+        "1 void response is never exported)\n")
+    assert out.read_text(encoding="utf-8") == "an earlier export\n"  # left as it was
+    assert [path.name for path in out.parent.iterdir()] == ["none.csv"]  # no temporary left
+    # without the filter the two responses in progress are exported
+    result = runner.invoke(app, ["export", str(study_with_firms.path), "-o", str(out)])
+    assert result.exit_code == 0 and "Wrote 2 responses" in result.output
+
+
+def test_template_refuses_a_language_the_questionnaire_lacks(small_study, tmp_path):
+    out = tmp_path / "entry.xlsx"
+    result = runner.invoke(app, ["template", str(small_study.path), "-o", str(out),
+                                 "--lang", "fr"])
+    assert result.exit_code == 1
+    assert user_sees(result) == (
+        "Error: the questionnaire has no labels in 'fr'\n"
+        "  - unknown language: 'fr' (expected: zh, en)\n")
+    assert not out.exists()
+    reconcile = runner.invoke(app, ["reconcile", str(small_study.path), "--lang", "fr"])
+    assert reconcile.exit_code == 1 and "(expected: zh, en)" in user_sees(reconcile)
+
+
+@pytest.mark.parametrize("command", ["export", "template", "merge", "reconcile"])
+def test_help_names_the_study_argument_and_default_language(command):
+    result = runner.invoke(app, [command, "--help"], env={"COLUMNS": "80"})
+    usage = next(line for line in result.output.splitlines() if "Usage:" in line)
+    assert "STUDY" in usage and "{study}" not in usage
+    if command in ("template", "reconcile"):
+        assert "the questionnaire's default" in result.output

@@ -49,6 +49,10 @@ def test_values_that_do_not_fit_are_all_reported(mini):
     found = {(p.row, p.column) for p in caught.value.problems}
     assert found == {(1, "industry"), (1, "employees_2019"), (2, "employees_2019"),
                      (1, "tech_used")}
+    assert caught.value.message.startswith("4 values do not fit")
+    with pytest.raises(DataError) as caught:
+        typed_responses(raw.iloc[1:], mini)
+    assert caught.value.message.startswith("1 value does not fit")
 
 
 def test_expand_multiselect_gives_0_1_columns_and_nan_when_unanswered(mini):

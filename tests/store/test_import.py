@@ -170,8 +170,20 @@ def test_skip_invalid_stores_the_rest_and_writes_the_rejected_rows_with_reasons(
 def test_dry_run_checks_and_stores_nothing(study, good_csv):
     before = file_hash(study.database_path)
     result = run("import", study.path, good_csv, "--dry-run")
-    assert result.exit_code == 0 and "Would add 4 responses" in result.output
+    assert result.exit_code == 0
+    assert result.output == ("Would add 4 responses and replace 0; 0 already stored, "
+                             "0 to reject (of 4 rows in 1 file).\n")
     assert file_hash(study.database_path) == before and study.response_ids() == []
+
+
+def test_the_summary_counts_one_row_in_the_singular(study, tmp_path):
+    paths = [tmp_path / "one.csv", tmp_path / "copy.csv"]
+    for path in paths:
+        path.write_text(csv_text(COLUMNS, GOOD[:1]), encoding="utf-8")
+    result = run("import", study.path, *paths)
+    assert result.exit_code == 0, result.output
+    assert result.output == ("Added 1 response, replaced 0, 0 already stored, "
+                             "1 duplicate row skipped, 0 rejected (of 2 rows in 2 files).\n")
 
 
 def test_ignore_columns_leaves_out_unknown_columns_and_says_so(study, tmp_path):
@@ -386,6 +398,7 @@ def malformed_cases():
          "column industry: no answer (expected: an answer; the question is required)"),
         ("unknown-column.csv", csv_with(colour="blue"), "unknown column"),
         ("ragged.csv", f"{header}\n{row},extra\n", "this row has 11 cells"),
+        ("one-cell.csv", f"{header}\nr9\n", "this row has 1 cell but the header has 10"),
         ("truncated.csv", f"{header}\n{row}\nr9,2020-07-10T09:00:00,甲", "is the file complete"),
         ("unclosed-quote.csv", f'{header}\n{row}\nr9,"2020-07-10', "cannot be read beyond"),
         ("empty.csv", "", "is empty"),
@@ -630,7 +643,7 @@ def test_second_keyings_are_never_complete_until_reconciled(study, tmp_path):
     import_files(study, [first], source="paper", entry=1)
     assert sorted(study.responses()["form_number"]) == ["F1", "F2"]
     result = run("import", study.path, second, "--source", "paper", "--entry", "2")
-    assert "1 paper form now keyed twice; each counts once reconciled: dmsurvey reconcile" \
+    assert "1 paper form now keyed twice; it counts once reconciled: dmsurvey reconcile" \
         in result.output, result.output
     everything = study.responses(status=None).set_index(["form_number", "entry"])["status"]
     # F1 has two keyings now: neither counts until reconciled; F2 keyed once still counts

@@ -68,10 +68,15 @@ def test_each_kind_of_issue_is_found_and_nothing_else(study, firms):
     implausible = issues_of(issues, "implausible")
     assert implausible["response_id"].tolist() == [firms["outlier"]]
     assert implausible["value"].tolist() == [9000.0]
+    # one warning per pair, on the later response, naming the earlier one as lines show ids
     names = issues_of(issues, "duplicate_name")
-    assert set(names["response_id"]) == {firms["acme"], firms["acme_again"]}
-    twins = issues_of(issues, "duplicate_answers")
-    assert set(twins["response_id"]) == {firms["twin_a"], firms["twin_b"]}  # not entry 2
+    assert names[["response_id", "message"]].values.tolist() == [
+        [firms["acme_again"], f"same firm name as {firms['acme'][:8]}"]
+    ]
+    twins = issues_of(issues, "duplicate_answers")  # not entry 2
+    assert twins[["response_id", "message"]].values.tolist() == [
+        [firms["twin_b"], f"identical answers to {firms['twin_a'][:8]}"]
+    ]
     assert issues_of(issues, "unfinished")["response_id"].tolist() == [firms["unfinished"]]
     # form 7 is keyed twice: awaiting reconciliation, reported once, not as unfinished
     assert issues_of(issues, "unreconciled")["response_id"].tolist() == [firms["twin_a"]]
@@ -132,3 +137,47 @@ def test_answers_skip_logic_rules_out_are_imported_and_flagged(study, tmp_path):
     assert issues[["check", "response_id", "question"]].values.tolist() == [
         ["not_relevant", "p1", "mfg_subsector"]
     ]
+
+
+def test_a_firm_imported_twice_is_one_warning_with_the_strongest_reason(study):
+    answers = dict(industry="software_it", employees_2019=3, revenue_2019=30.0,
+                   tech_used="5g", cloud="no", self_maturity="1")
+    first = add(study, firm_name="Acme", **answers)
+    again = add(study, firm_name="ACME", **answers)
+    namesake = add(study, firm_name="acme", industry="other")
+    issues = validate_study(study)
+    duplicates = issues[issues["check"].str.startswith("duplicate")]
+    # three pairs: (first, again) identical answers; (first, namesake) and (again, namesake)
+    # only share the name, reported once on the later response of the pair
+    assert duplicates[["check", "response_id", "message"]].values.tolist() == [
+        ["duplicate_answers", again, f"identical answers to {first[:8]}"],
+        ["duplicate_name", namesake, f"same firm name as {first[:8]}, {again[:8]}"],
+    ]
+    lines = CliRunner().invoke(app, ["validate", str(study.path)]).output.splitlines()
+    assert f"  {again[:8]}: identical answers to {first[:8]}" in lines
+
+
+def test_ids_that_are_not_uuids_are_shown_whole(study, tmp_path):
+    from dmsurvey.store.importing import import_files
+
+    path = tmp_path / "firms.csv"
+    path.write_text("response_id,firm_name,industry\nfirm-0012,Acme,other\n"
+                    "firm-0013,Acme,software_it\n", encoding="utf-8")
+    import_files(study, [path])
+    output = CliRunner().invoke(app, ["validate", str(study.path)]).output
+    assert "  firm-0013 firm_name = Acme: same firm name as firm-0012" in output.splitlines()
+
+
+def test_an_unfinished_interview_counts_its_questions_in_good_english(study):
+    import pandas as pd
+
+    from dmsurvey.questionnaire.loader import questionnaire_from_yaml
+
+    one_question = questionnaire_from_yaml(
+        "name: tiny\ntitle: Tiny\nversion: '1'\nlanguages: [en]\nsections:\n  - id: A\n"
+        "    title: A\n    questions:\n      - {id: firm_name, type: text, label: Name}\n"
+    )
+    data = pd.DataFrame({"response_id": ["r1"], "status": ["in_progress"],
+                         "firm_name": [None]})
+    issues = quality_issues(data, one_question)
+    assert issues["message"].tolist() == ["interview not finished: 0 of 1 question answered"]

@@ -105,15 +105,12 @@ def import_command(
             encoding=encoding, sheet=sheet, dry_run=dry_run, skip_invalid=skip_invalid,
             ignore_columns=ignore_columns, replace=replace, who=who or _login_name(),
             language=lang.value, progress=report))
-    verb = "Would add" if dry_run else "Added"
-    duplicates = (f"{plural(result.duplicates, 'duplicate row')} skipped, "
-                  if result.duplicates else "")
-    typer.echo(f"{verb} {plural(result.added, 'response')}, replaced {result.replaced:,}, "
-               f"{result.unchanged:,} already stored, {duplicates}{result.rejected:,} rejected "
-               f"(of {plural(result.rows, 'row')} in {plural(len(result.files), 'file')}).")
+    typer.echo(_import_summary(result, dry_run=dry_run))
     if result.awaiting_reconciliation:
-        typer.echo(f"{plural(result.awaiting_reconciliation, 'paper form')} now keyed twice; "
-                   f"each counts once reconciled: dmsurvey reconcile {study}")
+        forms = result.awaiting_reconciliation
+        typer.echo(f"{plural(forms, 'paper form')} now keyed twice; "
+                   f"{'it counts' if forms == 1 else 'each counts'} once reconciled: "
+                   f"dmsurvey reconcile {study}")
     for file, column, why in result.dropped_columns:
         typer.echo(f"  left out column {column!r} of {Path(file).name}: {why}")
     for path in result.rejected_files:
@@ -147,6 +144,25 @@ def validate(
         typer.echo("No data-quality issues found.")
     else:
         typer.echo("\n".join(issue_lines(issues, width=shutil.get_terminal_size().columns)))
+
+
+def _import_summary(result, *, dry_run: bool) -> str:
+    """One sentence on what the import did, or, in a dry run, would do."""
+    from dmsurvey.wording import plural
+
+    skipped = plural(result.duplicates, "duplicate row")
+    if dry_run:
+        duplicates = f"{skipped} to skip, " if result.duplicates else ""
+        outcome = (f"Would add {plural(result.added, 'response')} and replace "
+                   f"{result.replaced:,}; {result.unchanged:,} already stored, {duplicates}"
+                   f"{result.rejected:,} to reject")
+    else:
+        duplicates = f"{skipped} skipped, " if result.duplicates else ""
+        outcome = (f"Added {plural(result.added, 'response')}, replaced {result.replaced:,}, "
+                   f"{result.unchanged:,} already stored, {duplicates}"
+                   f"{result.rejected:,} rejected")
+    return (f"{outcome} (of {plural(result.rows, 'row')} in "
+            f"{plural(len(result.files), 'file')}).")
 
 
 def _login_name() -> str:

@@ -9,12 +9,17 @@ import typer
 
 app = typer.Typer(rich_markup_mode="markdown")
 
-StudyArgument = Annotated[Path, typer.Argument(help="The study folder.", show_default=False)]
+StudyArgument = Annotated[
+    Path, typer.Argument(metavar="STUDY", help="The study folder.", show_default=False)
+]
 WhoOption = Annotated[
     str | None, typer.Option(help="Your name for the logs (default: your login name).")
 ]
+# Studies may use any questionnaire, so the languages are checked against the study's own.
 LanguageOption = Annotated[
-    str | None, typer.Option("--labels", help="Write choice labels in this language (zh, en).")
+    str | None, typer.Option("--labels", metavar="LANG", show_default="codes, no labels",
+                             help="Write choice labels in this language of the "
+                                  "questionnaire (e.g. zh, en).")
 ]
 
 
@@ -43,12 +48,14 @@ def export(
     """
     from dmsurvey.store.exporting import export_study
     from dmsurvey.store.study import open_study
+    from dmsurvey.wording import plural
 
     result = export_study(
         open_study(study), output, labels=labels, anonymize=anonymize,
         only_complete=only_complete,
     )
-    typer.echo(f"Wrote {result.rows} responses ({result.columns} columns) to {result.path}")
+    typer.echo(f"Wrote {plural(result.rows, 'response')} ({plural(result.columns, 'column')}) "
+               f"to {result.path}")
 
 
 @app.command("template")
@@ -58,7 +65,10 @@ def template(
         Path, typer.Option("--output", "-o", help="The Excel file to write.")
     ] = Path("entry.xlsx"),
     lang: Annotated[
-        str | None, typer.Option(help="Language of labels, notes and drop-downs (zh, en).")
+        str | None, typer.Option(metavar="LANG",
+                                 show_default="the questionnaire's default language",
+                                 help="Language of labels, notes and drop-downs: one of the "
+                                      "questionnaire's (e.g. zh, en).")
     ] = None,
     rows: Annotated[int, typer.Option(min=1, help="Rows prepared with drop-downs.")] = 1000,
 ) -> None:
@@ -83,7 +93,8 @@ def template(
 def merge(
     study: StudyArgument,
     others: Annotated[
-        list[Path], typer.Argument(help="Studies to bring in (same questionnaire).",
+        list[Path], typer.Argument(metavar="OTHER...",
+                                   help="Studies to bring in (same questionnaire).",
                                    show_default=False)
     ],
     who: WhoOption = None,
@@ -111,7 +122,12 @@ def reconcile(
         Path | None, typer.Option(help="Write the disagreements to this CSV file, without asking.")
     ] = None,
     who: WhoOption = None,
-    lang: Annotated[str | None, typer.Option(help="Language of labels (zh, en).")] = None,
+    lang: Annotated[
+        str | None, typer.Option(metavar="LANG",
+                                 show_default="the questionnaire's default language",
+                                 help="Language of the labels shown: one of the "
+                                      "questionnaire's (e.g. zh, en).")
+    ] = None,
 ) -> None:
     """Compare paper forms keyed twice (entry 1 and entry 2) and resolve the differences.
 
@@ -124,12 +140,14 @@ def reconcile(
     """
     import sys
 
+    from dmsurvey.store.exporting import chosen_language
     from dmsurvey.store.reconcile import TerminalResolver, reconcile_study
     from dmsurvey.store.study import open_study
 
     opened = open_study(study)
+    language = chosen_language(opened.questionnaire, lang)
     interactive = report is None and sys.stdin.isatty()
-    resolver = TerminalResolver(opened.questionnaire, language=lang) if interactive else None
+    resolver = TerminalResolver(opened.questionnaire, language=language) if interactive else None
     try:
         result = reconcile_study(opened, who=_who(who), resolve=resolver)
     except KeyboardInterrupt:

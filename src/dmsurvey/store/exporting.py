@@ -33,6 +33,8 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@")
 EXCEL_MAX_ROWS = 1_048_575  # below the header row
 STATA_NAME_LIMIT = 32
 STATA_LABEL_LIMIT = 80
+# Worded as `dmsurvey report` and `dmsurvey charts` refuse an empty study.
+NO_RESPONSES = "the study has no complete responses yet; import or collect some first"
 # Columns that name the person who collected or keyed a response.
 ENUMERATOR_COLUMNS = ("enumerator",)
 
@@ -60,9 +62,28 @@ def export_study(
     responses whose status is complete (otherwise every response but void ones).
     """
     frame = study.responses(status="complete" if only_complete else ("in_progress", "complete"))
+    if frame.empty:
+        raise DataError(_nothing_to_export(study, only_complete=only_complete))
     return write_responses(
         frame, path, questionnaire=study.questionnaire, labels=labels, anonymize=anonymize
     )
+
+
+def _nothing_to_export(study: Study, *, only_complete: bool) -> str:
+    """Why an export would be empty: no responses at all, or which of them a filter leaves out."""
+    from dmsurvey.wording import plural
+
+    with study.connect() as connection:
+        counts = dict(connection.execute(
+            "SELECT status, count(*) FROM responses GROUP BY status").fetchall())
+    left_out = []
+    if only_complete and counts.get("in_progress"):
+        left_out.append(f"--only-complete leaves out "
+                        f"{plural(counts['in_progress'], 'response')} in progress")
+    if counts.get("void"):
+        left_out.append(f"{plural(counts['void'], 'void response')} "
+                        f"{'is' if counts['void'] == 1 else 'are'} never exported")
+    return NO_RESPONSES + (f" ({'; '.join(left_out)})" if left_out else "")
 
 
 def write_responses(
@@ -82,12 +103,7 @@ def write_responses(
             [Problem("unknown file type", file=str(path), value=path.suffix,
                      expected=", ".join(EXPORT_FORMATS))],
         )
-    if labels is not None and labels not in questionnaire.languages:
-        raise DataError(
-            f"the questionnaire has no labels in {labels!r}",
-            [Problem("unknown language", value=labels,
-                     expected=", ".join(questionnaire.languages))],
-        )
+    language = chosen_language(questionnaire, labels)
     if suffix == ".xlsx" and len(frame) > EXCEL_MAX_ROWS:
         raise DataError(
             f"{len(frame):,} responses do not fit in an Excel sheet (at most {EXCEL_MAX_ROWS:,} "
@@ -95,7 +111,6 @@ def write_responses(
         )
     if anonymize:
         frame = anonymized(frame, questionnaire)
-    language = questionnaire.label_language(labels)
     if suffix in (".dta", ".sav"):
         labelled = stata_frame(frame, questionnaire, language=language)
         writer = _STATISTICS_WRITERS[suffix]
@@ -110,6 +125,17 @@ def write_responses(
         write_atomically(path, lambda tmp: writer(frame, tmp, questionnaire, language))
         columns = len(frame.columns)
     return ExportResult(path=path, rows=len(frame), columns=columns)
+
+
+def chosen_language(questionnaire: Questionnaire, language: str | None) -> str:
+    """`language` if the questionnaire has it, its default language for None, else an error."""
+    if language is not None and language not in questionnaire.languages:
+        raise DataError(
+            f"the questionnaire has no labels in {language!r}",
+            [Problem("unknown language", value=language,
+                     expected=", ".join(questionnaire.languages))],
+        )
+    return questionnaire.label_language(language)
 
 
 def anonymized(frame: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from dmsurvey.errors import DataError, Problem
 from dmsurvey.questionnaire.model import RESPONSE_METADATA, Question, Questionnaire
+from dmsurvey.wording import plural
 
 # Labels of a multi-select answer are joined with this (labels may contain spaces).
 LABEL_SEPARATOR = "; "
@@ -47,8 +48,8 @@ def typed_responses(
         columns[question.id] = _typed_answers(_column(raw, question.id), question, problems)
     if problems:
         raise DataError(
-            f"{len(problems)} value{'s' if len(problems) > 1 else ''} do not fit the "
-            f"questionnaire {questionnaire.name!r}",
+            f"{plural(len(problems), 'value')} {'does' if len(problems) == 1 else 'do'} not "
+            f"fit the questionnaire {questionnaire.name!r}",
             problems,
         )
     extra = [name for name in raw.columns if name not in columns]

@@ -6,8 +6,9 @@
 One tidy row per issue (`check, severity, response_id, form_number, question, value,
 message`). Checks: required answers missing from finished responses, answers the skip logic
 says were never asked, implausible values (a ratio such as revenue per employee far from the
-other firms', by a robust z-score on the log scale), likely duplicate firms (the same name once
-case, spaces and punctuation are ignored, or identical answers), and unfinished interviews.
+other firms', by a robust z-score on the log scale), likely duplicate firms (identical answers,
+else the same name once case, spaces and punctuation are ignored: one issue per pair, on the
+later response), and unfinished interviews.
 Void responses are left out; duplicates are looked for among first entries only, since the
 second entry of a paper form is meant to repeat the first.
 """
@@ -15,11 +16,14 @@ second entry of a paper form is meant to repeat the first.
 from __future__ import annotations
 
 import os
+import re
+from itertools import islice
 
 import numpy as np
 import pandas as pd
 
 from dmsurvey.questionnaire.model import Questionnaire
+from dmsurvey.wording import plural
 
 ISSUE_COLUMNS = ["check", "severity", "response_id", "form_number", "question", "value", "message"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -35,6 +39,8 @@ MIN_FOR_OUTLIERS = 8
 NAME_QUESTION = "firm_name"
 # Fewer answers than this and identical answers say little about being the same firm.
 MIN_ANSWERS_FOR_DUPLICATE = 5
+SHOWN_DUPLICATES = 5
+UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
 def validate_study(study_or_path, **options) -> pd.DataFrame:
@@ -95,7 +101,7 @@ def quality_issues(
     counts = data[answers].notna().sum(axis=1).to_numpy() if answers else np.zeros(len(data))
     parts.append(_issues(
         data, unfinished, "unfinished", "info", None, None,
-        [f"interview not finished: {count} of {len(answers)} questions answered"
+        [f"interview not finished: {count} of {plural(len(answers), 'question')} answered"
          for count in counts],
     ))
     issues = pd.concat([p for p in parts if not p.empty] or [pd.DataFrame(columns=ISSUE_COLUMNS)],
@@ -178,60 +184,81 @@ def _implausible(data, questionnaire, ratios, z_limit) -> list[pd.DataFrame]:
 
 
 def _duplicates(data, questionnaire) -> list[pd.DataFrame]:
+    """One warning per pair of likely duplicates, on the later response of the pair.
+
+    The reason given is the strongest that holds: identical answers, else the same firm name.
+    """
     if "entry" in data:
         first_entries = (data["entry"].fillna(1) == 1).to_numpy(dtype=bool)
     else:
         first_entries = np.ones(len(data), dtype=bool)
     ids = _column(data, "response_id")
-    parts = []
+    answer_keys = pd.Series(pd.NA, index=data.index, dtype="object")
+    answers = [q.id for q in questionnaire.answerable if q.id in data and q.id != NAME_QUESTION]
+    if answers:
+        enough = (data[answers].notna().sum(axis=1) >= MIN_ANSWERS_FOR_DUPLICATE).to_numpy()
+        keys = pd.util.hash_pandas_object(data[answers].astype("str"), index=False)
+        answer_keys = keys.astype("UInt64").where(first_entries & enough)
+    parts = [_same_as(data, answer_keys, ids, "duplicate_answers", None, None,
+                      "identical answers to")]
     if NAME_QUESTION in data:
         names = data[NAME_QUESTION].astype("str").str.casefold().str.replace(
             r"[\W_]+", "", regex=True)
         names = names.where(first_entries & (names.fillna("") != "").to_numpy())
         parts.append(_same_as(data, names, ids, "duplicate_name", NAME_QUESTION,
-                              data[NAME_QUESTION], "same firm name as"))
-    answers = [q.id for q in questionnaire.answerable if q.id in data and q.id != NAME_QUESTION]
-    if answers:
-        enough = (data[answers].notna().sum(axis=1) >= MIN_ANSWERS_FOR_DUPLICATE).to_numpy()
-        keys = pd.util.hash_pandas_object(data[answers].astype("str"), index=False)
-        keys = keys.astype("UInt64").where(first_entries & enough)
-        parts.append(_same_as(data, keys, ids, "duplicate_answers", None, None,
-                              "identical answers to"))
+                              data[NAME_QUESTION], "same firm name as", stronger=answer_keys))
     return parts
 
 
-def _same_as(data, keys: pd.Series, ids, check, question, values, wording) -> pd.DataFrame:
-    """One issue per response sharing a key with others, naming the others."""
+def _same_as(data, keys: pd.Series, ids, check, question, values, wording,
+             stronger: pd.Series | None = None) -> pd.DataFrame:
+    """An issue on each response sharing a key with earlier ones, naming those.
+
+    Pairs that also share a `stronger` key are left to the issue of that stronger reason.
+    """
     shared = keys.notna() & keys.duplicated(keep=False)
-    if not shared.any():
-        return pd.DataFrame(columns=ISSUE_COLUMNS)
-    groups = pd.Series(ids[shared.to_numpy()], index=keys[shared].index).groupby(keys[shared])
-    others = {}
-    for _, members in groups:
-        for index, rid in members.items():
-            others[index] = [other for other in members.tolist() if other != rid]
     messages = np.full(len(data), "", dtype=object)
-    for index, other in others.items():
-        messages[index] = f"{wording} " + ", ".join(str(o) for o in other[:5])
-    return _issues(data, shared.to_numpy(), check, "warning", question, values, messages)
+    flagged = np.zeros(len(data), dtype=bool)
+    for _, members in keys[shared].groupby(keys[shared]):
+        positions = members.index.tolist()
+        for later, position in enumerate(positions[1:], start=1):
+            # Large groups (a common firm name) name only the first few, so stop looking there.
+            earlier = list(islice((
+                other for other in positions[:later]
+                if stronger is None or not _same_key(stronger, other, position)
+            ), SHOWN_DUPLICATES))
+            if earlier:
+                flagged[position] = True
+                messages[position] = f"{wording} " + ", ".join(
+                    short_id(ids[other]) for other in earlier)
+    return _issues(data, flagged, check, "warning", question, values, messages)
+
+
+def _same_key(keys: pd.Series, first: int, second: int) -> bool:
+    one, other = keys.iloc[first], keys.iloc[second]
+    return not (pd.isna(one) or pd.isna(other)) and bool(one == other)
+
+
+def short_id(response_id) -> str:
+    """A response id as the terminal shows it: the first block of a UUID, other ids whole."""
+    text = str(response_id)
+    return text[:8] if UUID_PATTERN.fullmatch(text) else text
 
 
 def issue_lines(issues: pd.DataFrame, width: int = 80) -> list[str]:
     """The issues as lines for a terminal `width` columns wide, grouped by severity.
 
-    Each issue is one entry: the response (its first 8 characters) and form number, the
+    Each issue is one entry: the response (`short_id`) and form number, the
     question and value, then the message; long entries wrap under their own indent.
     """
     import textwrap
-
-    from dmsurvey.wording import plural
 
     lines: list[str] = []
     indent = "    "
     for severity, group in issues.groupby("severity", sort=False):
         lines.append(f"{plural(len(group), SEVERITY_NOUNS.get(severity, str(severity)))}:")
         for row in group.astype(object).where(group.notna(), None).itertuples(index=False):
-            where = str(row.response_id)[:8]
+            where = short_id(row.response_id)
             if row.form_number is not None:
                 where += f" (form {row.form_number})"
             subject = str(row.question) if row.question is not None else ""

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from dmsurvey.errors import DataError, Problem
+from dmsurvey.wording import plural
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -220,9 +221,9 @@ def _parse_csv_carefully(
     for row, count in ragged:
         hint = "; is the file complete?" if row == number and count < width else ""
         problems.append(Problem(
-            f"this row has {count} cells but the header has {width}{hint}", file=name, row=row,
-            expected=f"{width} cells: check for a missing or extra delimiter, or an unquoted "
-            "delimiter inside a cell",
+            f"this row has {plural(count, 'cell')} but the header has {width}{hint}", file=name,
+            row=row, expected=f"{plural(width, 'cell')}: check for a missing or extra "
+            "delimiter, or an unquoted delimiter inside a cell",
         ))
     if problems:
         problems.sort(key=lambda problem: problem.row or 0)

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from dmsurvey.questionnaire.model import Question, Questionnaire
 from dmsurvey.store import db
+from dmsurvey.store.exporting import chosen_language
 from dmsurvey.wording import plural
 
 if TYPE_CHECKING:
@@ -493,7 +494,7 @@ class TerminalResolver:
         input=None, output=None,
     ):
         self.questionnaire = questionnaire
-        self.language = questionnaire.label_language(language)
+        self.language = chosen_language(questionnaire, language)
         self._io = {key: value for key, value in (("input", input), ("output", output)) if value}
 
     def __call__(self, disagreement: Disagreement) -> Resolution | None:

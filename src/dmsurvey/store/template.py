@@ -98,9 +98,9 @@ def write_template(
     """Write an entry workbook for `questionnaire` to `path` (drop-downs for `rows` rows)."""
     from openpyxl import Workbook
 
-    from dmsurvey.store.exporting import write_atomically
+    from dmsurvey.store.exporting import chosen_language, write_atomically
 
-    language = questionnaire.label_language(language)
+    language = chosen_language(questionnaire, language)
     questions = list(questionnaire.answerable)
     workbook = Workbook()
     data_sheet = workbook.active
