@@ -46,6 +46,8 @@ def test_help_shows_every_option_and_an_example():
     for option in ("--enumerator", "--lang", "--resume", "--entry", "--form", "--self"):
         assert option in result.output
     assert "dmsurvey collect my-study" in result.output
+    usage = next(line for line in result.output.splitlines() if "Usage:" in line)
+    assert "STUDY" in usage and "study" not in usage  # like the other commands
 
 
 # Runs the command in a fresh interpreter; on the way out, lists the heavy modules it loaded.

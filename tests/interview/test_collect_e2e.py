@@ -417,3 +417,33 @@ def test_a_clerk_types_ahead_by_numbers(study_path):
         "employees_2019": 30,
     }
     assert (response["source"], response["entry"], response["form_number"]) == ("paper", 1, "42")
+
+
+def test_resume_in_chinese_where_it_stopped_not_at_the_blank_contact_details(study_path):
+    terminal = Terminal("collect", str(study_path), "--lang", "zh")
+    terminal.expect("开始")
+    terminal.send(ENTER)
+    steps = SOFTWARE_FIRM_STEPS[:-1] + [("C · 17/", DOWN + DOWN + DOWN + SPACE + ENTER)]
+    steps[12] = ("A · 12/", ENTER)  # name (A · 11) and phone left blank: both optional
+    answer_all(terminal, steps + SOFTWARE_FIRM_STEPS_AFTER_TECH[:1])
+    terminal.at("C · 19/")
+    terminal.send(CTRL_C)
+    terminal.expect("暂停")
+    terminal.send(ENTER)
+    status, printed = terminal.finish()
+    assert status == 0
+    response_id = resume_id_from(printed)
+
+    terminal = Terminal("collect", str(study_path), "--lang", "zh", "--resume", response_id[:8])
+    terminal.at("C · 19/")  # the question on screen when paused
+    assert "填表人" not in "".join(terminal.rows())
+    terminal.send(ENTER)  # AI services: yes
+    terminal.at("C · 20/")
+    terminal.send(CTRL_C)
+    terminal.expect("暂停")
+    terminal.send(ENTER)
+    assert terminal.finish()[0] == 0
+    answers = stored(study_path, response_id)[1]
+    assert "respondent_name" not in answers and "respondent_phone" not in answers
+    assert (answers["bought_data_services"], answers["bought_ai_services"]) == ("no", "yes")
+    assert len(answers) == 16

@@ -135,9 +135,19 @@ def test_back_from_the_review_returns_to_the_last_question(questionnaire):
     assert interview.back().id == "comment"
 
 
+def test_a_paused_interview_picks_up_after_the_last_answer(questionnaire):
+    # The subsector was left blank (optional) before the employees were given.
+    interview = Interview(questionnaire, {"industry": "manufacturing", "employees": 5})
+    assert interview.current.id == "revenue"
+    # Blanks, stale answers and the note do not count; every answer given: the review.
+    later = {"industry": "services", "employees": 5, "tech_used": "ai", "smart_mfg": "lines"}
+    assert Interview(questionnaire, later).current.id == "comment"
+    assert Interview(questionnaire, later | {"comment": "ok"}).current is None
+
+
 def test_resume_goes_to_the_first_unanswered_question(questionnaire):
     interview = Interview(questionnaire, {"industry": "manufacturing", "employees": 5})
-    assert interview.current.id == "mfg_subsector"
+    assert interview.resume().id == "mfg_subsector"
     assert interview.resume(skipping={"mfg_subsector", "revenue"}).id == "tech_used"
 
 

@@ -153,3 +153,25 @@ def test_shown_lines_reach_the_screen(keys):
     ask.show([("section", "D · 14/41 — Online sales"), ("hint", "Hint: in 2019")])
     assert "D · 14/41 — Online sales" in screen.getvalue()
     assert "Hint: in 2019" in screen.getvalue()
+
+
+def style_before(screen: str, text: str) -> str:
+    """The colour codes (SGR) in force where `text` was last drawn."""
+    before = screen[: screen.rindex(text)]
+    return before[before.rindex("\x1b[") :].split("m", 1)[0] + "m"
+
+
+@pytest.mark.parametrize("compact", [False, True])
+def test_the_back_entry_is_dimmed_in_every_list(keys, compact):
+    back = "« Back to the previous question"
+    styles = {}
+    for kind in ("select", "checkbox"):
+        output, screen = screen_output()
+        ask = prompter(keys, compact=compact, output=output)
+        send_when_shown(keys, screen, back, CTRL_B)
+        assert getattr(ask, kind)("Fruit?", CHOICES) is BACK
+        drawn = screen.getvalue()
+        styles[kind] = (style_before(drawn, back), style_before(drawn, "Cherry"))
+    # Drawn like the key help (dim), unlike the answers, the same in both kinds of list.
+    assert styles["select"][0] == styles["checkbox"][0] == "\x1b[0;90m"
+    assert styles["select"][1] != styles["select"][0]

@@ -53,8 +53,7 @@ def test_messages_under_the_answer_back_without_tick_box_resume_by_prefix(study)
 
     # The first characters of the id are enough to resume.
     terminal = Terminal("collect", str(study.path), "--lang", "zh", "--resume", response_id[:6])
-    terminal.expect("营业收入")  # the first question still without an answer
-    terminal.send(ENTER)
+    terminal.at("B · 4/")  # where it stopped: revenue, left blank, is not asked again
     terminal.expect("使用的技术")
     terminal.send(SPACE + ENTER)
     terminal.expect("谢谢")

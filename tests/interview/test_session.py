@@ -176,6 +176,41 @@ def test_pause_then_resume_from_the_list_of_unfinished(study):
     assert response["enumerator"] == "Wang"
 
 
+def test_resume_picks_up_where_it_stopped_past_questions_left_blank(study):
+    keys = [
+        START,
+        DOWN + ENTER,  # services
+        "4" + ENTER,
+        ENTER,  # revenue: optional, left blank
+        SPACE + ENTER,  # tech_used: big data
+        ENTER,  # the note
+        CTRL_C + ENTER,  # paused on the comment
+    ]
+    paused = run(study, "".join(keys))
+    # Straight back to the comment: typed into the blank revenue, "ok" would be refused.
+    resumed = run(study, "ok" + ENTER + SUBMIT, resume_id=paused.response_id)
+    assert resumed.outcome == "submitted"
+    assert stored(study, paused.response_id)[1] == {
+        "industry": "services",
+        "employees": 4,
+        "tech_used": "big_data",
+        "comment": "ok",
+    }
+
+
+def test_resume_opens_the_question_on_screen_when_paused(study):
+    # Revenue left blank, then paused on tech_used: no answer says how far it got.
+    paused = run(study, START + DOWN + ENTER + "4" + ENTER + ENTER + CTRL_C + ENTER)
+    assert stored(study, paused.response_id)[1] == {"industry": "services", "employees": 4}
+    # SPACE + ENTER ticks big data on tech_used; on revenue it would be an empty answer.
+    run(study, SPACE + ENTER + CTRL_C + ENTER, resume_id=paused.response_id)
+    assert stored(study, paused.response_id)[1]["tech_used"] == "big_data"
+    # Paused on the note, it resumes at the comment; left blank, then paused on the review:
+    # resuming opens the review (Enter submits), not the blank comment.
+    run(study, ENTER + CTRL_C + ENTER, resume_id=paused.response_id)
+    assert run(study, SUBMIT, resume_id=paused.response_id).outcome == "submitted"
+
+
 def test_resume_by_id_and_a_new_interview_beside_it(study):
     paused = run(study, START + ENTER + CTRL_C + ENTER)
     # Straight to the interview: back from mfg_subsector to change the industry.

@@ -113,3 +113,14 @@ def test_loader_problems_point_at_sheet_rows(xlsform):
     (problem,) = caught.value.problems
     assert problem.row == 2
     assert "refers to ${staff}, which is not asked before it" in problem.message
+
+
+@pytest.mark.parametrize("name", ["form.csv", "form.txt", "form"])
+def test_a_workbook_is_read_as_one_whatever_its_name(firm_form, tmp_path, name):
+    renamed = tmp_path / name
+    renamed.write_bytes(firm_form.read_bytes())
+    result = runner.invoke(app, ["questionnaire", "convert", str(renamed)])
+    assert result.exit_code == 0, result.output
+    output = renamed.with_suffix(".yaml")
+    assert f"Wrote {output}: 4 sections, 6 questions, languages en, zh" in result.output
+    assert load_questionnaire(output) == convert_xlsform(firm_form)

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from dmsurvey.cli import app
 from dmsurvey.errors import QuestionnaireError
+from dmsurvey.questionnaire.xlsform import convert_xlsform
 
 WHAT_AN_XLSFORM_IS = "an XLSForm is an Excel workbook with survey and choices sheets"
 
@@ -104,3 +105,10 @@ def test_show_and_validate_say_the_same_of_a_response_csv(command, tmp_path):
     assert result.exit_code == 1
     message = str(result.exception) if command == "show" else result.output
     assert f"{path} is not an XLSForm: it has no 'survey' sheet" in message
+
+
+def test_a_workbook_named_csv_without_survey_sheet_lists_its_sheets(tmp_path):
+    path = _workbook_without_survey(tmp_path).rename(tmp_path / "answers.csv")
+    with pytest.raises(QuestionnaireError) as raised:
+        convert_xlsform(path)
+    assert "it has no 'survey' sheet; its sheets are responses, codes" in str(raised.value)

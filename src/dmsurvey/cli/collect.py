@@ -21,7 +21,9 @@ class Language(enum.StrEnum):
 
 @app.command()
 def collect(
-    study: Annotated[Path, typer.Argument(help="The study folder (made by dmsurvey init).")],
+    study: Annotated[
+        Path, typer.Argument(metavar="STUDY", help="The study folder (made by dmsurvey init).")
+    ],
     enumerator: Annotated[
         str, typer.Option("--enumerator", "-e", help="Who is interviewing or keying in.")
     ] = "",

@@ -95,35 +95,69 @@ def validate(
     typer.echo(f"{path} is valid: {', '.join(parts)}, languages {', '.join(loaded.languages)}")
 
 
+# The codebook's own words; ids, types and expressions stay as written in the file.
+_CODEBOOK_WORDS: dict[str, dict[str, str]] = {
+    "languages": {"en": "languages", "zh": "语言"},
+    "questions": {"en": "{count} questions", "zh": "{count} 道题"},
+    "one_question": {"en": "1 question", "zh": "1 道题"},
+    "id": {"en": "id", "zh": "编号"},
+    "type": {"en": "type", "zh": "类型"},
+    "question": {"en": "question", "zh": "题目"},
+    "required": {"en": "required", "zh": "必答"},
+    "pii": {"en": "pii", "zh": "个人信息"},
+    "asked_if": {"en": "asked if", "zh": "提问条件"},
+    "unit": {"en": "unit: ", "zh": "单位："},
+    "exclusive": {"en": "(exclusive)", "zh": "（互斥）"},
+    "check": {"en": "check", "zh": "校验"},
+    "scoring": {"en": "Scoring", "zh": "评分"},
+    "dimension": {"en": "dimension", "zh": "维度"},
+    "weight": {"en": "weight", "zh": "权重"},
+    "items": {"en": "items (code: points)", "zh": "题目（代码：分值）"},
+    "applies_if": {"en": "applies if", "zh": "适用条件"},
+    "levels": {"en": "Levels", "zh": "等级"},
+}
+
+
 def codebook_renderables(questionnaire: Questionnaire, language: str) -> list[RenderableType]:
-    """The codebook of `questionnaire` in `language`, as rich tables, one per section."""
+    """The codebook of `questionnaire` in `language`, as rich tables, one per section.
+
+    The tool's own words are in Chinese for "zh" and in English otherwise.
+    """
+    from rich.console import Group
     from rich.table import Table
     from rich.text import Text as RichText
 
     def text(value: Text | None) -> str:
         return escape(value.in_language(language)) if value else ""
 
+    def say(key: str, **fields: object) -> str:
+        words = _CODEBOOK_WORDS[key]
+        return words.get(language, words["en"]).format(**fields)
+
+    count = len(questionnaire.answerable)
     header = RichText.assemble(
         (questionnaire.title.in_language(language), "bold"),
         f"\n{questionnaire.name} {questionnaire.version} · "
-        f"languages {', '.join(questionnaire.languages)} · "
-        f"{plural(len(questionnaire.answerable), 'question')}",
+        f"{say('languages')} {', '.join(questionnaire.languages)} · "
+        + (say("one_question") if count == 1 else say("questions", count=f"{count:,}")),
     )
     parts: list[RenderableType] = [header]
     for section in questionnaire:
         title = f"[bold]{escape(section.id)}[/bold] {text(section.title)}"
         if section.relevant:
-            title += f"\n[dim]asked if[/dim] {escape(section.relevant)}"
+            title += f"\n[dim]{say('asked_if')}[/dim] {escape(section.relevant)}"
         table = Table(title=title, title_justify="left", expand=True)
-        _add_folding_columns(table, "id", "type", "question")
+        _add_folding_columns(table, say("id"), say("type"), say("question"))
         for question in section:
             table.add_row(
-                escape(question.id), question_type(question), question_details(question, text)
+                escape(question.id),
+                question_type(question, say),
+                Group(*question_details(question, text, say)),
             )
         parts.append(table)
     if questionnaire.scoring:
-        scoring = Table(title="[bold]Scoring[/bold]")
-        _add_folding_columns(scoring, "dimension", "weight", "items (code: points)")
+        scoring = Table(title=f"[bold]{say('scoring')}[/bold]")
+        _add_folding_columns(scoring, say("dimension"), say("weight"), say("items"))
         for dimension in questionnaire.scoring.dimensions:
             items = "\n".join(
                 f"{item.question} ×{item.weight:g}: "
@@ -131,7 +165,7 @@ def codebook_renderables(questionnaire: Questionnaire, language: str) -> list[Re
                 for item in dimension.items
             )
             condition = (
-                f"\n[dim]applies if[/dim] {escape(dimension.applies_if)}"
+                f"\n[dim]{say('applies_if')}[/dim] {escape(dimension.applies_if)}"
                 if dimension.applies_if
                 else ""
             )
@@ -146,7 +180,7 @@ def codebook_renderables(questionnaire: Questionnaire, language: str) -> list[Re
             for level in questionnaire.scoring.levels
         )
         if levels:
-            parts.append(f"[bold]Levels[/bold] {levels}")
+            parts.append(f"[bold]{say('levels')}[/bold] {levels}")
     return parts
 
 
@@ -157,23 +191,61 @@ def _add_folding_columns(table, *headers: str) -> None:
         table.add_column(header, overflow="fold")
 
 
-def question_type(question: Question) -> str:
-    flags = [flag for flag, on in (("required", question.required), ("pii", question.pii)) if on]
-    return question.type + "".join(f"\n[dim]{flag}[/dim]" for flag in flags)
+def question_type(question: Question, say) -> str:
+    flags = [key for key, on in (("required", question.required), ("pii", question.pii)) if on]
+    return question.type + "".join(f"\n[dim]{say(flag)}[/dim]" for flag in flags)
 
 
-def question_details(question: Question, text) -> str:
-    lines = [text(question.label)]
+def question_details(question: Question, text, say) -> list[RenderableType]:
+    """The question cell: label, hint, unit, choices (each wrapping under its label), skip
+    logic and check."""
+    from rich.text import Text as RichText
+
+    lines: list[RenderableType] = [text(question.label)]
     if question.hint:
         lines.append(f"[dim]{text(question.hint)}[/dim]")
     if question.unit:
-        lines.append(f"[dim]unit:[/dim] {text(question.unit)}")
+        lines.append(f"[dim]{say('unit')}[/dim]{text(question.unit)}")
     for choice in question.choices:
-        exclusive = " [dim](exclusive)[/dim]" if choice.code in question.exclusive else ""
-        lines.append(f"  [cyan]{escape(choice.code)}[/cyan]  {text(choice.label)}{exclusive}")
+        label = RichText.from_markup(text(choice.label))
+        if choice.code in question.exclusive:
+            label.append_text(RichText.from_markup(f" [dim]{say('exclusive')}[/dim]"))
+        code = RichText.from_markup(f"  [cyan]{escape(choice.code)}[/cyan]  ")
+        lines.append(_HangingLabel(code, label))
     if question.relevant:
-        lines.append(f"[dim]asked if[/dim] {escape(question.relevant)}")
+        lines.append(f"[dim]{say('asked_if')}[/dim] {escape(question.relevant)}")
     if question.constraint:
         message = f" — {text(question.constraint_message)}" if question.constraint_message else ""
-        lines.append(f"[dim]check[/dim] {escape(question.constraint)}{message}")
-    return "\n".join(lines)
+        lines.append(f"[dim]{say('check')}[/dim] {escape(question.constraint)}{message}")
+    return lines
+
+
+class _HangingLabel:
+    """A choice as "  code  label" whose label, when too long for the cell, goes on wrapping
+    under itself rather than back at the cell's left edge (or, after a long code, on the
+    lines below the code, indented)."""
+
+    UNDER_CODE = 4
+
+    def __init__(self, code, label):
+        self.code = code
+        self.label = label
+
+    def __rich_console__(self, console, options):
+        from rich.text import Text as RichText
+
+        width = options.max_width
+        lead, indent = self.code, self.code.cell_len
+        if indent + self.label.cell_len > width and indent > width // 2:
+            yield self.code
+            lead, indent = RichText(" " * self.UNDER_CODE), self.UNDER_CODE
+        for line in self.label.wrap(console, max(width - indent, 1), overflow="fold"):
+            line.rstrip()
+            yield lead + line
+            lead = RichText(" " * indent)
+
+    def __rich_measure__(self, console, options):
+        from rich.measure import Measurement
+
+        widest = self.code.cell_len + self.label.cell_len
+        return Measurement(min(widest, self.UNDER_CODE + 2), widest)

@@ -116,7 +116,7 @@ class Interview:
         )
         self._sections = {section.id: section for section in questionnaire.sections}
         self._position: int | None = None
-        self.resume()
+        self.pick_up()
 
     # -- where we are -------------------------------------------------------------------
 
@@ -172,6 +172,32 @@ class Interview:
             range(len(self._steps)),
             lambda q: q.asks_for_answer and q.id not in self.answers and q.id not in skipping,
         )
+        return self.current
+
+    def pick_up(self, paused_on: str | None = None) -> Question | None:
+        """Go to where an interview left off (None: the review).
+
+        That is the first question wanting an answer after the last one answered, in
+        questionnaire order among those that apply, or `paused_on` (the question on screen
+        when the interview was paused; "" for the review) if that comes later. Optional
+        questions left blank before that point were seen and skipped on purpose, so they do
+        not hold the interviewer back. A fresh interview starts at the very first step, an
+        introductory note included.
+        """
+        answered = [
+            index
+            for index, question in enumerate(self._steps)
+            if question.id in self.answers and self.applies(question)
+        ]
+        start = answered[-1] + 1 if answered else 0
+        if paused_on == "":
+            start = len(self._steps)
+        elif paused_on is not None:
+            on_screen = [i for i, q in enumerate(self._steps) if q.id == paused_on]
+            start = max([start, *on_screen])
+        if start == 0:
+            return self.resume()
+        self._position = self._find(range(start, len(self._steps)), lambda q: q.asks_for_answer)
         return self.current
 
     def advance(self) -> Question | None:

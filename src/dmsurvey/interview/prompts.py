@@ -144,6 +144,8 @@ class Prompter:
                 use_jk_keys=False,
                 **self._kwargs(),
             )
+        if back:
+            _show_as_navigation(_choice_control(prompt), entries[-1].title)
         return self._ask(prompt, back=back)
 
     def checkbox(
@@ -176,11 +178,7 @@ class Prompter:
                 use_jk_keys=False,
                 **self._kwargs(),
             )
-        control = next(
-            c
-            for c in prompt.application.layout.find_all_controls()
-            if isinstance(c, InquirerControl)
-        )
+        control = _choice_control(prompt)
         _error_under_the_list(prompt, control)
         # Once answered, questionary sums the ticks up in English ("done (2 selections)");
         # the next question's screen shows the state anyway.
@@ -270,21 +268,34 @@ def _error_under_the_list(prompt, control: InquirerControl) -> None:
     )
 
 
+def _choice_control(prompt) -> InquirerControl:
+    return next(
+        control
+        for control in prompt.application.layout.find_all_controls()
+        if isinstance(control, InquirerControl)
+    )
+
+
 _TICK_BOXES = {f"{INDICATOR_UNSELECTED} ", f"{INDICATOR_SELECTED} "}
 
 
 def _show_as_navigation(control: InquirerControl, title: str) -> None:
-    """Draw the back entry of a tick list without a tick box, so it does not look like one
-    more answer; it stays reachable with the arrows (and Ctrl-B works anywhere)."""
+    """Draw the back entry of a list dimmed (and, in a tick list, without a tick box), so it
+    does not look like one more answer; it stays reachable with the arrows (and Ctrl-B works
+    anywhere). Under the pointer it is highlighted like any entry."""
     draw_choices = control.text
 
     def draw() -> list[tuple[str, str]]:
         tokens = list(draw_choices())
         for index in range(1, len(tokens)):
-            if tokens[index][1] == title and tokens[index - 1][1] in _TICK_BOXES:
+            style, text = tokens[index]
+            # A clerk's numbered list puts the number key before the title.
+            if not text.endswith(title):
+                continue
+            if tokens[index - 1][1] in _TICK_BOXES:
                 tokens[index - 1] = ("", "")
-                if tokens[index][0] == "class:text":
-                    tokens[index] = ("class:instruction", title)
+            if style == "class:text":
+                tokens[index] = ("class:instruction", text)
         return tokens
 
     control.text = draw

@@ -29,6 +29,12 @@ MODES = ("interview", "clerk", "self")
 # Entries in one list (review page, unfinished interviews), so that it fits a 24-line
 # terminal with its header.
 LIST_ROWS = 15
+# The screen each paused interview was on ("" for the review): an optional question left
+# blank leaves no trace among the answers, yet resuming must not ask it again.
+_PAUSED_ON_TABLE = (
+    "CREATE TABLE IF NOT EXISTS interview_paused_on "
+    "(response_id TEXT PRIMARY KEY, question TEXT NOT NULL)"
+)
 
 
 class _Step(enum.Enum):
@@ -94,6 +100,8 @@ class InterviewSession:
         interview = Interview(
             self.questionnaire, answers, language=self.language, skip_notes=self.mode == "clerk"
         )
+        if self.response_id is not None:
+            interview.pick_up(self._paused_on())
         return self._loop(interview)
 
     def _loop(self, interview: Interview) -> SessionResult:
@@ -121,14 +129,15 @@ class InterviewSession:
                     continue
                 shown.add(question.id)
                 value, error = self._ask(interview, question, error), ""
-            except KeyboardInterrupt:
-                ended = self._interrupted()
-                if ended is not None:
-                    return ended
-                continue
-            except EOFError:
-                # The input is gone (Ctrl-D, a dropped SSH link): keep everything, as a pause.
-                return self._paused()
+            except (KeyboardInterrupt, EOFError) as stop:
+                # EOF: the input is gone (Ctrl-D, a dropped SSH link): keep all, as a pause.
+                interrupted = isinstance(stop, KeyboardInterrupt)
+                ended = self._interrupted() if interrupted else self._paused()
+                if ended is None:
+                    continue
+                if ended.outcome == "paused":
+                    self._remember_screen(question)
+                return ended
             if value is BACK:
                 interview.back()
                 continue
@@ -399,6 +408,23 @@ class InterviewSession:
             self.study.set_status(self.response_id, "void", who=self.enumerator)
             return self._result("discarded")
         return None
+
+    def _remember_screen(self, question: Question | None) -> None:
+        with self.study.connect() as connection:
+            connection.execute(_PAUSED_ON_TABLE)
+            connection.execute(
+                "INSERT OR REPLACE INTO interview_paused_on VALUES (?, ?)",
+                (self.response_id, "" if question is None else question.id),
+            )
+
+    def _paused_on(self) -> str | None:
+        with self.study.connect() as connection:
+            connection.execute(_PAUSED_ON_TABLE)
+            row = connection.execute(
+                "SELECT question FROM interview_paused_on WHERE response_id = ?",
+                (self.response_id,),
+            ).fetchone()
+        return None if row is None else row[0]
 
     def _paused(self) -> SessionResult:
         return self._result("nothing_saved" if self.response_id is None else "paused")

@@ -225,7 +225,20 @@ def questionnaire_yaml(data: Mapping[str, Any]) -> str:
 
 _XLSFORM_IS = "an XLSForm is an Excel workbook with survey and choices sheets"
 # First bytes of the two Excel formats: .xlsx/.xlsm are zip archives, .xls an OLE2 file.
-_EXCEL_SIGNATURES = {".xlsx": b"PK\x03\x04", ".xlsm": b"PK\x03\x04", ".xls": b"\xd0\xcf\x11\xe0"}
+_ZIP_SIGNATURE, _OLE2_SIGNATURE = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+
+def _excel_format(path: Path) -> str | None:
+    """".xlsx" or ".xls" when the file's content is an Excel workbook, whatever its name
+    (a workbook saved as, or renamed to, .csv is still read as the workbook it is)."""
+    with path.open("rb") as file:
+        head = file.read(len(_ZIP_SIGNATURE))
+    if head == _ZIP_SIGNATURE:
+        return ".xlsx"
+    if head == _OLE2_SIGNATURE:
+        return ".xls"
+    return None
 
 
 def _read_workbook(path: Path, source: str):
@@ -234,7 +247,7 @@ def _read_workbook(path: Path, source: str):
     from pyxform.xls2json_backends import get_xlsform
 
     try:
-        workbook = get_xlsform(path)
+        workbook = get_xlsform(path, file_type=_excel_format(path))
     except Exception as error:  # pyxform raises TypeError, UnicodeDecodeError... on such files
         reason = _why_unreadable(path, error)
     else:
@@ -250,11 +263,11 @@ def _why_unreadable(path: Path, error: Exception) -> str:
     if not content.strip():
         return "the file is empty"
     suffix = path.suffix.lower()
-    signature = _EXCEL_SIGNATURES.get(suffix)
-    if signature is not None:
-        if not content.startswith(signature):
-            return f"its content is not an Excel workbook, although its name ends in {suffix}"
-        sheets = _sheet_names(path)
+    excel_format = _excel_format(path)
+    if excel_format is None and suffix in _EXCEL_SUFFIXES:
+        return f"its content is not an Excel workbook, although its name ends in {suffix}"
+    if excel_format is not None:
+        sheets = _sheet_names(path, excel_format)
         if sheets is not None and "survey" not in {sheet.lower() for sheet in sheets}:
             return f"it has no 'survey' sheet; its sheets are {', '.join(sheets)}"
         return f"the workbook cannot be read ({error})"
@@ -265,15 +278,17 @@ def _why_unreadable(path: Path, error: Exception) -> str:
     return "it has no 'survey' sheet"
 
 
-def _sheet_names(path: Path) -> list[str] | None:
+def _sheet_names(path: Path, excel_format: str) -> list[str] | None:
     try:
-        if path.suffix.lower() == ".xls":
+        if excel_format == ".xls":
             import xlrd
 
             return xlrd.open_workbook(path, on_demand=True).sheet_names()
         from openpyxl import load_workbook
 
-        return load_workbook(path, read_only=True).sheetnames
+        # From an open file: openpyxl refuses a path whose name does not end in .xlsx.
+        with path.open("rb") as file:
+            return load_workbook(file, read_only=True).sheetnames
     except Exception:  # a damaged workbook: the caller says it cannot be read
         return None
 
