@@ -135,7 +135,7 @@ def test_score_command_scores_a_parquet_folder_into_csv(
     output = tmp_path / "scores.csv"
     result = CliRunner().invoke(app, ["score", str(dataset), "-o", str(output)])
     assert result.exit_code == 0, result.output
-    assert f"Scored {len(responses)} firms" in result.output
+    assert f"Scored {len(responses):,} firms" in result.output
     written = pd.read_csv(output, dtype={"response_id": str})
     expected = expected_scores(responses, questionnaire)
     written = written.sort_values("response_id").reset_index(drop=True)

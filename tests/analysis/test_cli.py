@@ -1,3 +1,5 @@
+import re
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -96,3 +98,56 @@ def test_shares_by_industry_fit_80_columns_with_labels():
     assert "…" not in result.output
     assert "Manufacturing" in result.output and "manufacturing " not in result.output
     assert "Big data" in result.output
+
+
+def small_study(path, firms: int):
+    from dmsurvey.store.study import init_study
+
+    study = init_study(path / f"zone{firms}", questionnaire="sme-digital-2020")
+    if firms:
+        study.add_responses(pd.read_csv(SAMPLE_CSV, dtype=str, keep_default_na=False)
+                            .head(firms))
+    return study.path
+
+
+@pytest.mark.parametrize("command", [["score"], ["shares", "tech_used"]])
+def test_score_and_shares_refuse_a_study_without_responses(tmp_path, command):
+    study = small_study(tmp_path, 0)
+    result = runner.invoke(app, [command[0], str(study), *command[1:],
+                                 "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 1
+    assert str(result.exception) == ("the study has no complete responses yet; "
+                                     "import or collect some first")
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_one_firm_is_scored_in_the_singular(tmp_path):
+    study = small_study(tmp_path, 1)
+    result = runner.invoke(app, ["score", str(study), "-o", str(tmp_path / "s.csv")])
+    assert result.exit_code == 0, result.output
+    assert "Scored 1 firm ->" in result.output
+
+
+def test_shares_speak_english_unless_asked_for_chinese():
+    english = runner.invoke(app, ["shares", str(SAMPLE_CSV), "tech_used"],
+                            env={"COLUMNS": "120"})
+    chinese = runner.invoke(app, ["shares", str(SAMPLE_CSV), "tech_used", "--lang", "zh"],
+                            env={"COLUMNS": "120"})
+    assert english.exit_code == 0 and chinese.exit_code == 0
+    assert "Big data" in english.output and "大数据" not in english.output
+    assert "大数据" in chinese.output
+
+
+def test_analysis_tables_follow_the_language(tmp_path):
+    def labels(language: str) -> str:
+        out = tmp_path / language
+        result = runner.invoke(app, ["analyze", str(SAMPLE_CSV), "-o", str(out),
+                                     "--lang", language])
+        assert result.exit_code == 0, result.output
+        return "".join((out / "tables" / f"{name}.csv").read_text(encoding="utf-8")
+                       for name in ("shares", "size_classes", "size_gradients"))
+
+    english, chinese = labels("en"), labels("zh")
+    assert re.search(r"[\u4e00-\u9fff]", english) is None
+    assert "RMB 5–20 million" in english and "Big data" in english
+    assert "500–2,000万元" in chinese and "大数据" in chinese

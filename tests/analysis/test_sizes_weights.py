@@ -36,10 +36,15 @@ def test_china_2017_thresholds_by_industry():
 
 
 def test_revenue_bands():
-    bands = size_band(pd.Series([50.0, 100.0, 1999.0, 2000.0, 1e6, np.nan], name="revenue"))
-    assert bands.astype(object).tolist()[:5] == ["<100万元", "100–500万元", "500–2000万元",
-                                                 "2000–10000万元", "≥10000万元"]
+    revenue = pd.Series([50.0, 100.0, 1999.0, 2000.0, 1e6, np.nan], name="revenue")
+    bands = size_band(revenue)
+    assert bands.astype(object).tolist()[:5] == [
+        "<RMB 1 million", "RMB 1–5 million", "RMB 5–20 million", "RMB 20–100 million",
+        "≥RMB 100 million"]
     assert pd.isna(bands.iloc[5])
+    chinese = size_band(revenue, language="zh")
+    assert chinese.astype(object).tolist()[:5] == ["<100万元", "100–500万元", "500–2,000万元",
+                                                   "2,000–10,000万元", "≥10,000万元"]
 
 
 @pytest.fixture

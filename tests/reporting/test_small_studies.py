@@ -107,7 +107,10 @@ def test_the_english_report_reads_as_prose(thirty, tmp_path):
     assert "RMB 10,000" not in text.split("Sample overview")[1].split("Digital maturity in")[0]
     policy = re.search(r"Few enterprises receive policy support:[^.]*\.", text).group(0)
     assert policy.count(":") == 1
-    assert "smart production lines" in text
+    assert "tax support (" in policy
+    # 30 firms hold fewer than 10 manufacturers: no smart-manufacturing headline, but a word
+    assert "smart production lines (" not in text
+    assert "With 30 firms, the study is too small for some findings" in text
     # Why an outcome has no regression or no trend test is said where the number would be.
     assert "too few events" in text
     assert "no firm has the outcome" in text
@@ -116,3 +119,28 @@ def test_the_english_report_reads_as_prose(thirty, tmp_path):
     assert "· zone" in text
     assert "(figures/rd_digital.csv)" in text
     assert re.search(r"<figcaption>Digital technology in R&amp;D and design</figcaption>", page)
+
+
+@pytest.mark.slow
+def test_a_one_firm_report_reads_correctly(tmp_path):
+    from dmsurvey.questionnaire.loader import load_questionnaire
+    from dmsurvey.reporting.report import write_report
+    from dmsurvey.store.quality import quality_issues
+    from dmsurvey.store.sample import load_sample_responses
+
+    questionnaire = load_questionnaire("sme-digital-2020")
+    sample = load_sample_responses()
+    issues = quality_issues(sample, questionnaire)
+    assert len(issues) == 1
+    page = write_report(sample.head(1), questionnaire, tmp_path / "en", quality=issues)
+    text = " ".join(visible_text(page).split())
+    assert "from 1 response." in text
+    assert "found 1 issue; the command dmsurvey validate STUDY gives the full list." in text
+    assert "List of issues" in text and "The first 1 issues" not in text
+    assert "Enterprises surveyed: 1, of which 0 in manufacturing." in text
+    # one firm: no test can be run, and a sentence says so instead of empty tables
+    breakdowns = page.read_text(encoding="utf-8").split("Tests of independence between")[1]
+    breakdowns = breakdowns.split('id="quality"')[0]
+    assert "<table" not in breakdowns
+    assert text.count("Nothing to test: every grouping has fewer than two groups") == 2
+    assert "(weight 1)" in text and "×" not in text

@@ -86,3 +86,56 @@ def test_findings_without_their_questions_are_left_out(sample, questionnaire):
     found = headlines(sample.drop(columns=["digital_helps"]), questionnaire)
     assert "outlook" not in found
     assert "online_trade" in found
+
+
+def test_one_firm_gets_no_headline_resting_on_one_answer(sample, questionnaire):
+    for language, small in (("en", "1 of them had fewer"), ("zh", "其中1家企业")):
+        found = headlines(sample.iloc[:1], questionnaire, language)
+        assert list(found) == ["sample", "too_small"]
+        assert small in found["sample"].text
+    assert found["too_small"].text.startswith("本次调查仅1家企业，样本过小")
+    assert headlines(sample.iloc[:1], questionnaire)["too_small"].text == (
+        "With 1 firm, the study is too small for some findings: a finding is stated only "
+        "when at least 10 firms answered its questions.")
+
+
+def test_ten_firms_keep_the_headlines_with_ten_answers(sample, questionnaire):
+    kept = sample.iloc[:10]
+    found = headlines(kept, questionnaire)
+    manufacturers = int((kept["industry"].astype(object) == "manufacturing").sum())
+    assert manufacturers < 10
+    assert "smart_manufacturing" not in found
+    procurement, n = above_half(kept, "online_procurement_share")
+    assert n == 10 and f"Only {procurement / n:.0%} of the surveyed" in found["online_trade"].text
+    # too few firms with the outcome for any procurement logit: no size sentence
+    assert procurement < 5
+    assert "size_gradient" not in found
+    assert set(found["too_small"].figures["left_out"]) == {"smart_manufacturing",
+                                                          "size_gradient"}
+
+
+def test_only_is_said_of_low_shares_only(sample, questionnaire):
+    changed = sample.copy()
+    changed["online_procurement_share"] = changed["online_procurement_share"].where(
+        changed.index >= 60, "76_100")
+    count, n = above_half(changed, "online_procurement_share")
+    text = headlines(changed, questionnaire)["online_trade"].text
+    assert text.startswith(f"{count / n:.0%} of the surveyed enterprises do more than 50%")
+    assert "only" not in text.lower()
+
+
+def test_zero_shares_are_said_in_words(sample, questionnaire):
+    changed = sample.copy()
+    makers = changed["industry"].astype(object) == "manufacturing"
+    changed.loc[makers, "smart_mfg"] = "none"
+    finance = changed["internet_finance_share"].astype(object)
+    changed.loc[finance.isin(ABOVE_HALF), "internet_finance_share"] = "1_25"
+    found = headlines(changed, questionnaire)
+    assert found["smart_manufacturing"].text == (
+        f"None of the {int(makers.sum())} surveyed manufacturers reports any of smart "
+        "production lines, smart workshops and smart factories.")
+    assert "none of the 35 that have obtained more than 50%" in found["internet_finance"].text
+    chinese = headlines(changed, questionnaire, "zh")
+    assert "有0家" not in chinese["internet_finance"].text
+    assert "不超过0%" not in chinese["smart_manufacturing"].text
+    assert "too_small" not in found

@@ -51,6 +51,7 @@ def run_all(
     questionnaire: Questionnaire,
     weights: pd.Series | pd.DataFrame | str | Path | None = None,
     *,
+    language: str = "en",
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every analysis table by name (see the module docstring for names and columns).
@@ -58,7 +59,8 @@ def run_all(
     `weights`: a Series of weights aligned with `responses`, or population margins (a
     frame or CSV path, see `dmsurvey.analysis.weights`) to post-stratify on; weighted
     tables are the shares and the regressions. `on_step(name)` is called before each
-    table, for progress display.
+    table, for progress display. `language` is that of the labels in the tables (choice
+    labels of the shares, revenue and asset bands).
     """
     from dmsurvey.analysis._answers import require_responses
     from dmsurvey.analysis.regressions import adoption_outcomes, size_regressions
@@ -78,7 +80,7 @@ def run_all(
         data["size_class_china"] = size_class(data, scheme="china")
     for measure in ("revenue_2019", "assets_2019"):
         if measure in has:
-            data[f"{measure}_band"] = size_band(data[measure])
+            data[f"{measure}_band"] = size_band(data[measure], language=language)
     scores = None
     if questionnaire.scoring is not None:
         step("scores")
@@ -102,7 +104,8 @@ def run_all(
         tables["weights"] = pd.DataFrame({"response_id": ids, "weight": weight})
 
     step("shares")
-    tables.update(_share_tables(data, questionnaire, "weight" if weight is not None else None))
+    tables.update(_share_tables(data, questionnaire, "weight" if weight is not None else None,
+                                language))
     step("size_regressions")
     tables["size_regressions"] = size_regressions(
         data, questionnaire=questionnaire, scores=scores,
@@ -127,11 +130,12 @@ def _reliability_tables(data, questionnaire, step) -> dict[str, pd.DataFrame]:
     }
 
 
-def _share_tables(data, questionnaire, weight) -> dict[str, pd.DataFrame]:
+def _share_tables(data, questionnaire, weight, language) -> dict[str, pd.DataFrame]:
     from dmsurvey.analysis.shares import shares
 
     selects = [q.id for q in questionnaire.answerable if q.is_select and q.id in data.columns]
-    overall = [shares(data, q, questionnaire=questionnaire, weights=weight) for q in selects]
+    overall = [shares(data, q, questionnaire=questionnaire, weights=weight, language=language)
+               for q in selects]
     grouped = []
     for by in GROUPINGS:
         if by not in data.columns:
@@ -139,7 +143,8 @@ def _share_tables(data, questionnaire, weight) -> dict[str, pd.DataFrame]:
         for question in selects:
             if question == by:
                 continue
-            table = shares(data, question, questionnaire=questionnaire, by=by, weights=weight)
+            table = shares(data, question, questionnaire=questionnaire, by=by, weights=weight,
+                           language=language)
             grouped.append(table.rename(columns={by: "group"}).assign(by=by))
     tables = {"shares": _concat(overall)}
     if grouped:

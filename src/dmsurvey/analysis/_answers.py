@@ -15,6 +15,7 @@ import pandas as pd
 
 from dmsurvey.errors import AnalysisError, Problem
 from dmsurvey.questionnaire.model import Question, Questionnaire
+from dmsurvey.wording import NO_RESPONSES
 
 
 def question_of(
@@ -34,7 +35,6 @@ def question_of(
     return question
 
 
-NO_RESPONSES = "the study has no complete responses yet; import or collect some first"
 
 
 def require_responses(responses: pd.DataFrame) -> None:

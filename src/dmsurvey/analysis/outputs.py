@@ -21,15 +21,17 @@ def analyze(
     *,
     questionnaire: str | Path | Questionnaire | None = None,
     weights: str | Path | None = None,
+    language: str = "en",
     on_step: Callable[[str], None] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Run every analysis on a study folder or response file and write the tables as
-    `output/tables/<name>.csv`, plus the regressions as Markdown and LaTeX."""
+    `output/tables/<name>.csv`, plus the regressions as Markdown and LaTeX; labels in
+    `language`."""
     from dmsurvey.analysis import run_all
     from dmsurvey.analysis.inputs import load_responses
 
     responses, model = load_responses(source, questionnaire)
-    tables = run_all(responses, model, weights, on_step=on_step)
+    tables = run_all(responses, model, weights, language=language, on_step=on_step)
     write_tables(tables, output)
     return tables
 

@@ -18,7 +18,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dmsurvey.analysis._answers import codes, indicators, question_of, require_columns
+from dmsurvey.analysis._answers import (
+    codes,
+    indicators,
+    question_of,
+    require_columns,
+    require_responses,
+)
 from dmsurvey.errors import AnalysisError
 from dmsurvey.questionnaire.model import Dimension, Questionnaire, Scoring, ScoringItem
 
@@ -194,6 +200,7 @@ def score_file(
             scheduler=scheduler, batch_rows=batch_rows, on_batch=on_batch,
         )
     responses, model = load_responses(source, questionnaire)
+    require_responses(responses)
     scores = score(responses, model)
     _write_scores(scores, target)
     if on_batch:

@@ -18,7 +18,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from dmsurvey.analysis._answers import indicators, question_of, require_columns
+from dmsurvey.analysis._answers import (
+    indicators,
+    question_of,
+    require_columns,
+    require_responses,
+)
 from dmsurvey.errors import AnalysisError, Problem
 from dmsurvey.questionnaire.model import Questionnaire
 
@@ -203,6 +208,7 @@ def shares_with_view(
                                engine=engine, scheduler=scheduler)
     else:
         responses, model = load_responses(source, questionnaire)
+        require_responses(responses)
         table = shares(responses, question, questionnaire=model, by=by, language=language)
     return table, share_view(table, questionnaire=model, language=language)
 

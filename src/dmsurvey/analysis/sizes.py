@@ -112,16 +112,18 @@ def size_class(
 
 
 def size_band(
-    values: pd.Series, *, edges: Sequence[float] = BAND_EDGES, unit: str = "万元"
+    values: pd.Series, *, edges: Sequence[float] = BAND_EDGES, language: str = "en"
 ) -> pd.Series:
-    """Ordered bands of a revenue or asset column, labelled like `500–2000万元`.
+    """Ordered bands of a revenue or asset column (in 万元), labelled as `money` writes
+    amounts: `RMB 5–20 million` in English, `500–2000万元` in Chinese.
 
     The first band is `<edge`, the last `≥edge`; missing or negative values get NaN.
     """
     numbers = _numbers(values)
-    labels = [f"<{edges[0]:g}{unit}"]
-    labels += [f"{low:g}–{high:g}{unit}" for low, high in zip(edges[:-1], edges[1:], strict=True)]
-    labels.append(f"≥{edges[-1]:g}{unit}")
+    labels = [f"<{money(edges[0], language)}"]
+    labels += [money(low, language, upper=high)
+               for low, high in zip(edges[:-1], edges[1:], strict=True)]
+    labels.append(f"≥{money(edges[-1], language)}")
     positions = _positions(numbers, edges)
     band = pd.Categorical.from_codes(
         np.where(np.isnan(positions), -1, positions).astype(int),
@@ -129,6 +131,22 @@ def size_band(
         ordered=True,
     )
     return pd.Series(band, index=values.index, name=f"{values.name or 'size'}_band")
+
+
+def money(amount: float, language: str = "en", *, upper: float | None = None) -> str:
+    """An amount in 万元 (RMB 10,000, the questionnaire's unit) as people read it: 512 is
+    "RMB 5.12 million" in English and "512万元" in Chinese; with `upper`, the range
+    "RMB 1–5 million" or "100–500万元"."""
+    chinese = language.startswith("zh")
+
+    def number(value: float) -> str:
+        value = float(value) if chinese else float(value) / 100
+        if value.is_integer():
+            return f"{value:,.0f}"
+        return f"{value:,.1f}" if chinese else f"{value:,.2f}"
+
+    amount_text = number(amount) if upper is None else f"{number(amount)}–{number(upper)}"
+    return f"{amount_text}万元" if chinese else f"RMB {amount_text} million"
 
 
 def _numbers(values: pd.Series) -> pd.Series:

@@ -65,7 +65,9 @@ def score(
         task = bar.add_task("Scoring firms", total=None)
         count = score_file(source, output, questionnaire, engine=engine, scheduler=scheduler,
                            on_batch=lambda rows: bar.advance(task, rows))
-    Console().print(f"Scored {count} firms -> {output}")
+    from dmsurvey.wording import plural
+
+    Console().print(f"Scored {plural(count, 'firm')} -> {output}")
 
 
 @app.command()
@@ -81,8 +83,8 @@ def shares(
         Path | None, typer.Option("--output", "-o", help="Also write the table as CSV.")
     ] = None,
     language: Annotated[
-        str | None, typer.Option("--lang", help="Language of the choice labels: zh or en.")
-    ] = None,
+        str, typer.Option("--lang", help="Language of the choice labels: en or zh.")
+    ] = "en",
     engine: Engine = "pandas",
     scheduler: Scheduler = None,
 ) -> None:
@@ -117,6 +119,9 @@ def analyze(
                      help="Population counts to post-stratify on (variable,category,"
                           "population or one column per variable plus population)."),
     ] = None,
+    language: Annotated[
+        str, typer.Option("--lang", help="Language of the labels in the tables: en or zh.")
+    ] = "en",
 ) -> None:
     """Run every analysis: scores, reliability, shares, size regressions and gradients,
     obstacle and policy breakdowns. Writes each table as a CSV under OUTPUT/tables/ (the
@@ -132,6 +137,7 @@ def analyze(
     console = Console()
     with console.status("Analysing") as status:
         tables = run_analysis(source, output, questionnaire=questionnaire, weights=weights,
+                              language=language,
                               on_step=lambda name: status.update(f"Analysing: {name}"))
     if "size_regressions" in tables:
         console.print(_rich_table(regression_summary(tables["size_regressions"]),

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dmsurvey.errors import AnalysisError, DataError, Problem
-from dmsurvey.reporting.plots import plot_shares
+from dmsurvey.reporting.plots import base_label, plot_shares
 from dmsurvey.reporting.texts import text
 from dmsurvey.reporting.theme import (
     MUTED_TEXT_COLOUR,
@@ -220,7 +220,7 @@ def reference_note(references: pd.DataFrame, chart_data: pd.DataFrame, language:
 
 
 def chart_title(stem: str, base_n: int, language: str) -> str:
-    return f"{text(stem, language)} ({base_n})"
+    return f"{text(stem, language)} ({base_label(base_n)})"
 
 
 def source_line(source: str, language: str, *, intervals: bool = True) -> str:

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from dmsurvey.reporting.charts import question_caption, source_line
 from dmsurvey.reporting.plots import (
+    MIN_GROUP_FIRMS,
+    base_label,
     plot_gradient,
     plot_heatmap,
     plot_score_distribution,
@@ -32,8 +34,6 @@ if TYPE_CHECKING:
     from dmsurvey.questionnaire.model import Questionnaire
 
 MANUFACTURING = ("industry", "manufacturing")
-# Size classes with fewer firms are left out of the size-gradient plot.
-MIN_GROUP_FIRMS = 5
 # Outcomes of the size gradient, as named by `dmsurvey.analysis.regressions`.
 GRADIENT_OUTCOMES = ("online_procurement_gt50", "online_sales_gt50", "internet_finance_any",
                      "ai_or_big_data", "cloud_migrated")
@@ -77,26 +77,23 @@ class FigureContext:
             table = table[~table["item"].isin(exclusive)]
         return table.rename(columns={"question": "series"}).reset_index(drop=True)
 
-    def unit(self, question: str) -> str:
-        """The unit of a numeric question in the report language, as a suffix."""
-        if question not in self.questionnaire or self.questionnaire[question].unit is None:
-            return ""
-        unit = self.questionnaire[question].unit
-        label = unit.in_language(self.questionnaire.label_language(self.language))
-        return label if self.language.startswith("zh") else f" {label}"
-
     def base_size(self, base: tuple[str, str] | None = None) -> int:
         if base is None:
             return len(self.responses)
         return int((self.responses[base[0]].astype("str") == base[1]).sum())
 
-    def title(self, key: str, base: tuple[str, str] | None = None) -> str:
-        return f"{text(key, self.language)} ({self.base_size(base)})"
+    def title(self, key: str, base: tuple[str, str] | None = None, *,
+              firms: int | None = None) -> str:
+        """The figure's title with its base: the firms in `base`, or `firms` if given."""
+        n = self.base_size(base) if firms is None else firms
+        return f"{text(key, self.language)} ({base_label(n)})"
 
     def finish(self, name: str, fig: Figure, table: pd.DataFrame, *,
-               intervals: bool = True) -> ReportFigure:
-        if self.source:
-            fig.text(0.0, -0.01, source_line(self.source, self.language, intervals=intervals),
+               intervals: bool = True, note: str = "") -> ReportFigure:
+        lines = [source_line(self.source, self.language, intervals=intervals)
+                 if self.source else "", note]
+        if any(lines):
+            fig.text(0.0, -0.01, "\n".join(line for line in lines if line),
                      ha="left", va="top", fontsize=8, color=MUTED_TEXT_COLOUR)
         return ReportFigure(name, text(name, self.language), fig, table)
 
@@ -145,7 +142,7 @@ def size_distribution(context: FigureContext) -> ReportFigure | None:
             groups = size_class(context.responses, employees=measure).map(
                 lambda group: size_class_label(group, context.language))
         else:
-            groups = size_band(context.responses[measure], unit=context.unit(measure))
+            groups = size_band(context.responses[measure], language=context.language)
         panels.append(_category_shares(groups, measure,
                                        question_caption(context.questionnaire, measure,
                                                         context.language)))
@@ -184,10 +181,11 @@ def _compare_groups(context: FigureContext, question: str, name: str) -> ReportF
     if not context.has(question, "industry"):
         return None
     everyone = context.shares(question, adopted_only=True)
-    everyone["group"] = f"{text('all_firms', context.language)} ({context.base_size()})"
+    everyone["group"] = (f"{text('all_firms', context.language)} "
+                         f"({base_label(context.base_size())})")
     makers = context.shares(question, base=MANUFACTURING, adopted_only=True)
     makers["group"] = (f"{text('manufacturers', context.language)} "
-                       f"({context.base_size(MANUFACTURING)})")
+                       f"({base_label(context.base_size(MANUFACTURING))})")
     table = pd.concat([everyone, makers], ignore_index=True)
     fig, ax = _figure(len(everyone) * 2)
     plot_shares(table, hue="group", title=text(name, context.language),
@@ -207,7 +205,7 @@ def _one_question(context: FigureContext, question: str, name: str, *,
     table = context.shares(question, adopted_only=adopted_only)
     fig, ax = _figure(len(table))
     answered = int(table["n"].iloc[0]) if len(table) else 0
-    plot_shares(table, title=f"{text(name, context.language)} ({answered})",
+    plot_shares(table, title=f"{text(name, context.language)} ({base_label(answered)})",
                 xlabel=text("share_axis", context.language), ax=ax,
                 empty_message=text("no_answers", context.language))
     return context.finish(name, fig, table)
@@ -274,19 +272,28 @@ def size_gradient_figure(context: FigureContext) -> ReportFigure | None:
     shown = [name for name in GRADIENT_OUTCOMES if name in outcomes.columns]
     if not shown:
         return None
-    data = outcomes[shown].assign(size_class=size_class(context.responses))
-    # A class of a firm or two would swing the lines from 0% to 100%: leave it out.
+    classes = size_class(context.responses)
+    data = outcomes[shown].assign(size_class=classes)
+    # A class of a few firms would swing the lines from 0% to 100%: leave it out, say so.
+    firms = classes.astype("str")[classes.notna()].value_counts()
+    kept = [group for group in firms.index if firms[group] >= MIN_GROUP_FIRMS]
     table = size_gradient(data, outcomes=shown)
-    table = table[table["n"] >= MIN_GROUP_FIRMS].reset_index(drop=True)
+    table = table[table["group"].astype("str").isin(kept)].reset_index(drop=True)
     if table.empty:
         return None
+    left_out = [f"{size_class_label(group, context.language)} ({firms[group]})"
+                for group in map(str, classes.cat.categories)
+                if group in firms.index and group not in kept]
+    note = (text("left_out_groups", context.language, k=MIN_GROUP_FIRMS,
+                 groups=text("list_separator", context.language).join(left_out))
+            if left_out else "")
     table["label"] = [size_class_label(group, context.language) for group in table["group"]]
     fig, ax = plt.subplots(figsize=(8, 4.6), layout="constrained")
     captions = {name: text(f"outcome:{name}", context.language, default=name) for name in shown}
     plot_gradient(table, x="label", hue="outcome", hue_labels=captions,
-                  title=context.title("size_gradient"),
+                  title=context.title("size_gradient", firms=int(firms[kept].sum())),
                   ylabel=text("share_axis", context.language), ax=ax)
-    return context.finish("size_gradient", fig, table.drop(columns="label"))
+    return context.finish("size_gradient", fig, table.drop(columns="label"), note=note)
 
 
 def size_class_label(size_class: str, language: str) -> str:
@@ -304,8 +311,8 @@ def obstacle_by_size(context: FigureContext) -> ReportFigure | None:
     table = context.shares("biggest_obstacle", by="size_class", data=data)
     table["size_class"] = table["size_class"].astype("str")
     firms = table.groupby("size_class")["n"].first()
-    table["column"] = [f"{size_class_label(group, context.language)}\n({firms[group]})"
-                       for group in table["size_class"]]
+    table["column"] = [f"{size_class_label(group, context.language)}\n"
+                       f"({base_label(firms[group])})" for group in table["size_class"]]
     fig, ax = _figure(table["item"].nunique(), width=7.5)
     plot_heatmap(table, x="column", y="label", title=context.title("obstacle_by_size"),
                  ax=ax)

@@ -14,7 +14,14 @@ import textwrap
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from dmsurvey.reporting.theme import MUTED_TEXT_COLOUR, PALETTE, STUDY_COLOUR
+from dmsurvey.reporting.theme import (
+    MUTED_TEXT_COLOUR,
+    PALETTE,
+    SMALL_GROUP_COLOUR,
+    SMALL_GROUP_EDGE,
+    SMALL_GROUP_HATCH,
+    STUDY_COLOUR,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -25,6 +32,28 @@ LEGEND_WIDTH = 60
 HEATMAP_LABEL_WIDTH = 10
 # Room right of the longest whisker for its percentage label, in share units.
 LABEL_MARGIN = 0.13
+# A share of fewer firms swings by 20 points or more with one firm: such groups are drawn
+# grey and hatched, and their base reads "n<5" (docs/methodology.md).
+MIN_GROUP_FIRMS = 5
+
+
+def base_label(n: int) -> str:
+    """A base as titles and group labels show it: "28", or "1, n<5" for a small group."""
+    return f"{n}, n<{MIN_GROUP_FIRMS}" if is_small_group(n) else str(n)
+
+
+def is_small_group(n) -> bool:
+    """Whether a base `n` (missing for a reference figure quoted without one) is too small."""
+    import pandas as pd
+
+    return not pd.isna(n) and 0 < n < MIN_GROUP_FIRMS
+
+
+def _mark_small(patch, colour: str = SMALL_GROUP_EDGE) -> None:
+    """Grey and hatched; the hatch keeps `colour`, so the series of a legend stay apart."""
+    patch.set_facecolor(SMALL_GROUP_COLOUR)
+    patch.set_edgecolor(colour)
+    patch.set_hatch(SMALL_GROUP_HATCH)
 
 
 def wrap_label(label: str, width: int = LABEL_WIDTH) -> str:
@@ -97,6 +126,7 @@ def plot_shares(
     """Horizontal bars of `share` with Wilson whiskers (`ci_low`, `ci_high`) and % labels.
 
     One bar per row of `data`, on the category in column `y` (order of first appearance).
+    A bar whose base (`n`) is below `MIN_GROUP_FIRMS` is grey and hatched.
     With `hue`, rows sharing a category sit side by side, one colour per value of `hue`
     (named by `hue_labels` in a legend below the axes). Rows whose interval is missing (a reference
     figure quoted without its base) get no whisker. Without rows the axes say
@@ -125,8 +155,11 @@ def plot_shares(
             positions, share, height=slot * 0.88, color=colors[index % len(colors)],
             label=caption, zorder=2,
         )
-        for bar, gid in zip(bars, _bar_ids(frame, y, hue), strict=True):
+        bases = frame["n"] if "n" in frame.columns else [float("nan")] * len(frame)
+        for bar, gid, n in zip(bars, _bar_ids(frame, y, hue), bases, strict=True):
             bar.set_gid(gid)
+            if is_small_group(n):
+                _mark_small(bar, colors[index % len(colors)])
         _whiskers(ax, frame, positions)
         if percent_labels:
             high = frame["ci_high"].to_numpy(dtype=float)
@@ -226,15 +259,32 @@ def plot_heatmap(
     title: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """A heatmap of `value` (a share) over the categories in `x` and `y`, in % per cell."""
+    """A heatmap of `value` (a share) over the categories in `x` and `y`, in % per cell.
+
+    A column whose base (`n`) is below `MIN_GROUP_FIRMS` is grey and hatched, not shaded
+    like the solid ones."""
     import matplotlib.pyplot as plt
+    import numpy as np
     import seaborn as sns
+    from matplotlib.patches import Rectangle
 
     grid = data.pivot_table(index=y, columns=x, values=value, sort=False, observed=True)
     if ax is None:
         _, ax = plt.subplots(figsize=(1.2 * grid.shape[1] + 4, 0.5 * grid.shape[0] + 1.5))
-    sns.heatmap(grid, annot=True, fmt=".0%", cmap="Blues", vmin=0, vmax=1, cbar=False,
-                linewidths=0.5, linecolor="white", ax=ax)
+    small = np.zeros(grid.shape[1], dtype=bool)
+    if "n" in data.columns:
+        bases = data.groupby(x, sort=False, observed=True)["n"].first()
+        small = np.array([is_small_group(bases.get(column)) for column in grid.columns])
+    mask = np.broadcast_to(small, grid.shape)
+    sns.heatmap(grid, mask=mask, annot=True, fmt=".0%", cmap="Blues", vmin=0, vmax=1,
+                cbar=False, linewidths=0.5, linecolor="white", ax=ax)
+    for column in np.flatnonzero(small):
+        for row, share in enumerate(grid.iloc[:, column]):
+            _mark_small(ax.add_patch(Rectangle((column, row), 1, 1, linewidth=0.5)))
+            if share == share:
+                ax.text(column + 0.5, row + 0.5, f"{share:.0%}", ha="center", va="center",
+                        fontsize=9, color=MUTED_TEXT_COLOUR,
+                        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
     ax.set_yticks(ax.get_yticks(), [wrap_label(str(label)) for label in grid.index],
                   rotation=0)
     # Narrow columns: short lines, so neighbouring labels never run into each other.

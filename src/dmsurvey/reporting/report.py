@@ -91,7 +91,7 @@ def write_report(
     source = questionnaire.title.in_language(lang)
     references = load_references() if references is None else references
 
-    tables = run_all(responses, questionnaire)
+    tables = run_all(responses, questionnaire, language=language)
     step("analysis")
     charts = summary_charts(responses, questionnaire, out / "charts", language=language,
                             source=source, references=references)
@@ -131,7 +131,8 @@ def write_report(
         "subtitle": source,
         "study_name": study_name or "",
         "generated": text("generated", language, version=__version__,
-                          date=dt.date.today().isoformat(), n=len(responses)),
+                          date=dt.date.today().isoformat(), n=len(responses),
+                          responses=plural(len(responses), "response")),
         "headlines": headlines,
         "overview": list(sample_overview(responses, questionnaire, language)
                          .itertuples(index=False, name=None)),
@@ -302,12 +303,14 @@ def sample_overview(
 
 def quantity(value: float, unit, language: str) -> str:
     """A number with its unit as a sentence reads it: 512 of a 万元 unit is "RMB 5.12
-    million" in English and "512万元" in Chinese; 20 persons; 20人."""
+    million" in English and "512万元" in Chinese (`money`); 20 persons; 20人."""
+    from dmsurvey.analysis.sizes import money
+
     number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     if unit is None:
         return number
-    if not language.startswith("zh") and unit.get("zh") == "万元":
-        return text("money_million", language, value=f"{value / 100:,.2f}")
+    if unit.get("zh") == "万元":
+        return money(value, language)
     label = unit.in_language(language)
     return f"{number}{label}" if language.startswith("zh") else f"{number} {label}"
 
@@ -420,13 +423,13 @@ def _quality_tables(issues: pd.DataFrame, questionnaire: Questionnaire, language
     return {"count": len(issues), "issues": plural(len(issues), "issue"),
             "summary": html_table(summary, language, questionnaire=questionnaire),
             "details": html_table(shown, language, questionnaire=questionnaire),
-            "shown": len(shown)}
+            "shown": len(shown), "all_shown": len(shown) == len(issues)}
 
 
 def _breakdown_tables(tables, questionnaire: Questionnaire,
-                      language: str) -> list[tuple[str, str]]:
-    """(title, table) with one line per test (question by grouping) of the obstacle and
-    the policy breakdowns."""
+                      language: str) -> list[dict[str, str]]:
+    """Title and either a table with one line per test (question by grouping) of the
+    obstacle and the policy breakdowns, or one sentence when no test could be run."""
     shown = []
     for name in ("obstacle_breakdowns", "policy_breakdowns"):
         table = tables.get(name)
@@ -435,16 +438,20 @@ def _breakdown_tables(tables, questionnaire: Questionnaire,
         tests = table.drop_duplicates(["question", "by"])[
             ["question", "by", "test", "statistic", "df", "p_value", "note"]
         ]
-        shown.append((text(f"title:{name}", language),
-                      html_table(tests, language, questionnaire=questionnaire,
-                                 percent_columns=())))
+        entry = {"title": text(f"title:{name}", language), "table": "", "sentence": ""}
+        if tests["statistic"].isna().all():
+            entry["sentence"] = text("breakdowns_untestable", language)
+        else:
+            entry["table"] = html_table(tests, language, questionnaire=questionnaire,
+                                        percent_columns=())
+        shown.append(entry)
     return shown
 
 
 def _methodology(questionnaire: Questionnaire, language: str) -> dict:
     lang = questionnaire.label_language(language)
     chinese = language.startswith("zh")
-    weight_mark = "（×{:g}）" if chinese else " (×{:g})"
+    weight_mark = "（权重{:g}）" if chinese else " (weight {:g})"
     separator = "；" if chinese else "; "
     dimensions = []
     if questionnaire.scoring is not None:

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
 MORE_THAN_HALF = ("51_75", "76_100")
 SMART_BUILDING = ("smart_lines", "smart_workshops", "smart_factories")
 SIGNIFICANCE = 0.05
+# A headline is stated only when at least this many firms answered the questions it rests
+# on: below it one firm moves a share by 10 points or more (docs/methodology.md).
+MIN_BASE = 10
+# "Only" and "few" are said of shares below this.
+LOW_SHARE = 0.4
 
 SENTENCES: dict[str, dict[str, str]] = {
     "sample": {
@@ -33,6 +38,12 @@ SENTENCES: dict[str, dict[str, str]] = {
               "questionnaires); {small} of them had fewer than 50 employees in 2019.",
         "zh": "本次调查共收集{n}家企业的有效问卷（电子问卷{electronic}份、纸质问卷{paper}份），"
               "其中{small}的企业2019年员工人数少于50人。",
+    },
+    "sample_count": {
+        "en": "We surveyed {enterprises} ({electronic} electronic and {paper} paper "
+              "questionnaires); {small_count} of them had fewer than 50 employees in 2019.",
+        "zh": "本次调查共收集{n}家企业的有效问卷（电子问卷{electronic}份、纸质问卷{paper}份），"
+              "其中{small_count}家企业2019年员工人数少于50人。",
     },
     "ai_bigdata": {
         "en": "{share} of the surveyed enterprises have not yet used artificial intelligence "
@@ -45,10 +56,20 @@ SENTENCES: dict[str, dict[str, str]] = {
         "zh": "仅{procurement}的受访企业线上采购占采购总额的比例超过50%，"
               "仅{sales}的受访企业线上销售占销售总额的比例超过50%。",
     },
+    "online_trade_plain": {
+        "en": "{procurement} of the surveyed enterprises do more than 50% of their "
+              "procurement online, and {sales} do more than 50% of their sales online.",
+        "zh": "{procurement}的受访企业线上采购占采购总额的比例超过50%，"
+              "{sales}的受访企业线上销售占销售总额的比例超过50%。",
+    },
     "smart_manufacturing": {
         "en": "Of the {manufacturers}, no more than {highest} report any one of "
               "{items}.",
         "zh": "在{n}家受访制造业企业中，{items}的比例均不超过{highest}。",
+    },
+    "smart_manufacturing_none": {
+        "en": "None of the {manufacturers} reports any of {items}.",
+        "zh": "{n}家受访制造业企业中，没有企业{items}。",
     },
     "internet_finance": {
         "en": "{never} of the surveyed enterprises have never used internet finance to obtain "
@@ -57,15 +78,36 @@ SENTENCES: dict[str, dict[str, str]] = {
         "zh": "{never}的受访企业从未通过互联网金融获得融资；在使用过互联网融资的{used}家企业中，"
               "有{above_half}家通过该渠道获得的融资超过融资总额的50%。",
     },
+    "internet_finance_none_above": {
+        "en": "{never} of the surveyed enterprises have never used internet finance to obtain "
+              "financing; none of the {used} that have obtained more than 50% of their "
+              "financing through this channel.",
+        "zh": "{never}的受访企业从未通过互联网金融获得融资；在使用过互联网融资的{used}家企业中，"
+              "没有企业通过该渠道获得超过融资总额50%的融资。",
+    },
+    "internet_finance_never": {
+        "en": "{never} of the surveyed enterprises have never used internet finance to obtain "
+              "financing.",
+        "zh": "{never}的受访企业从未通过互联网金融获得融资。",
+    },
     "obstacles": {
         "en": "{first_share} of the companies surveyed said the biggest obstacle to digital "
               "transformation was “{first}”, while {second_share} said it was “{second}”.",
         "zh": "{first_share}的受访企业认为数字化转型的最大障碍是“{first}”，"
               "{second_share}认为是“{second}”。",
     },
+    "obstacles_one": {
+        "en": "{first_share} of the companies surveyed said the biggest obstacle to digital "
+              "transformation was “{first}”.",
+        "zh": "{first_share}的受访企业认为数字化转型的最大障碍是“{first}”。",
+    },
     "policy": {
         "en": "Few enterprises receive policy support: {items}.",
         "zh": "获得政策支持的企业较少：{items}。",
+    },
+    "policy_plain": {
+        "en": "Policy support received: {items}.",
+        "zh": "获得政策支持的情况：{items}。",
     },
     "outlook": {
         "en": "At the same time, {share} of the companies surveyed realise that digital "
@@ -90,9 +132,17 @@ SENTENCES: dict[str, dict[str, str]] = {
         "zh": "企业规模与线上采购占比超过50%之间没有明显关系（各规模指标在5%水平上均不显著）；"
               "线上销售{sales}。",
     },
+    "too_small": {
+        "en": "With {firms}, the study is too small for some findings: a finding is stated "
+              "only when at least {minimum} firms answered its questions.",
+        "zh": "本次调查仅{n}家企业，样本过小，部分结论未列出：只有至少{minimum}家企业"
+              "作答了相关问题时才给出结论。",
+    },
     "sales_related": {"en": "the same holds for {measures}", "zh": "对{measures}同样显著"},
     "sales_unrelated": {"en": "no clear relation with size appears",
                         "zh": "与企业规模没有明显关系"},
+    "sales_unestimated": {"en": "too few firms sell more than half online to tell",
+                          "zh": "线上销售占比超过50%的企业过少，无法判断"},
     "list_and": {"en": " and ", "zh": "和"},
     "list_comma": {"en": ", ", "zh": "、"},
     "measure:employees_2019": {"en": "employees", "zh": "员工人数"},
@@ -117,6 +167,15 @@ class SummaryInputs:
     language: str = "en"
     charts: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    # findings left out because too few firms answered their questions
+    too_small: list[str] = field(default_factory=list)
+
+    def enough(self, finding: str, *bases: int) -> bool:
+        """Whether every base holds `MIN_BASE` firms; notes `finding` as left out if not."""
+        if min(bases) >= MIN_BASE:
+            return True
+        self.too_small.append(finding)
+        return False
 
     def sentence(self, key: str, **values: Any) -> str:
         entry = SENTENCES[key]
@@ -175,7 +234,9 @@ def _sample(inputs: SummaryInputs) -> Headline | None:
     figures = {"n": len(responses), "electronic": int(sources.get("electronic", 0)),
                "paper": int(sources.get("paper", 0)), "fewer_than_50_employees": small,
                "fewer_than_50_employees_share": small / len(employees)}
-    text = inputs.sentence("sample", n=figures["n"],
+    # a share of fewer than MIN_BASE firms overstates what they show; say the count
+    key = "sample" if len(employees) >= MIN_BASE else "sample_count"
+    text = inputs.sentence(key, n=figures["n"], small_count=small,
                            enterprises=plural(figures["n"], "enterprise"),
                            electronic=figures["electronic"],
                            paper=figures["paper"], small=percent(small / len(employees)))
@@ -191,6 +252,8 @@ def _ai_bigdata(inputs: SummaryInputs) -> Headline | None:
     if uses is None or uses.notna().sum() == 0:
         return None
     n = int(uses.notna().sum())
+    if not inputs.enough("ai_bigdata", n):
+        return None
     never = int((uses == 0).sum())
     return Headline("ai_bigdata", inputs.sentence("ai_bigdata", share=percent(never / n)),
                     {"count": never, "n": n, "share": never / n})
@@ -205,7 +268,11 @@ def _online_trade(inputs: SummaryInputs) -> Headline | None:
                          ("online_sales_share", "sales")):
         count, n, share = _count_share(table[table["series"] == series], MORE_THAN_HALF)
         figures[name] = {"count": count, "n": n, "share": share}
-    text = inputs.sentence("online_trade", procurement=percent(figures["procurement"]["share"]),
+    if not inputs.enough("online_trade", figures["procurement"]["n"], figures["sales"]["n"]):
+        return None
+    low = all(part["share"] < LOW_SHARE for part in figures.values())
+    text = inputs.sentence("online_trade" if low else "online_trade_plain",
+                           procurement=percent(figures["procurement"]["share"]),
                            sales=percent(figures["sales"]["share"]))
     return Headline("online_trade", text, figures)
 
@@ -217,11 +284,18 @@ def _smart_manufacturing(inputs: SummaryInputs) -> Headline | None:
     rows = table[table["item"].isin(SMART_BUILDING)]
     if rows.empty or int(rows["n"].max()) == 0:
         return None
-    items = [inputs.bracketed(label, share) for label, share in
-             zip(rows["label"], rows["share"], strict=True)]
-    highest = float(rows["share"].max())
     n = int(rows["n"].iloc[0])
-    text = inputs.sentence("smart_manufacturing", n=n,
+    if not inputs.enough("smart_manufacturing", n):
+        return None
+    highest = float(rows["share"].max())
+    if highest > 0:
+        key = "smart_manufacturing"
+        items = [inputs.bracketed(label, share) for label, share in
+                 zip(rows["label"], rows["share"], strict=True)]
+    else:
+        key = "smart_manufacturing_none"
+        items = [inputs.in_sentence(label) for label in rows["label"]]
+    text = inputs.sentence(key, n=n,
                            manufacturers=plural(n, "surveyed manufacturer"),
                            highest=percent(highest), items=inputs.join(items))
     return Headline("smart_manufacturing", text, {
@@ -235,8 +309,12 @@ def _internet_finance(inputs: SummaryInputs) -> Headline | None:
     if table is None or table.empty:
         return None
     never, n, never_share = _count_share(table, ("none",))
+    if not inputs.enough("internet_finance", n):
+        return None
     above_half, _, _ = _count_share(table, MORE_THAN_HALF)
-    text = inputs.sentence("internet_finance", never=percent(never_share), used=n - never,
+    key = ("internet_finance_never" if n == never
+           else "internet_finance_none_above" if above_half == 0 else "internet_finance")
+    text = inputs.sentence(key, never=percent(never_share), used=n - never,
                            above_half=above_half)
     return Headline("internet_finance", text, {
         "never": never, "n": n, "never_share": never_share, "used": n - never,
@@ -250,7 +328,10 @@ def _obstacles(inputs: SummaryInputs) -> Headline | None:
         return None
     ranked = table.sort_values("count", ascending=False, kind="stable").head(2)
     first, second = ranked.to_dict("records")
-    text = inputs.sentence("obstacles", first=first["label"], second=second["label"],
+    if not inputs.enough("obstacles", int(first["n"])):
+        return None
+    text = inputs.sentence("obstacles" if second["count"] else "obstacles_one",
+                           first=first["label"], second=second["label"],
                            first_share=percent(first["share"]),
                            second_share=percent(second["share"]))
     return Headline("obstacles", text, {
@@ -263,10 +344,13 @@ def _policy(inputs: SummaryInputs) -> Headline | None:
     table = inputs.charts.get("06_policy_support")
     if table is None or table.empty:
         return None
+    if not inputs.enough("policy", int(table["n"].max())):
+        return None
     rows = table[table["item"] != "other"]
     items = [inputs.bracketed(label, share)
              for label, share in zip(rows["label"], rows["share"], strict=True)]
-    text = inputs.sentence("policy", items=inputs.join(items))
+    few = bool((rows["share"] < LOW_SHARE).all())
+    text = inputs.sentence("policy" if few else "policy_plain", items=inputs.join(items))
     return Headline("policy", text, {
         "n": int(table["n"].iloc[0]),
         "shares": dict(zip(rows["item"], rows["share"].astype(float), strict=True)),
@@ -277,7 +361,7 @@ def _outlook(inputs: SummaryInputs) -> Headline | None:
     if not inputs.has("digital_helps"):
         return None
     count, n, share = _count_share(inputs.shares("digital_helps"), ("yes",))
-    if not n:
+    if not n or not inputs.enough("outlook", n):
         return None
     return Headline("outlook", inputs.sentence("outlook", share=percent(share)),
                     {"count": count, "n": n, "share": share})
@@ -287,6 +371,8 @@ def _maturity(inputs: SummaryInputs) -> Headline | None:
     scores = inputs.tables.get("scores")
     scoring = inputs.questionnaire.scoring
     if scores is None or scoring is None or scores["composite"].notna().sum() == 0:
+        return None
+    if not inputs.enough("maturity", int(scores["composite"].notna().sum())):
         return None
     mean = float(scores["composite"].mean())
     levels = scores["level"].dropna().astype("str").value_counts()
@@ -304,7 +390,8 @@ def _size_gradient(inputs: SummaryInputs) -> Headline | None:
     regressions = inputs.tables.get("size_regressions")
     if regressions is None or regressions.empty:
         return None
-    plain = regressions[regressions["model"] == "logit"]
+    # Models too few firms allow are listed without estimates (p-value NaN).
+    plain = regressions[(regressions["model"] == "logit") & regressions["p_value"].notna()]
 
     def significant(outcome: str) -> list[str]:
         rows = plain[(plain["outcome"] == outcome) & (plain["coef"] > 0)
@@ -313,14 +400,21 @@ def _size_gradient(inputs: SummaryInputs) -> Headline | None:
 
     procurement = significant("online_procurement_gt50")
     sales = significant("online_sales_gt50")
+    if not (regressions["outcome"] == "online_procurement_gt50").any():
+        return None
     if not (plain["outcome"] == "online_procurement_gt50").any():
+        inputs.too_small.append("size_gradient")
         return None
 
     def names(measures: list[str]) -> str:
         return inputs.join([inputs.sentence(f"measure:{m}") for m in measures])
 
-    sales_text = (inputs.sentence("sales_related", measures=names(sales)) if sales
-                  else inputs.sentence("sales_unrelated"))
+    if sales:
+        sales_text = inputs.sentence("sales_related", measures=names(sales))
+    elif (plain["outcome"] == "online_sales_gt50").any():
+        sales_text = inputs.sentence("sales_unrelated")
+    else:
+        sales_text = inputs.sentence("sales_unestimated")
     key = "size_gradient" if procurement else "size_gradient_none"
     text = inputs.sentence(key, procurement=names(procurement), sales=sales_text)
     return Headline("size_gradient", text, {"online_procurement_gt50_significant": procurement,
@@ -354,7 +448,13 @@ def executive_summary(
     if tables is None:
         tables = _summary_tables(responses, questionnaire)
     inputs = SummaryInputs(responses, questionnaire, language, charts, tables)
-    return [headline for find in FINDINGS if (headline := find(inputs)) is not None]
+    found = [headline for find in FINDINGS if (headline := find(inputs)) is not None]
+    if inputs.too_small:
+        n = len(responses)
+        text = inputs.sentence("too_small", n=n, firms=plural(n, "firm"), minimum=MIN_BASE)
+        found.append(Headline("too_small", text, {"n": n, "minimum_base": MIN_BASE,
+                                                  "left_out": list(inputs.too_small)}))
+    return found
 
 
 def _summary_tables(responses: pd.DataFrame, questionnaire: Questionnaire) -> dict:

@@ -19,6 +19,10 @@ STUDY_COLOUR = PALETTE[0]
 REFERENCE_COLOUR = "#a6a6a6"
 TEXT_COLOUR = "#262626"
 MUTED_TEXT_COLOUR = "#6b6b6b"
+# Groups too small to chart as solid (see `plots.MIN_GROUP_FIRMS`).
+SMALL_GROUP_COLOUR = "#e3e3e3"
+SMALL_GROUP_EDGE = "#9a9a9a"
+SMALL_GROUP_HATCH = "///"
 SAVE_DPI = 200
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from dmsurvey.errors import DataError, Problem
 from dmsurvey.questionnaire.model import Questionnaire
+from dmsurvey.wording import NO_RESPONSES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,7 +35,6 @@ EXCEL_MAX_ROWS = 1_048_575  # below the header row
 STATA_NAME_LIMIT = 32
 STATA_LABEL_LIMIT = 80
 # Worded as `dmsurvey report` and `dmsurvey charts` refuse an empty study.
-NO_RESPONSES = "the study has no complete responses yet; import or collect some first"
 # Columns that name the person who collected or keyed a response.
 ENUMERATOR_COLUMNS = ("enumerator",)
 
