@@ -153,3 +153,27 @@ def test_charts_command_from_a_response_file(tmp_path):
     assert table["n"].iloc[0] == 99
     assert sorted(p.suffix for p in tmp_path.glob("01_technology_use.*")) == [".csv", ".png",
                                                                               ".svg"]
+
+
+@pytest.mark.slow
+def test_report_prints_to_a4_without_splitting_charts(demo, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium")
+                                             or "/usr/bin/chromium", args=BROWSER_ARGS)
+        page = browser.new_page()
+        page.goto((demo / "report.html").as_uri())
+        page.emulate_media(media="print")
+        layout = page.evaluate("""() => ({
+            toc: getComputedStyle(document.querySelector('nav.toc')).display,
+            figures: Array.from(document.querySelectorAll('figure')).map(
+                f => getComputedStyle(f).breakInside),
+        })""")
+        pdf = tmp_path / "report.pdf"
+        page.pdf(path=pdf, format="A4", prefer_css_page_size=True)
+        browser.close()
+    assert layout["toc"] == "none", "the contents list is for the screen"
+    assert layout["figures"] and set(layout["figures"]) == {"avoid"}, "no chart split over pages"
+    pages = pdf.read_bytes().count(b"/Type /Page") - pdf.read_bytes().count(b"/Type /Pages")
+    assert 5 <= pages <= 40, f"{pages} A4 pages"
