@@ -6,7 +6,7 @@ itself says around it. Placeholders are `str.format` fields.
 
 from __future__ import annotations
 
-from dmsurvey.wording import plural
+from dmsurvey.wording import plural, translated
 
 TOOL_LANGUAGES = ("zh", "en")
 
@@ -151,5 +151,4 @@ def tool_language(language: str | None) -> str:
 
 def message(key: str, language: str | None, **fields: object) -> str:
     """The tool's message `key` in `language`, with `fields` filled in."""
-    text = _MESSAGES[key][tool_language(language)]
-    return text.format(**fields) if fields else text
+    return translated(_MESSAGES, key, tool_language(language), **fields)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from dmsurvey.errors import AnalysisError, Problem
 from dmsurvey.reporting.texts import text
+from dmsurvey.wording import translated
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,9 +68,7 @@ FEEDBACK_TEXTS: dict[str, dict[str, str]] = {
 
 
 def feedback_text(key: str, language: str, **values: object) -> str:
-    entry = FEEDBACK_TEXTS[key]
-    template = entry.get(language) or entry["en"]
-    return template.format(**values) if values else template
+    return translated(FEEDBACK_TEXTS, key, language, **values)
 
 
 @dataclass(frozen=True)

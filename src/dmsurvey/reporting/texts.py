@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from dmsurvey.wording import translated
+
 TEXTS: dict[str, dict[str, str]] = {
     # The six summary charts (titles after the paper's executive summary).
     "01_technology_use": {
@@ -367,6 +369,4 @@ def text(key: str, language: str, default: str | None = None, **values: object) 
     `default` where the table has no such key."""
     if default is not None and key not in TEXTS:
         return default
-    entry = TEXTS[key]
-    template = entry.get(language) or entry["en"]
-    return template.format(**values) if values else template
+    return translated(TEXTS, key, language, **values)
