@@ -194,3 +194,32 @@ def test_help_names_the_study_argument_and_default_language(command):
     assert "STUDY" in usage and "{study}" not in usage
     if command in ("template", "reconcile"):
         assert "the questionnaire's default" in result.output
+
+
+def test_stata_export_renames_a_reserved_word_in_one_line(tmp_path, questionnaire_file):
+    from dmsurvey.store.study import init_study
+
+    declared = tmp_path / "with-end.yaml"
+    declared.write_text(questionnaire_file.read_text(encoding="utf-8").replace(
+        "languages: [zh, en]\n", "languages: [zh, en]\nmetadata: [start, end]\n"),
+        encoding="utf-8")
+    study = init_study(tmp_path / "timed", questionnaire=declared)
+    response_id = study.start_response(metadata={"start": "2026-03-02T09:15:00.000+08:00"})
+    study.save_answer(response_id, "industry", "other")
+    study.set_metadata(response_id, end="2026-03-02T09:40:00.000+08:00")
+    study.set_status(response_id, "complete")
+    out = tmp_path / "timed.dta"
+    # a real process, so that a warning printed by a library would show on stderr
+    completed = subprocess.run(
+        [sys.executable, "-m", "dmsurvey", "export", str(study.path), "-o", str(out)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stderr == ""
+    assert completed.stdout.splitlines()[1:] == ["Stata: renamed end → end_ (a reserved word)"]
+    with pd.io.stata.StataReader(out) as reader:
+        data = reader.read()
+        labels = reader.variable_labels()
+    assert data.loc[0, "end_"] == "2026-03-02T09:40:00.000+08:00"
+    assert labels["end_"] == "访问结束时间（设备时间，ISO 8601）"  # the default language
+    assert labels["start"] == "访问开始时间（设备时间，ISO 8601）"

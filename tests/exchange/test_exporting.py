@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import openpyxl
 import pandas as pd
@@ -77,12 +78,15 @@ def test_parquet_and_json_keep_types(tmp_path, responses, questionnaire):
 
 
 def test_anonymize_drops_pii_and_enumerator(tmp_path, responses, questionnaire):
+    # XLSForm metadata naming the enumerator or their device goes too
+    responses = responses.assign(username="王芳", deviceid="dmsurvey:wangs-laptop")
     for suffix in (".csv", ".dta"):
         path = tmp_path / f"anon{suffix}"
         write_responses(responses, path, questionnaire=questionnaire, anonymize=True)
         back = pd.read_csv(path) if suffix == ".csv" else pd.read_stata(path)
         assert "firm_name" not in back.columns
-        assert "enumerator" not in back.columns
+        assert not {"enumerator", "username", "deviceid"} & set(back.columns)
+        assert "王芳" not in path.read_bytes().decode("utf-8", "replace")
         assert "industry" in back.columns
         assert "上海甲科技有限公司" not in path.read_bytes().decode("utf-8", "replace")
 
@@ -153,3 +157,56 @@ def test_stata_keeps_long_text(tmp_path, responses, questionnaire):
     responses.loc[1, "remarks"] = long_remark
     write_responses(responses, tmp_path / "long.dta", questionnaire=questionnaire)
     assert pd.read_stata(tmp_path / "long.dta").loc[1, "remarks"] == long_remark
+
+
+# Stata's reserved names ([U] 11.3) and some of Mata's reserved words, as written.
+STATA_RESERVED = ("_all _b byte _coef _cons double float if in int long _n _N _pi _pred _rc _se "
+                  "_skip strL str1 str2045 using with end NULL local function").split()
+
+
+def test_stata_reserved_words_are_renamed_without_a_warning(tmp_path, responses, questionnaire):
+    extra = responses.assign(**{word: "x" for word in STATA_RESERVED})
+    path = tmp_path / "reserved.dta"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = write_responses(extra, path, questionnaire=questionnaire)
+    data = pd.read_stata(path)
+    renamed = [f"{word}_" for word in STATA_RESERVED]
+    assert set(renamed) <= set(data.columns)
+    assert list(result.notes) == [
+        f"Stata: renamed {word} → {word}_ (a reserved word)" for word in STATA_RESERVED
+    ]
+    # the same names every time, so do-files keep working
+    again = write_responses(extra, tmp_path / "again.dta", questionnaire=questionnaire)
+    assert again.notes == result.notes
+
+
+def test_spss_names_begin_with_a_letter_and_avoid_its_keywords(tmp_path, responses,
+                                                               questionnaire):
+    extra = responses.assign(_note="a", BY="b", end="c")
+    path = tmp_path / "names.sav"
+    result = write_responses(extra, path, questionnaire=questionnaire)
+    data, _ = pyreadstat.read_sav(str(path))
+    assert list(data.columns[-3:]) == ["v_note", "BY_", "end"]
+    assert list(data.loc[0, ["v_note", "BY_", "end"]]) == ["a", "b", "c"]
+    assert list(result.notes) == [
+        "SPSS: renamed _note → v_note (names begin with a letter)",
+        "SPSS: renamed BY → BY_ (a reserved word)",
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_metadata_columns_get_variable_labels(tmp_path, responses, questionnaire, language):
+    write_responses(responses, tmp_path / "m.dta", questionnaire=questionnaire, labels=language)
+    write_responses(responses, tmp_path / "m.sav", questionnaire=questionnaire, labels=language)
+    with pd.io.stata.StataReader(tmp_path / "m.dta") as reader:
+        reader.read()
+        stata_labels = reader.variable_labels()
+    spss_labels = pyreadstat.read_sav(str(tmp_path / "m.sav"))[1].column_names_to_labels
+    expected = {"en": {"response_id": "Response id", "submitted_at": "Submitted at (ISO 8601)",
+                       "enumerator": "Enumerator or data-entry clerk"},
+                "zh": {"response_id": "答卷编号", "submitted_at": "提交时间（ISO 8601）",
+                       "enumerator": "调查员或录入员"}}[language]
+    for labels in (stata_labels, spss_labels):
+        assert {name: labels[name] for name in expected} == expected
+        assert labels["source"] and labels["status"]

@@ -93,3 +93,17 @@ def questionnaire(questionnaire_file) -> Questionnaire:
 @pytest.fixture
 def study(tmp_path, questionnaire_file) -> Study:
     return init_study(tmp_path / "study", questionnaire=questionnaire_file)
+
+
+@pytest.fixture
+def metadata_study(tmp_path) -> Study:
+    """The small questionnaire declaring the XLSForm metadata an interview fills in itself."""
+    path = tmp_path / "with-metadata.yaml"
+    path.write_text(
+        SMALL_QUESTIONNAIRE.replace(
+            "default_language: zh\n",
+            "default_language: zh\nmetadata: [start, end, today, deviceid, username, email]\n",
+        ),
+        encoding="utf-8",
+    )
+    return init_study(tmp_path / "metadata-study", questionnaire=path)

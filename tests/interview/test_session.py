@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import socket
+from datetime import UTC, datetime
 
 import pytest
 from prompt_toolkit.data_structures import Size
@@ -368,3 +370,43 @@ def test_a_resume_id_fitting_several_or_none_is_refused_with_the_reason(study):
     with pytest.raises(StudyError, match="No unfinished interview .* starting with 'xyz'"):
         run(study, "", resume_id="xyz")
 
+
+
+def test_the_interview_records_when_it_started_and_was_submitted(metadata_study):
+    before = datetime.now(UTC)
+    result = run(metadata_study, SERVICES_FIRM + SUBMIT, enumerator="Li")
+    after = datetime.now(UTC)
+    response, _ = stored(metadata_study, result.response_id)
+    start = datetime.fromisoformat(response["start"])
+    end = datetime.fromisoformat(response["end"])
+    submitted = datetime.fromisoformat(response["submitted_at"])
+    # ODK's form: local time with its UTC offset, to the millisecond
+    assert start.utcoffset() == datetime.now().astimezone().utcoffset()
+    assert response["start"][19] == "." and response["start"][23] in "+-"
+    assert submitted.utcoffset().total_seconds() == 0
+    assert before.replace(microsecond=0) <= start <= end <= after
+    assert abs((submitted - end).total_seconds()) < 1
+    assert response["today"] == start.date().isoformat()
+    assert response["deviceid"] == f"dmsurvey:{socket.gethostname()}"
+    assert response["username"] == "Li"
+    assert response["email"] is None  # a terminal cannot know it
+
+
+def test_start_is_kept_when_a_paused_interview_is_submitted_later(metadata_study):
+    first = run(metadata_study, START + DOWN + ENTER + "30" + ENTER + CTRL_C + ENTER)
+    paused, _ = stored(metadata_study, first.response_id)
+    assert paused["start"] and paused["end"] is None and paused["submitted_at"] is None
+    second = run(metadata_study, ENTER + ENTER + SPACE + ENTER + ENTER + ENTER + SUBMIT)
+    submitted, _ = stored(metadata_study, second.response_id)
+    assert second.response_id == first.response_id
+    assert submitted["start"] == paused["start"]
+    assert datetime.fromisoformat(submitted["end"]) >= datetime.fromisoformat(paused["start"])
+
+
+def test_every_submitted_interview_gets_its_submission_time(study):
+    before = datetime.now(UTC).replace(microsecond=0)
+    paper = run(study, "2" + ENTER + "12" + ENTER + ENTER + "3" + ENTER + ENTER + SUBMIT,
+                mode="clerk", entry=1, form_number="7")
+    for result in (run(study, SERVICES_FIRM + SUBMIT), paper):
+        submitted_at = stored(study, result.response_id)[0]["submitted_at"]
+        assert before <= datetime.fromisoformat(submitted_at) <= datetime.now(UTC)

@@ -712,3 +712,28 @@ def test_read_responses_types_a_file_without_a_study(study, tmp_path):
     assert [(p.row, p.column) for p in caught.value.problems] == [
         (2, "employees_2019"), (3, "industry")]
     assert "2 values do not fit" in caught.value.message
+
+
+def test_system_columns_left_out_are_told_in_one_line(tmp_path, mini_path):
+    study = init_study(tmp_path / "s", questionnaire=mini_path)
+    kobo = write_all_formats(tmp_path, study.questionnaire)["kobo"]
+    for repeat in range(2):  # a repeat import, adding nothing, says it the same way
+        result = run("import", study.path, kobo)
+        assert result.exit_code == 0, result.output
+        left_out = [line.strip() for line in result.output.splitlines() if "left out" in line]
+        assert left_out == [
+            "left out 4 system columns of the collecting server from kobo.csv: "
+            "_id, __version__, _index, _status",  # in file order
+            "left out column 'meta/instanceID' of kobo.csv: same as '_uuid'",
+        ], repeat
+
+
+def test_init_says_when_the_questionnaire_has_no_scoring(tmp_path, mini_path):
+    note = ("Note: this questionnaire has no scoring block: score, firm pages and the maturity "
+            "parts of the report will not apply (see docs/methodology.md)")
+    unscored = run("init", tmp_path / "unscored", "--questionnaire", mini_path)
+    assert unscored.exit_code == 0, unscored.output
+    assert note in unscored.output.splitlines()
+    scored = run("init", tmp_path / "scored", "--questionnaire", "sme-digital-2020")
+    assert scored.exit_code == 0, scored.output
+    assert "scoring" not in scored.output

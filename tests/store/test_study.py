@@ -255,6 +255,20 @@ def test_metadata_changes_are_audited(study):
         study.set_metadata(rid, status="complete")
 
 
+def test_a_response_starts_with_the_questionnaires_metadata_fields(study):
+    rid = study.start_response(metadata={"start": "2026-03-02T09:15:00.000+08:00"})
+    study.set_metadata(rid, end="2026-03-02T09:40:00.000+08:00",
+                       submitted_at="2026-03-02T01:40:00+00:00")
+    study.set_status(rid, "complete")
+    row = study.responses().iloc[0]
+    assert (row["start"], row["end"], row["submitted_at"]) == (
+        "2026-03-02T09:15:00.000+08:00", "2026-03-02T09:40:00.000+08:00",
+        "2026-03-02T01:40:00+00:00")
+    with pytest.raises(DataError, match="Not a metadata field of the questionnaire: deviceid"):
+        study.start_response(metadata={"deviceid": "dmsurvey:laptop"})
+    assert study.response_ids() == [rid]  # the refused one left nothing behind
+
+
 def test_set_statuses_writes_many_in_one_transaction_with_audit(study):
     ids = [study.start_response(enumerator="Li") for _ in range(3)]
     study.set_statuses(ids[:2], "complete", who="Wang")

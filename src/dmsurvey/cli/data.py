@@ -51,6 +51,9 @@ def init(
     created = init_study(study, questionnaire)
     q = created.questionnaire
     typer.echo(f"Created study {study} for questionnaire {q.name} version {q.version}.")
+    if q.scoring is None:
+        typer.echo("Note: this questionnaire has no scoring block: score, firm pages and the "
+                   "maturity parts of the report will not apply (see docs/methodology.md)")
     typer.echo(f"Next: dmsurvey collect {study}   or   dmsurvey import {study} FILE.csv")
 
 
@@ -111,8 +114,8 @@ def import_command(
         typer.echo(f"{plural(forms, 'paper form')} now keyed twice; "
                    f"{'it counts' if forms == 1 else 'each counts'} once reconciled: "
                    f"dmsurvey reconcile {study}")
-    for file, column, why in result.dropped_columns:
-        typer.echo(f"  left out column {column!r} of {Path(file).name}: {why}")
+    for line in result.dropped_lines():
+        typer.echo(f"  {line}")
     for path in result.rejected_files:
         typer.echo(f"Rejected rows, with the reason, are in {path}")
 

@@ -42,7 +42,9 @@ def export(
     """Export the responses of a study to CSV, Excel, Parquet, JSON, Stata or SPSS.
 
     Stata (.dta) and SPSS (.sav) files get variable labels, value labels for every choice
-    list (choices numbered 1..n) and 0/1 variables for multiple choices.
+    list (choices numbered 1..n) and 0/1 variables for multiple choices. A name the program
+    does not accept is changed the same way every time, and the change is printed (Stata
+    reserves **end**: it becomes **end_**).
 
     Example: **dmsurvey export my-study -o firms.dta --labels en --anonymize**
     """
@@ -56,6 +58,8 @@ def export(
     )
     typer.echo(f"Wrote {plural(result.rows, 'response')} ({plural(result.columns, 'column')}) "
                f"to {result.path}")
+    for note in result.notes:
+        typer.echo(note)
 
 
 @app.command("template")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from dmsurvey.errors import StudyError
 from dmsurvey.interview.engine import Interview, InvalidAnswer, format_number
 from dmsurvey.interview.messages import counted, message, tool_language
+from dmsurvey.interview.metadata import closing_metadata, local_now, opening_metadata
 from dmsurvey.interview.prompts import BACK, Prompter, fit
 from dmsurvey.questionnaire.model import Question
 from dmsurvey.wording import plural
@@ -86,6 +87,8 @@ class InterviewSession:
         self.entry = entry
         self.form_number = form_number
         self.response_id: str | None = None
+        # When a new interview opened (XLSForm `start`), though it is stored at the first answer.
+        self.opened_at = local_now()
 
     # -- the whole session -------------------------------------------------------------------
 
@@ -93,6 +96,7 @@ class InterviewSession:
         """Interview one firm (a new one, or `resume_id`) until submitted, paused or discarded."""
         try:
             answers = self._choose_response(resume_id)
+            self.opened_at = local_now()
             if self.response_id is None and self.mode != "clerk":
                 self._introduction()
         except (KeyboardInterrupt, EOFError):
@@ -372,6 +376,10 @@ class InterviewSession:
             enumerator=self.enumerator,
             entry=self.entry or 1,
             form_number=self.form_number,
+            metadata=opening_metadata(
+                self.questionnaire.metadata_fields, opened=self.opened_at,
+                enumerator=self.enumerator,
+            ),
         )
 
     def _submit(self, interview: Interview) -> SessionResult:
@@ -383,6 +391,8 @@ class InterviewSession:
         for question_id in interview.stale_answers():
             self.study.save_answer(self.response_id, question_id, None, who=self.enumerator)
             interview.record(None, self.questionnaire.question(question_id))
+        closing = closing_metadata(self.questionnaire.metadata_fields, closed=local_now())
+        self.study.set_metadata(self.response_id, who=self.enumerator, **closing)
         self.study.set_status(self.response_id, "complete", who=self.enumerator)
         # A paper form keyed twice stays in progress until its keyings are reconciled.
         stored = self.study.get_response(self.response_id)["status"]

@@ -35,6 +35,14 @@ SYSTEM_DROPPED = frozenset({
     "Edits", "FormVersion", "AttachmentsPresent", "AttachmentsExpected", "end", "today",
     "deviceid", "subscriberid", "simserial", "phonenumber", "username", "audit",
 })
+# Why a column is left out; with several such columns in one file, the plural reads
+# "left out 7 system columns of the collecting server from kobo.csv".
+SYSTEM_COLUMN = "system column of the collecting server"
+IGNORED_COLUMN = "not in the questionnaire (ignored as asked)"
+DROPPED_PLURALS = {
+    SYSTEM_COLUMN: "system columns of the collecting server",
+    IGNORED_COLUMN: "columns not in the questionnaire (ignored as asked)",
+}
 GROUP_SEPARATORS = re.compile(r"[/-]")
 # `--skip-invalid` writes rejected rows to FILE.rejected.csv with this column added: a corrected
 # copy imports without it.
@@ -95,7 +103,7 @@ def plan_columns(table: Table, questionnaire: Questionnaire, *, ignore_unknown: 
             plan.dropped.append((header, "reasons written with the rejected rows"))
         elif target is None:
             if ignore_unknown:
-                plan.dropped.append((header, "not in the questionnaire (ignored as asked)"))
+                plan.dropped.append((header, IGNORED_COLUMN))
             else:
                 plan.problems.append(Problem(
                     "unknown column", file=table.file, column=header,
@@ -103,7 +111,7 @@ def plan_columns(table: Table, questionnaire: Questionnaire, *, ignore_unknown: 
                     "(or import with --ignore-columns)",
                 ))
         elif target[0] == "drop":
-            plan.dropped.append((header, "system column of the collecting server"))
+            plan.dropped.append((header, SYSTEM_COLUMN))
         elif target[0] == "option":
             _, question, code = target
             plan.options.setdefault(question, {})[code] = position

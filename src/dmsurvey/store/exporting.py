@@ -34,9 +34,84 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@")
 EXCEL_MAX_ROWS = 1_048_575  # below the header row
 STATA_NAME_LIMIT = 32
 STATA_LABEL_LIMIT = 80
-# Worded as `dmsurvey report` and `dmsurvey charts` refuse an empty study.
-# Columns that name the person who collected or keyed a response.
-ENUMERATOR_COLUMNS = ("enumerator",)
+# Columns that name the person who collected or keyed a response, or their device.
+ENUMERATOR_COLUMNS = (
+    "enumerator", "username", "email", "phonenumber", "subscriberid", "simserial", "deviceid",
+)
+# Variable labels of the metadata columns in Stata and SPSS files (English for other languages).
+METADATA_LABELS = {
+    "response_id": {"en": "Response id", "zh": "答卷编号"},
+    "source": {"en": "How the form was filled in (electronic or paper)",
+               "zh": "填写方式（电子或纸质）"},
+    "enumerator": {"en": "Enumerator or data-entry clerk", "zh": "调查员或录入员"},
+    "submitted_at": {"en": "Submitted at (ISO 8601)", "zh": "提交时间（ISO 8601）"},
+    "status": {"en": "Status (in_progress, complete, void)",
+               "zh": "状态（in_progress 进行中, complete 完成, void 作废）"},
+    "entry": {"en": "Data-entry round of a paper form", "zh": "纸质问卷录入轮次"},
+    "form_number": {"en": "Number of the paper form", "zh": "纸质问卷编号"},
+    "started_at": {"en": "Response created in the study (ISO 8601)",
+                   "zh": "答卷建立时间（ISO 8601）"},
+    "updated_at": {"en": "Response last changed (ISO 8601)", "zh": "答卷最后修改时间（ISO 8601）"},
+    "start": {"en": "Interview started (device time, ISO 8601)",
+              "zh": "访问开始时间（设备时间，ISO 8601）"},
+    "end": {"en": "Interview ended (device time, ISO 8601)",
+            "zh": "访问结束时间（设备时间，ISO 8601）"},
+    "today": {"en": "Date of the interview", "zh": "访问日期"},
+    "deviceid": {"en": "Device id", "zh": "设备编号"},
+    "subscriberid": {"en": "SIM subscriber id", "zh": "SIM卡用户编号"},
+    "simserial": {"en": "SIM serial number", "zh": "SIM卡序列号"},
+    "phonenumber": {"en": "Phone number of the device", "zh": "设备电话号码"},
+    "username": {"en": "User name on the device (enumerator)", "zh": "设备用户名（调查员）"},
+    "email": {"en": "E-mail of the device's user", "zh": "设备用户的电子邮箱"},
+    "audit": {"en": "Audit log of the interview", "zh": "访问审计日志"},
+}
+
+
+@dataclass(frozen=True)
+class NamingRules:
+    """What a statistics program accepts as a variable name (besides letters, digits and _)."""
+
+    program: str
+    reserved: frozenset[str]
+    reserved_pattern: str  # a regular expression of more reserved names
+    ignore_case: bool  # names and reserved words in any case (SPSS), or as written (Stata)
+    first_character: str  # a regular expression for the first character
+    first_character_rule: str  # the rule in words, for the note on a renamed variable
+
+    def key(self, name: str) -> str:
+        """What must differ between two variables' names."""
+        return name.lower() if self.ignore_case else name
+
+    def is_reserved(self, name: str) -> bool:
+        flags = re.IGNORECASE if self.ignore_case else 0
+        if re.fullmatch(self.reserved_pattern, name, flags):
+            return True
+        return self.key(name) in {self.key(word) for word in self.reserved}
+
+
+# Stata's reserved names and Mata's reserved words (a variable may not be called either).
+STATA = NamingRules(
+    program="Stata",
+    reserved=frozenset("""
+        _all _b byte _coef _cons double float if in int long _n _N _pi _pred _rc _se _skip
+        strL using with aggregate array boolean break case catch class colvector complex const
+        continue default delegate delete do else eltypedef end enum explicit export external
+        for friend function global goto inline local NULL pragma protected quad rowvector
+        short typedef typename virtual
+    """.split()),
+    reserved_pattern=r"str[0-9]+",
+    ignore_case=False,
+    first_character=r"[A-Za-z_]",
+    first_character_rule="names begin with a letter or _",
+)
+SPSS = NamingRules(
+    program="SPSS",
+    reserved=frozenset("ALL AND BY EQ GE GT LE LT NE NOT OR TO WITH".split()),
+    reserved_pattern=r"(?!)",
+    ignore_case=True,
+    first_character=r"[A-Za-z]",
+    first_character_rule="names begin with a letter",
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +119,7 @@ class ExportResult:
     path: Path
     rows: int
     columns: int
+    notes: tuple[str, ...] = ()  # what a user should know, one line each (renamed variables)
 
 
 def export_study(
@@ -111,11 +187,14 @@ def write_responses(
         )
     if anonymize:
         frame = anonymized(frame, questionnaire)
+    notes: tuple[str, ...] = ()
     if suffix in (".dta", ".sav"):
-        labelled = stata_frame(frame, questionnaire, language=language)
+        rules = STATA if suffix == ".dta" else SPSS
+        labelled = stata_frame(frame, questionnaire, language=language, rules=rules)
         writer = _STATISTICS_WRITERS[suffix]
         write_atomically(path, lambda tmp: writer(labelled, tmp))
         columns = len(labelled.data.columns)
+        notes = labelled.notes
     else:
         if labels is not None:
             from dmsurvey.store.frames import with_labels
@@ -124,7 +203,7 @@ def write_responses(
         writer = _TABLE_WRITERS[suffix]
         write_atomically(path, lambda tmp: writer(frame, tmp, questionnaire, language))
         columns = len(frame.columns)
-    return ExportResult(path=path, rows=len(frame), columns=columns)
+    return ExportResult(path=path, rows=len(frame), columns=columns, notes=notes)
 
 
 def chosen_language(questionnaire: Questionnaire, language: str | None) -> str:
@@ -237,12 +316,21 @@ class LabelledFrame:
     data: pd.DataFrame
     variable_labels: dict[str, str]
     value_labels: dict[str, dict[int, str]]
+    notes: tuple[str, ...] = ()  # "Stata: renamed end → end_ (a reserved word)"
 
 
 def stata_frame(
-    frame: pd.DataFrame, questionnaire: Questionnaire, *, language: str
+    frame: pd.DataFrame,
+    questionnaire: Questionnaire,
+    *,
+    language: str,
+    rules: NamingRules = STATA,
 ) -> LabelledFrame:
-    """Numbered choices with value labels, 0/1 multi-select variables, names of <= 32 chars."""
+    """Numbered choices with value labels, 0/1 multi-select variables, names of <= 32 chars.
+
+    Names the program does not accept (reserved words, ...) are changed the same way every
+    time, and each change of a column's own name is told in `notes`.
+    """
     import pandas as pd
 
     from dmsurvey.store.frames import expand_multiselect
@@ -256,6 +344,9 @@ def stata_frame(
         column = frame[name]
         if question is None:
             columns[name] = _plain_column(column)
+            if name in METADATA_LABELS:
+                texts = METADATA_LABELS[name]
+                variable_labels[name] = texts.get(language, texts["en"])
             continue
         label = question.label.in_language(language)
         variable_labels[name] = label
@@ -277,12 +368,17 @@ def stata_frame(
         else:
             columns[name] = _plain_column(column)
     data = pd.DataFrame(columns, index=frame.index).reset_index(drop=True)
-    names = short_names(data.columns)
+    names = short_names(data.columns, rules=rules)
     return LabelledFrame(
         data=data.rename(columns=names),
         variable_labels={names[k]: _truncate(v, STATA_LABEL_LIMIT) for k, v in
                          variable_labels.items()},
         value_labels={names[k]: v for k, v in value_labels.items()},
+        notes=tuple(
+            f"{rules.program}: renamed {old} → {new} ({_why_renamed(old, rules)})"
+            for old, new in names.items()
+            if old != new and "/" not in old
+        ),
     )
 
 
@@ -300,11 +396,15 @@ def _plain_column(column: pd.Series) -> pd.Series:
     return text.astype(object).where(column.notna(), "")
 
 
-def short_names(names: Iterable[str], limit: int = STATA_NAME_LIMIT) -> dict[str, str]:
+def short_names(
+    names: Iterable[str], limit: int = STATA_NAME_LIMIT, *, rules: NamingRules = STATA
+) -> dict[str, str]:
     """Map each column name to a unique Stata/SPSS name: letters, digits, `_`, <= `limit`.
 
     `question/code` becomes `question_code`; where that is too long, the question part is cut
     to the same length for every code of the question (so `stem_*` still selects them all).
+    A reserved word gets `_` at its end (`end` -> `end_`); a name that may not begin as it does
+    gets a `v` in front.
     """
     parts = {
         name: tuple(re.sub(r"[^A-Za-z0-9_]", "_", part) for part in name.partition("/"))
@@ -320,17 +420,31 @@ def short_names(names: Iterable[str], limit: int = STATA_NAME_LIMIT) -> dict[str
         candidate = f"{stem}_{code}" if slash else stem
         if len(candidate) > limit and slash:
             candidate = f"{stem[: max(limit - longest_code[stem] - 1, 10)]}_{code}"
-        if not re.match(r"[A-Za-z_]", candidate):
+        if not re.match(rules.first_character, candidate):
             candidate = f"v{candidate}"
         candidate = candidate[:limit]
+        if rules.is_reserved(candidate):
+            candidate = f"{candidate[: limit - 1]}_"
         unique, number = candidate, 2
-        while unique.lower() in taken:
+        while rules.key(unique) in taken:
             tail = f"_{number}"
             unique = f"{candidate[: limit - len(tail)]}{tail}"
             number += 1
-        taken.add(unique.lower())
+        taken.add(rules.key(unique))
         result[name] = unique
     return result
+
+
+def _why_renamed(name: str, rules: NamingRules) -> str:
+    if rules.is_reserved(name):
+        return "a reserved word"
+    if re.search(r"[^A-Za-z0-9_]", name):
+        return "letters, digits and _ only"
+    if not re.match(rules.first_character, name):
+        return rules.first_character_rule
+    if len(name) > STATA_NAME_LIMIT:
+        return f"longer than {STATA_NAME_LIMIT} characters"
+    return "the name was taken by another column"
 
 
 def _truncate(text: str, limit: int) -> str:

@@ -42,6 +42,7 @@ from dmsurvey.questionnaire.model import SOURCES, Questionnaire
 from dmsurvey.store import db
 from dmsurvey.store.checking import CheckedColumns, Coded, Collector, check_field, check_rules
 from dmsurvey.store.columns import (
+    DROPPED_PLURALS,
     REASON_COLUMN,
     REJECTED_SUFFIX,
     ColumnPlan,
@@ -81,6 +82,22 @@ class ImportResult:
     dropped_columns: tuple[tuple[str, str, str], ...] = ()  # (file, column, why)
     problems: tuple[Problem, ...] = ()  # of the rejected rows
     response_ids: tuple[str, ...] = field(default=(), repr=False)
+
+    def dropped_lines(self) -> list[str]:
+        """The columns left out, one line per file and reason (a Kobo export's seven system
+        columns make one line, not seven)."""
+        groups: dict[tuple[str, str], list[str]] = {}
+        for file, column, why in self.dropped_columns:
+            groups.setdefault((file, why), []).append(column)
+        lines = []
+        for (file, why), columns in groups.items():
+            name = Path(file).name
+            if len(columns) == 1:
+                lines.append(f"left out column {columns[0]!r} of {name}: {why}")
+            else:
+                what = DROPPED_PLURALS.get(why, f"columns ({why})")
+                lines.append(f"left out {len(columns)} {what} from {name}: {', '.join(columns)}")
+        return lines
 
 
 @dataclass

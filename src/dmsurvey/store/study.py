@@ -21,7 +21,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -182,12 +182,25 @@ class Study:
         entry: int = 1,
         form_number: str | None = None,
         response_id: str | None = None,
+        metadata: Mapping[str, str | None] | None = None,
     ) -> str:
-        """Begin a response (status `in_progress`) and return its id."""
+        """Begin a response (status `in_progress`) and return its id.
+
+        `metadata` gives values of the questionnaire's metadata fields (`start`, `deviceid`, ...).
+        """
         if source not in SOURCES:
             raise DataError(f"Unknown source {source!r}; use one of {', '.join(SOURCES)}.")
         if isinstance(entry, bool) or not isinstance(entry, int) or entry < 1:
             raise DataError(f"The entry number must be a whole number from 1, not {entry!r}.")
+        metadata = dict(metadata or {})
+        unknown = sorted(set(metadata) - set(self.questionnaire.metadata_fields))
+        if unknown:
+            raise DataError(
+                f"Not a metadata field of the questionnaire: {', '.join(unknown)}.",
+                [Problem("unknown metadata field", value=name,
+                         expected=", ".join(self.questionnaire.metadata_fields) or "none")
+                 for name in unknown],
+            )
         response_id = str(response_id) if response_id else str(uuid.uuid4())
         stamp = db.now()
         row = {
@@ -199,6 +212,7 @@ class Study:
             "form_number": None if form_number in (None, "") else str(form_number),
             "started_at": stamp,
             "updated_at": stamp,
+            **metadata,
         }
 
         def insert(connection):
