@@ -27,7 +27,10 @@ what it needs, e.g. no `scoring:` block or no `biggest_obstacle` question):
   by biggest_obstacle
 - `support_by_maturity`: same columns; any policy support and each option by level
 - `size_classes`: response_id, size_class, size_class_china, revenue_2019_band,
-  assets_2019_band, level
+  assets_2019_band, level (the columns that apply; left out when none does)
+
+The size tables (`size_regressions`, `size_gradients`) are left out when the questionnaire
+has none of employees_2019, revenue_2019 and assets_2019 (`size_skip_reason` says so).
 - `weights`: response_id, weight (only when weights are given)
 """
 
@@ -41,6 +44,7 @@ import pandas as pd
 from dmsurvey.questionnaire.model import Questionnaire
 
 GROUPINGS = ("size_class", "industry", "ownership", "level")
+SIZE_MEASURES = ("employees_2019", "revenue_2019", "assets_2019")
 SIZE_GROUPINGS = ("size_class", "revenue_2019_band", "assets_2019_band")
 OBSTACLE = "biggest_obstacle"
 POLICY = "policy_support"
@@ -91,7 +95,8 @@ def run_all(
     derived = [c for c in ("size_class", "size_class_china", "revenue_2019_band",
                            "assets_2019_band", "level") if c in data.columns]
     ids = data["response_id"] if "response_id" in data.columns else data.index.to_series()
-    tables["size_classes"] = pd.concat([ids.rename("response_id"), data[derived]], axis=1)
+    if derived:
+        tables["size_classes"] = pd.concat([ids.rename("response_id"), data[derived]], axis=1)
 
     weight = None
     if isinstance(weights, pd.Series):
@@ -106,17 +111,27 @@ def run_all(
     step("shares")
     tables.update(_share_tables(data, questionnaire, "weight" if weight is not None else None,
                                 language))
-    step("size_regressions")
-    tables["size_regressions"] = size_regressions(
-        data, questionnaire=questionnaire, scores=scores,
-        weights="weight" if weight is not None else None,
-    )
-    step("size_gradients")
-    outcomes = adoption_outcomes(data, questionnaire)
-    tables["size_gradients"] = _gradients(data.join(outcomes), list(outcomes.columns))
+    if not size_skip_reason(questionnaire):
+        step("size_regressions")
+        tables["size_regressions"] = size_regressions(
+            data, questionnaire=questionnaire, scores=scores,
+            weights="weight" if weight is not None else None,
+        )
+        step("size_gradients")
+        outcomes = adoption_outcomes(data, questionnaire)
+        tables["size_gradients"] = _gradients(data.join(outcomes), list(outcomes.columns))
     step("breakdowns")
     tables.update(_breakdown_tables(data, questionnaire))
     return tables
+
+
+def size_skip_reason(questionnaire: Questionnaire) -> str:
+    """Why the size analyses (regressions, gradients, size classes) cannot run on
+    `questionnaire`, or "" when they can."""
+    if any(measure in questionnaire for measure in SIZE_MEASURES):
+        return ""
+    return (f"size analyses skipped: the questionnaire has no {', '.join(SIZE_MEASURES[:-1])} "
+            f"or {SIZE_MEASURES[-1]}")
 
 
 def _reliability_tables(data, questionnaire, step) -> dict[str, pd.DataFrame]:

@@ -29,7 +29,8 @@ def question_of(
     question = questionnaire.question(question_id)
     if select and not question.is_select:
         raise AnalysisError(
-            f"{question_id} is a {question.type} question; this analysis needs a "
+            f"{question_id} is {_article(question.type)} {question.type} question; "
+            "this analysis needs a "
             "select_one or select_multiple question"
         )
     return question
@@ -103,3 +104,7 @@ def indicators(series: pd.Series, question: Question) -> pd.DataFrame:
         )
     marks = table[categorical.cat.codes.to_numpy()]
     return pd.DataFrame(marks, index=series.index, columns=list(choice_codes))
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"

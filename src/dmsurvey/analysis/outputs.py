@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +16,16 @@ SIZE_GROUP_NAMES = {"size_class": "employees", "revenue_2019_band": "revenue",
                     "assets_2019_band": "assets"}
 
 
+@dataclass(frozen=True)
+class AnalysisRun:
+    """What `analyze` computed and wrote: the tables by name, the files written and the
+    analyses skipped (one sentence each, saying why)."""
+
+    tables: dict[str, pd.DataFrame]
+    written: list[Path]
+    skipped: list[str]
+
+
 def analyze(
     source: str | Path,
     output: str | Path,
@@ -23,25 +34,28 @@ def analyze(
     weights: str | Path | None = None,
     language: str = "en",
     on_step: Callable[[str], None] | None = None,
-) -> dict[str, pd.DataFrame]:
+) -> AnalysisRun:
     """Run every analysis on a study folder or response file and write the tables as
     `output/tables/<name>.csv`, plus the regressions as Markdown and LaTeX; labels in
     `language`."""
-    from dmsurvey.analysis import run_all
+    from dmsurvey.analysis import run_all, size_skip_reason
     from dmsurvey.analysis.inputs import load_responses
 
     responses, model = load_responses(source, questionnaire)
     tables = run_all(responses, model, weights, language=language, on_step=on_step)
-    write_tables(tables, output)
-    return tables
+    written = write_tables(tables, output)
+    skipped = [reason for reason in (size_skip_reason(model),) if reason]
+    return AnalysisRun(tables, written, skipped)
 
 
 def write_tables(tables: dict[str, pd.DataFrame], output: str | Path) -> list[Path]:
-    """Each table as `output/tables/<name>.csv` (UTF-8, no index); the size regressions
-    also as `size_regressions.md` and `size_regressions.tex`. Returns the paths written."""
+    """Each table that has rows as `output/tables/<name>.csv` (UTF-8, no index); the size
+    regressions also as `size_regressions.md` and `size_regressions.tex`. Returns the paths
+    written."""
     folder = Path(output) / "tables"
     folder.mkdir(parents=True, exist_ok=True)
     written = []
+    tables = {name: table for name, table in tables.items() if len(table)}
     for name, table in tables.items():
         path = folder / f"{name}.csv"
         table.to_csv(path, index=False)
@@ -132,3 +146,15 @@ def gradient_view(table: pd.DataFrame) -> pd.DataFrame:
                         columns=list(dict.fromkeys(cells["by"])))
     wide.columns = [SIZE_GROUP_NAMES.get(column, column) for column in wide.columns]
     return wide.reset_index()
+
+
+def share_lines(table: pd.DataFrame) -> list[str]:
+    """The `shares` table in one line per question, for a terminal:
+    `sector (n = 31): Manufacturing 51.6%, Retail 19.4%`."""
+    lines = []
+    for question, rows in table.groupby("question", sort=False):
+        answered = int(rows["n"].max())
+        parts = ", ".join(f"{label} {100 * share:.1f}%" if pd.notna(share) else f"{label} –"
+                          for label, share in zip(rows["label"], rows["share"], strict=True))
+        lines.append(f"{question} (n = {answered}): {parts}")
+    return lines

@@ -197,20 +197,33 @@ def shares_with_view(
     language: str | None = None,
     engine: str = "pandas",
     scheduler: str | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """`shares_of_source` and its `share_view` for a terminal."""
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """`shares_of_source`, its `share_view` for a terminal and the number of firms."""
     from dmsurvey.analysis.inputs import load_responses, questionnaire_model
     from dmsurvey.datasets import is_parquet_dataset, shares_dataset
 
     if is_parquet_dataset(source):
+        import pyarrow.dataset
+
         model = questionnaire_model(questionnaire)
         table = shares_dataset(source, question, model, by=by, language=language,
                                engine=engine, scheduler=scheduler)
+        firms = pyarrow.dataset.dataset(str(source), format="parquet").count_rows()
     else:
         responses, model = load_responses(source, questionnaire)
         require_responses(responses)
         table = shares(responses, question, questionnaire=model, by=by, language=language)
-    return table, share_view(table, questionnaire=model, language=language)
+        firms = len(responses)
+    return table, share_view(table, questionnaire=model, language=language), firms
+
+
+def answered_line(table: pd.DataFrame, firms: int, language: str | None = None) -> str:
+    """How many of `firms` answered the question of a `shares` table (all firms as the
+    base) and how many did not: `n = 21 answered; 9 did not`."""
+    answered = int(table["n"].max()) if len(table) else 0
+    if (language or "en").startswith("zh"):
+        return f"作答{answered}家；未作答{firms - answered}家"
+    return f"n = {answered} answered; {firms - answered} did not"
 
 
 def share_view(

@@ -61,7 +61,10 @@ def score(
 
     from dmsurvey.analysis.scoring import score_file
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True) as bar:
+    console = Console(stderr=True)
+    # Only on a terminal, and on stderr: elsewhere the finished bar leaves a blank line.
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), transient=True,
+                  console=console, disable=not console.is_terminal) as bar:
         task = bar.add_task("Scoring firms", total=None)
         count = score_file(source, output, questionnaire, engine=engine, scheduler=scheduler,
                            on_batch=lambda rows: bar.advance(task, rows))
@@ -83,12 +86,13 @@ def shares(
         Path | None, typer.Option("--output", "-o", help="Also write the table as CSV.")
     ] = None,
     language: Annotated[
-        str, typer.Option("--lang", help="Language of the choice labels: en or zh.")
+        str, typer.Option("--lang", help="Language of the table: en or zh.")
     ] = "en",
     engine: Engine = "pandas",
     scheduler: Scheduler = None,
 ) -> None:
-    """Share of firms choosing each option of a question, with 95% Wilson intervals.
+    """Share of firms choosing each option of a question, with 95% Wilson intervals, and
+    how many firms answered it and how many did not.
 
     Works on a study, a response file, or a Parquet dataset of any size (in batches, or
     on a Dask cluster with --engine dask).
@@ -97,13 +101,20 @@ def shares(
     """
     from rich.console import Console
 
-    from dmsurvey.analysis.shares import shares_with_view
+    from dmsurvey.analysis.shares import answered_line, shares_with_view
+    from dmsurvey.reporting.texts import text
 
-    table, view = shares_with_view(source, question, questionnaire, by=by or None,
+    table, view, firms = shares_with_view(source, question, questionnaire, by=by or None,
                                    language=language, engine=engine, scheduler=scheduler)
     if output:
         table.to_csv(output, index=False)
-    Console().print(_rich_table(view, f"{question}: share of firms", whole_first_column=False))
+    view = view.rename(columns={column: text(f"terminal:{column}", language, default=column)
+                                for column in view.columns})
+    console = Console()
+    console.print(_rich_table(view, text("terminal:share_title", language, question=question),
+                              whole_first_column=False))
+    if not by:
+        console.print(answered_line(table, firms, language), highlight=False)
 
 
 @app.command()
@@ -125,29 +136,42 @@ def analyze(
 ) -> None:
     """Run every analysis: scores, reliability, shares, size regressions and gradients,
     obstacle and policy breakdowns. Writes each table as a CSV under OUTPUT/tables/ (the
-    regressions also as Markdown and LaTeX) and prints the key ones.
+    regressions also as Markdown and LaTeX) and prints the shares of every select question
+    and the key tables. Without employees_2019, revenue_2019 or assets_2019 in the
+    questionnaire the size analyses are skipped, with a note saying so.
 
     Example: **dmsurvey analyze my-study -o results --weights zone_firms.csv**
     """
     from rich.console import Console
 
     from dmsurvey.analysis.outputs import analyze as run_analysis
-    from dmsurvey.analysis.outputs import gradient_view, regression_summary
+    from dmsurvey.analysis.outputs import gradient_view, regression_summary, share_lines
+    from dmsurvey.reporting.texts import text
+    from dmsurvey.wording import plural
 
     console = Console()
     with console.status("Analysing") as status:
-        tables = run_analysis(source, output, questionnaire=questionnaire, weights=weights,
-                              language=language,
-                              on_step=lambda name: status.update(f"Analysing: {name}"))
-    if "size_regressions" in tables:
+        run = run_analysis(source, output, questionnaire=questionnaire, weights=weights,
+                           language=language,
+                           on_step=lambda name: status.update(f"Analysing: {name}"))
+    tables = run.tables
+    # The shares first: the longest part, so the key tables below stay on screen.
+    if len(tables.get("shares", ())):
+        console.print(text("terminal:shares", language), style="bold", highlight=False)
+        for line in share_lines(tables["shares"]):
+            console.print(line, highlight=False, markup=False)
+    if len(tables.get("size_regressions", ())):
         console.print(_rich_table(regression_summary(tables["size_regressions"]),
-                                  "Size and adoption: logit coefficient of log size (p-value)"))
-    if "size_gradients" in tables:
+                                  text("terminal:regressions", language)))
+    if len(tables.get("size_gradients", ())):
         console.print(_rich_table(gradient_view(tables["size_gradients"]),
-                                  "Size gradients: Cochran-Armitage trend z (p-value)"))
+                                  text("terminal:gradients", language)))
     if "reliability" in tables:
-        console.print(_rich_table(tables["reliability"], "Reliability of the maturity index"))
-    console.print(f"{len(tables)} tables written to {output / 'tables'}")
+        console.print(_rich_table(tables["reliability"], text("terminal:reliability", language)))
+    for reason in run.skipped:
+        console.print(reason, highlight=False)
+    console.print(text("terminal:written", language, files=plural(len(run.written), "file"),
+                       count=len(run.written), folder=output / "tables"), highlight=False)
 
 
 def _rich_table(frame: pd.DataFrame, title: str, *, whole_first_column: bool = True):

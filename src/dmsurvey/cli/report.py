@@ -35,14 +35,22 @@ LanguageOption = Annotated[
 
 
 @contextmanager
-def _progress(description: str, steps: Sequence[str]) -> Iterator[Callable[[str], None]]:
-    """A rich progress bar advanced by one for each step name reported."""
+def _progress(
+    description: str, steps: Sequence[str] | None = None
+) -> Iterator[Callable[[str], None]]:
+    """A rich progress bar advanced by one for each step name reported (without `steps`,
+    a bar of unknown length)."""
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                TextColumn("{task.fields[step]}"))
-    with Progress(*columns, transient=True) as bar:
-        task = bar.add_task(description, total=len(steps), step="")
+    console = Console(stderr=True)
+    # Only on a terminal, and on stderr: elsewhere the finished bar leaves a blank line.
+    with Progress(*columns, transient=True, console=console,
+                  disable=not console.is_terminal) as bar:
+        task = bar.add_task(description, total=None if steps is None else len(steps),
+                            step="")
         yield lambda step: bar.update(task, advance=1, step=step)
 
 
@@ -59,15 +67,18 @@ def charts(
 ) -> None:
     """Draw the six summary charts: PNG (200 dpi), SVG and the CSV of what each plots.
 
+    A questionnaire without the questions of those charts gets one chart per select
+    question instead (files q_QUESTION.png, .svg, .csv).
+
     Example: **dmsurvey charts my-study -o charts --lang zh**
     """
-    from dmsurvey.reporting.charts import CHART_STEMS
     from dmsurvey.reporting.report import chart_study
+    from dmsurvey.wording import plural
 
-    with _progress("Drawing charts", CHART_STEMS) as step:
-        folder = chart_study(source, output, questionnaire=questionnaire, language=lang.value,
-                             progress=step)
-    typer.echo(f"Charts written to {folder}")
+    with _progress("Drawing charts") as step:
+        folder, stems = chart_study(source, output, questionnaire=questionnaire,
+                                    language=lang.value, progress=step)
+    typer.echo(f"{plural(len(stems), 'chart')} written to {folder}: {', '.join(stems)}")
 
 
 @app.command()

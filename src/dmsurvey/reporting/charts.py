@@ -369,3 +369,109 @@ def summary_tables(
         chart.stem: chart_table(responses, questionnaire, chart.stem, language=language)
         for chart in available_charts(questionnaire)
     }
+
+
+QUESTION_CHART_PREFIX = "q_"
+
+
+def question_chart_stem(question_id: str) -> str:
+    """The file stem of the chart of one question (`q_sector` for `sector`)."""
+    return f"{QUESTION_CHART_PREFIX}{question_id}"
+
+
+def chart_questions(questionnaire: Questionnaire) -> tuple[str, ...]:
+    """The select questions that get a chart of their own, in questionnaire order."""
+    return tuple(question.id for question in questionnaire.answerable if question.is_select)
+
+
+def question_table(
+    responses: pd.DataFrame,
+    questionnaire: Questionnaire,
+    question_id: str,
+    *,
+    language: str | None = None,
+) -> pd.DataFrame:
+    """What the chart of one select question plots: the contract columns, one row per
+    choice (every choice, `none` included), all firms that answered as the base."""
+    from dmsurvey.analysis.shares import shares
+
+    table = shares(responses, question_id, questionnaire=questionnaire, language=language)
+    return table.rename(columns={"question": "series"})[CHART_COLUMNS]
+
+
+def draw_question_chart(
+    table: pd.DataFrame,
+    questionnaire: Questionnaire,
+    question_id: str,
+    *,
+    language: str = "en",
+    source: str = "",
+) -> Figure:
+    """Horizontal bars with Wilson whiskers of one question's `question_table`."""
+    import matplotlib.pyplot as plt
+
+    answered = int(table["n"].iloc[0]) if len(table) else 0
+    title = f"{question_caption(questionnaire, question_id, language)} ({base_label(answered)})"
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(table) + 1.6), layout="constrained")
+    plot_shares(table, title=textwrap.fill(title, 70), xlabel=text("share_axis", language),
+                ax=ax, empty_message=text("no_answers", language))
+    if source:
+        fig.text(0.0, -0.01, source_line(source, language), ha="left", va="top", fontsize=8,
+                 color=MUTED_TEXT_COLOUR)
+    return fig
+
+
+def question_charts(
+    responses: pd.DataFrame,
+    questionnaire: Questionnaire,
+    out_dir: str | Path,
+    *,
+    language: str = "en",
+    source: str | None = None,
+    progress=None,
+) -> dict[str, pd.DataFrame]:
+    """One chart per select question (PNG, SVG, CSV named `q_<question id>`) in `out_dir`;
+    returns their tables by stem. For questionnaires the six summary charts do not fit."""
+    from dmsurvey.analysis._answers import require_responses
+
+    require_responses(responses)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lang = questionnaire.label_language(language)
+    source = source if source is not None else questionnaire.title.in_language(lang)
+    tables: dict[str, pd.DataFrame] = {}
+    with chart_theme(language):
+        for question_id in chart_questions(questionnaire):
+            stem = question_chart_stem(question_id)
+            table = question_table(responses, questionnaire, question_id, language=language)
+            fig = draw_question_chart(table, questionnaire, question_id, language=language,
+                                      source=source)
+            save_figure(fig, out_dir, stem)
+            table.to_csv(out_dir / f"{stem}.csv", index=False)
+            tables[stem] = table
+            if progress is not None:
+                progress(stem)
+    return tables
+
+
+def study_charts(
+    responses: pd.DataFrame,
+    questionnaire: Questionnaire,
+    out_dir: str | Path,
+    *,
+    language: str = "en",
+    progress=None,
+) -> dict[str, pd.DataFrame]:
+    """The summary charts the questionnaire has questions for, or, where it has none of
+    them, one chart per select question; their tables by stem. An `AnalysisError` when the
+    questionnaire has neither (nothing to draw)."""
+    if available_charts(questionnaire):
+        return summary_charts(responses, questionnaire, out_dir, language=language,
+                              progress=progress)
+    if chart_questions(questionnaire):
+        return question_charts(responses, questionnaire, out_dir, language=language,
+                               progress=progress)
+    raise AnalysisError(
+        f"nothing to draw: questionnaire {questionnaire.name!r} has no select_one or "
+        "select_multiple question (charts show the shares of such questions' choices)"
+    )

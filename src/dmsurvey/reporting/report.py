@@ -27,8 +27,11 @@ from dmsurvey.reporting.charts import (
     available_charts,
     chart_base,
     load_references,
+    question_caption,
+    question_charts,
     reference_comparison,
     save_figure,
+    study_charts,
     summary_charts,
 )
 from dmsurvey.reporting.tables import html_table
@@ -95,6 +98,9 @@ def write_report(
     step("analysis")
     charts = summary_charts(responses, questionnaire, out / "charts", language=language,
                             source=source, references=references)
+    # Without the summary charts' questions, every select question gets its own chart.
+    by_question = {} if charts else question_charts(
+        responses, questionnaire, out / "charts", language=language, source=source)
     step("charts")
     comparison_table = None
     if "02_online_procurement_sales" in charts:
@@ -124,11 +130,19 @@ def write_report(
               html_table(charts[chart.stem], language, questionnaire=questionnaire))
         for chart in available_charts(questionnaire)
     ]
+    question_images = [
+        Image(stem, question_caption(questionnaire, table["series"].iloc[0], language),
+              _svg_data_uri(out / "charts" / f"{stem}.svg"),
+              # The caption names the question, so the table need not on every row.
+              html_table(table.drop(columns="series"), language, questionnaire=questionnaire))
+        for stem, table in by_question.items()
+    ]
     context = {
         "lang": language,
         "t": lambda key, **values: text(key, language, **values),
-        "title": text("report_title", language),
-        "subtitle": source,
+        # The title speaks of digital maturity only where the report has its charts.
+        "title": text("report_title", language) if charts else source,
+        "subtitle": source if charts else text("results_subtitle", language),
         "study_name": study_name or "",
         "generated": text("generated", language, version=__version__,
                           date=dt.date.today().isoformat(), n=len(responses),
@@ -140,14 +154,16 @@ def write_report(
         "n_firms": len(responses),
         "n_manufacturers": _manufacturers(responses),
         "charts": chart_images,
-        "skipped_charts": [stem for stem in CHART_STEMS if stem not in charts],
+        "question_results": question_images,
+        "skipped_charts": [stem for stem in CHART_STEMS if stem not in charts] if charts
+        else [],
         "figures": figure_images,
         "maturity": _maturity_tables(tables, questionnaire, language),
         "regressions": _regression_tables(tables, questionnaire, language),
         "breakdowns": _breakdown_tables(tables, questionnaire, language),
         "quality": None if quality is None else _quality_tables(quality, questionnaire,
                                                                 language),
-        "methodology": _methodology(questionnaire, language),
+        "methodology": _methodology(questionnaire, language, charts=charts, tables=tables),
         "reference_sources": sorted(set(references["source"])) if comparison_table is not None
         else [],
     }
@@ -162,7 +178,7 @@ def write_report(
         "generated_by": f"dmsurvey {__version__}",
         "n_firms": len(responses),
         "headlines": [{"id": h.id, "text": h.text, "figures": h.figures} for h in headlines],
-        "charts": {stem: _records(table) for stem, table in charts.items()},
+        "charts": {stem: _records(table) for stem, table in (charts | by_question).items()},
         "tables": {name: _records(table) for name, table in tables.items()},
     }
     (out / SUMMARY_FILE).write_text(
@@ -202,8 +218,10 @@ def chart_study(
     questionnaire: str | Path | None = None,
     language: str = "en",
     progress: Callable[[str], None] | None = None,
-) -> Path:
-    """The six summary charts of a study folder (or response file); returns the folder.
+) -> tuple[Path, list[str]]:
+    """The charts of a study folder (or response file): the six summary charts, or one
+    per select question where the questionnaire lacks their questions (`study_charts`).
+    Returns the folder and the stems of the charts drawn.
 
     `out_dir` defaults to the study's reports folder (`<study>/reports/charts-<lang>`).
     """
@@ -211,8 +229,8 @@ def chart_study(
 
     responses, model = load_responses(source, questionnaire)
     out = Path(out_dir) if out_dir is not None else _default_out(Path(source), f"charts-{language}")
-    summary_charts(responses, model, out, language=language, progress=progress)
-    return out
+    tables = study_charts(responses, model, out, language=language, progress=progress)
+    return out, list(tables)
 
 
 def firm_sheet(
@@ -278,8 +296,6 @@ def sample_overview(
 ) -> pd.DataFrame:
     """The few facts a reader checks first: firms, how they answered, their size."""
     import pandas as pd
-
-    from dmsurvey.reporting.charts import question_caption
 
     rows = [(text("firms", language), str(len(responses)))]
     if "source" in responses.columns:
@@ -448,7 +464,11 @@ def _breakdown_tables(tables, questionnaire: Questionnaire,
     return shown
 
 
-def _methodology(questionnaire: Questionnaire, language: str) -> dict:
+def _methodology(questionnaire: Questionnaire, language: str, *,
+                 charts: Mapping[str, pd.DataFrame],
+                 tables: Mapping[str, pd.DataFrame]) -> dict:
+    """The methodology paragraph, naming only what the report computed, and the scoring
+    rules (if any) in brief."""
     lang = questionnaire.label_language(language)
     chinese = language.startswith("zh")
     weight_mark = "（权重{:g}）" if chinese else " (weight {:g})"
@@ -464,7 +484,17 @@ def _methodology(questionnaire: Questionnaire, language: str) -> dict:
             dimensions.append({"label": dimension.label.in_language(lang),
                                "weight": weight_mark.format(dimension.weight),
                                "items": separator.join(items)})
-    return {"text": text("methodology_text", language), "dimensions": dimensions}
+    scored = questionnaire.scoring is not None and "scores" in tables
+    sentences = [
+        "shares",
+        "manufacturers" if "03_smart_manufacturing" in charts else None,
+        "scoring" if scored else None,
+        "regressions" if len(tables.get("size_regressions", ())) else None,
+        "formulas_scored" if scored else "formulas",
+    ]
+    paragraph = ("" if chinese else " ").join(
+        text(f"methodology:{sentence}", language) for sentence in sentences if sentence)
+    return {"text": paragraph, "dimensions": dimensions}
 
 
 def _records(table: pd.DataFrame) -> list[dict]:

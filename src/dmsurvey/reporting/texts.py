@@ -150,23 +150,58 @@ TEXTS: dict[str, dict[str, str]] = {
     "quality_details_all": {"en": "List of issues", "zh": "问题列表"},
     "quality_none": {"en": "The data-quality checks found no problems.",
                      "zh": "数据质量检查未发现问题。"},
-    "methodology_text": {
+    # The methodology paragraph: the sentences of what the report computed, in this order.
+    "methodology:shares": {
         "en": "Shares are the firms choosing an option over the firms in the base that "
               "answered the question (unanswered and skipped questions are left out of the "
-              "base), with 95% Wilson score intervals. Charts about manufacturers use the "
-              "manufacturers as their base. The maturity index follows the scoring rules of "
-              "the questionnaire, summarised below. Size regressions are logits on the "
-              "natural log of employees, revenue or assets. The formulas and a firm scored by "
-              "hand are in docs/methodology.md of the dmsurvey project.",
+              "base), with 95% Wilson score intervals.",
         "zh": "占比为选择某一选项的企业数除以该题作答的基数企业数"
-              "（未作答及按跳转逻辑无需作答的企业不计入基数），并给出95% Wilson置信区间。"
-              "关于制造业的图表以制造业企业为基数。成熟度指数按问卷中的计分规则计算，概要如下。"
-              "规模回归为对员工人数、营业收入或资产总额自然对数的Logit回归。公式及手工计分示例见 "
-              "dmsurvey 项目的 docs/methodology.md。",
-    },
+              "（未作答及按跳转逻辑无需作答的企业不计入基数），并给出95% Wilson置信区间。"},
+    "methodology:manufacturers": {
+        "en": "Charts about manufacturers use the manufacturers as their base.",
+        "zh": "关于制造业的图表以制造业企业为基数。"},
+    "methodology:scoring": {
+        "en": "The maturity index follows the scoring rules of the questionnaire, summarised "
+              "below.",
+        "zh": "成熟度指数按问卷中的计分规则计算，概要如下。"},
+    "methodology:regressions": {
+        "en": "Size regressions are logits on the natural log of employees, revenue or assets.",
+        "zh": "规模回归为对员工人数、营业收入或资产总额自然对数的Logit回归。"},
+    "methodology:formulas_scored": {
+        "en": "The formulas and a firm scored by hand are in docs/methodology.md of the "
+              "dmsurvey project.",
+        "zh": "公式及手工计分示例见 dmsurvey 项目的 docs/methodology.md。"},
+    "methodology:formulas": {
+        "en": "The formulas are in docs/methodology.md of the dmsurvey project.",
+        "zh": "公式见 dmsurvey 项目的 docs/methodology.md。"},
+    "results_by_question": {"en": "Results by question", "zh": "各题结果"},
+    "results_note": {
+        "en": "Each chart shows the share of the firms that answered the question choosing "
+              "each answer (n in the title), with its 95% interval; the table beneath gives "
+              "the counts.",
+        "zh": "各图为作答企业中选择各选项的占比（标题中为作答企业数）及其95%置信区间；"
+              "图下表格列出计数。"},
+    "results_subtitle": {"en": "Survey results", "zh": "调查结果"},
     "reference_note": {"en": "Reference figures: {sources}", "zh": "参照数据来源：{sources}"},
     "skipped_charts": {"en": "Not shown (the questionnaire lacks their questions): {stems}",
                        "zh": "未显示（问卷缺少相应题目）：{stems}"},
+    # Titles and messages of `dmsurvey analyze` and `dmsurvey shares` in a terminal.
+    "terminal:regressions": {
+        "en": "Size and adoption: logit coefficient of log size (p-value)",
+        "zh": "规模与技术采用：对数规模的Logit系数（p值）"},
+    "terminal:gradients": {"en": "Size gradients: Cochran-Armitage trend z (p-value)",
+                           "zh": "规模梯度：Cochran-Armitage趋势检验z值（p值）"},
+    "terminal:reliability": {"en": "Reliability of the maturity index",
+                             "zh": "成熟度指数的信度"},
+    "terminal:shares": {"en": "Shares of firms choosing each answer (n = firms that answered)",
+                        "zh": "选择各选项的企业占比（n = 作答企业数）"},
+    "terminal:written": {"en": "{files} written to {folder}",
+                         "zh": "已写入{count}个文件：{folder}"},
+    "terminal:share_title": {"en": "{question}: share of firms", "zh": "{question}：企业占比"},
+    "terminal:answer": {"en": "answer", "zh": "选项"},
+    "terminal:firms": {"en": "firms", "zh": "企业数"},
+    "terminal:share": {"en": "share", "zh": "占比"},
+    "terminal:95% CI": {"en": "95% CI", "zh": "95%置信区间"},
     # Column headings of the report's tables (the CSV files keep the codes).
     "column:series": {"en": "Question", "zh": "题目"},
     "column:question": {"en": "Question", "zh": "题目"},
