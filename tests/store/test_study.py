@@ -294,3 +294,13 @@ def test_a_second_keying_is_kept_in_progress(study):
     assert study.get_response(first)["status"] == "complete"
     study.set_status(second, "void")
     assert study.get_response(second)["status"] == "void"
+
+
+def test_the_screen_of_a_paused_interview_is_remembered_on_disk(study):
+    rid = study.start_response(enumerator="Li")
+    assert study.paused_on(rid) is None  # nothing noted: a killed process leaves nothing
+    study.remember_screen(rid, "employees")
+    study.remember_screen(rid, "revenue")  # the latest screen counts
+    assert open_study(study.path).paused_on(rid) == "revenue"
+    study.remember_screen(rid, None)
+    assert study.paused_on(rid) == ""  # the review page

@@ -30,12 +30,6 @@ MODES = ("interview", "clerk", "self")
 # Entries in one list (review page, unfinished interviews), so that it fits a 24-line
 # terminal with its header.
 LIST_ROWS = 15
-# The screen each paused interview was on ("" for the review): an optional question left
-# blank leaves no trace among the answers, yet resuming must not ask it again.
-_PAUSED_ON_TABLE = (
-    "CREATE TABLE IF NOT EXISTS interview_paused_on "
-    "(response_id TEXT PRIMARY KEY, question TEXT NOT NULL)"
-)
 
 
 class _Step(enum.Enum):
@@ -420,21 +414,10 @@ class InterviewSession:
         return None
 
     def _remember_screen(self, question: Question | None) -> None:
-        with self.study.connect() as connection:
-            connection.execute(_PAUSED_ON_TABLE)
-            connection.execute(
-                "INSERT OR REPLACE INTO interview_paused_on VALUES (?, ?)",
-                (self.response_id, "" if question is None else question.id),
-            )
+        self.study.remember_screen(self.response_id, None if question is None else question.id)
 
     def _paused_on(self) -> str | None:
-        with self.study.connect() as connection:
-            connection.execute(_PAUSED_ON_TABLE)
-            row = connection.execute(
-                "SELECT question FROM interview_paused_on WHERE response_id = ?",
-                (self.response_id,),
-            ).fetchone()
-        return None if row is None else row[0]
+        return self.study.paused_on(self.response_id)
 
     def _paused(self) -> SessionResult:
         return self._result("nothing_saved" if self.response_id is None else "paused")

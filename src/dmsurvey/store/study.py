@@ -47,6 +47,10 @@ INFO_FILE = "study.json"
 DATABASE_FILE = "study.sqlite"
 REPORTS_DIR = "reports"
 DEFAULT_QUESTIONNAIRE = "sme-digital-2020"
+_PAUSED_ON_TABLE = (
+    "CREATE TABLE IF NOT EXISTS interview_paused_on "
+    "(response_id TEXT PRIMARY KEY, question TEXT NOT NULL)"
+)
 # The question whose answer names a firm in lists of interviews (codebook id).
 FIRM_NAME_QUESTION = "firm_name"
 
@@ -174,6 +178,30 @@ class Study:
         return db.connect(self.database_path)
 
     # -- one interview, one committed call at a time -------------------------------------
+
+    def remember_screen(self, response_id: str, question_id: str | None) -> None:
+        """Note the question on screen when an interview pauses (None: the review page).
+
+        An optional question left blank leaves no trace among the answers, yet resuming
+        must not ask it again.
+        """
+        with self.connect() as connection:
+            connection.execute(_PAUSED_ON_TABLE)
+            connection.execute(
+                "INSERT OR REPLACE INTO interview_paused_on VALUES (?, ?)",
+                (response_id, question_id or ""),
+            )
+
+    def paused_on(self, response_id: str) -> str | None:
+        """The screen noted by `remember_screen`: a question id, "" for the review page, or
+        None when nothing was noted (the process was killed, say)."""
+        with self.connect() as connection:
+            connection.execute(_PAUSED_ON_TABLE)
+            row = connection.execute(
+                "SELECT question FROM interview_paused_on WHERE response_id = ?",
+                (response_id,),
+            ).fetchone()
+        return None if row is None else row[0]
 
     def start_response(
         self,
