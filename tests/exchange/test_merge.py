@@ -1,12 +1,15 @@
-"""Merging laptops: same questionnaire only, idempotent, no duplicates, conflicts left alone."""
+"""Merging laptops: same questionnaire structure, idempotent, no duplicates, conflicts kept."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from dmsurvey.cli import app
 from dmsurvey.errors import StudyError
 from dmsurvey.store.merge import merge_log, merge_studies
 from dmsurvey.store.study import init_study
@@ -86,21 +89,131 @@ def test_conflicts_are_reported_and_not_overwritten(laptops):
     assert "employees_2019, remarks" in result.summary()
 
 
-def test_different_questionnaire_is_refused_naming_both(laptops, tmp_path, questionnaire_file):
-    hq, a, _ = laptops
-    _interview(a, "Wang", {"firm_name": "乙"})
-    edited = tmp_path / "edited.yaml"
+def _edited_study(tmp_path, questionnaire_file, name, *replacements):
+    """A study started from the questionnaire file edited by (old, new) text replacements."""
     text = questionnaire_file.read_text(encoding="utf-8")
-    edited.write_text(text.replace('version: "1"', 'version: "2"'), encoding="utf-8")
-    other = init_study(tmp_path / "other", questionnaire=edited)
-    _interview(other, "Zhao", {"firm_name": "丙"})
+    for old, new in replacements:
+        assert old in text
+        text = text.replace(old, new)
+    edited = tmp_path / f"{name}.yaml"
+    edited.write_text(text, encoding="utf-8")
+    return init_study(tmp_path / name, questionnaire=edited)
+
+
+def _refusal(hq, other) -> str:
+    """The error of a refused merge, after checking that it changed nothing."""
     before = _dump(hq)
     with pytest.raises(StudyError) as raised:
-        merge_studies(hq, [a, other])
-    message = str(raised.value)
-    assert "version '2'" in message and "version '1'" in message
-    assert str(other.path) in message and str(hq.path) in message
+        merge_studies(hq, [other])
     assert _dump(hq) == before
+    assert "Nothing was merged" in str(raised.value)
+    return str(raised.value)
+
+
+def test_wording_only_difference_merges_with_a_note(laptops, tmp_path, questionnaire_file):
+    hq, a, _ = laptops
+    other = _edited_study(
+        tmp_path, questionnaire_file, "corrected",
+        ('version: "1"', 'version: "1.1"'),
+        ("{zh: 企业名称, en: Firm name}", "{zh: 企业全称, en: Full firm name}"),
+        ("{zh: 其他, en: Other}", "{zh: 其他行业, en: Other industry}"),
+    )
+    response_id = _interview(other, "Zhao", {"firm_name": "丙", "industry": "other"})
+    result = merge_studies(hq, [a, other])
+    assert result.added == {a.path: 0, other.path: 1}
+    assert hq.get_answers(response_id) == {"firm_name": "丙", "industry": "other"}
+    ours = hashlib.sha256((hq.path / "questionnaire.yaml").read_bytes()).hexdigest()
+    theirs = hashlib.sha256((other.path / "questionnaire.yaml").read_bytes()).hexdigest()
+    assert ours != theirs
+    note = (
+        f"{other.path}: the questionnaires differ in wording only (version '1', hash "
+        f"{ours[:12]} vs version '1.1', hash {theirs[:12]}); answers were merged; the target "
+        "keeps its own wording"
+    )
+    assert result.notes == [note]
+    assert result.summary().splitlines()[0] == note
+    assert hq.questionnaire["firm_name"].label["zh"] == "企业名称"
+    assert list(hq.audit(response_id)["action"])[-1] == "merge"
+    again = merge_studies(hq, [other])
+    assert again.added == {other.path: 0} and again.already_present == {other.path: 1}
+
+
+def test_choices_listed_in_another_order_are_stored_in_the_targets_order(
+    laptops, tmp_path, questionnaire_file
+):
+    hq, _, _ = laptops
+    employee_sharing = "- {code: employee_sharing, label: {zh: 员工共享, en: Employee sharing}}"
+    production_line = (
+        "- {code: production_line_config, label: {zh: 产线配置, en: Production line set-up}}"
+    )
+    other = _edited_study(
+        tmp_path, questionnaire_file, "reordered",
+        (employee_sharing, "EMPLOYEE_SHARING"),
+        (production_line, employee_sharing),
+        ("EMPLOYEE_SHARING", production_line),
+    )
+    assert other.questionnaire["supply_chain_platform_services"].choice_codes[0] == (
+        "production_line_config"
+    )
+    response_id = _interview(other, "Zhao", {
+        "supply_chain_platform_services": "production_line_config employee_sharing"})
+    merge_studies(hq, [other])
+    assert hq.get_answers(response_id) == {
+        "supply_chain_platform_services": "employee_sharing production_line_config"}
+    assert merge_studies(hq, [other]).conflicts == []
+
+
+def test_a_changed_type_is_refused_naming_the_question(laptops, tmp_path, questionnaire_file):
+    hq = laptops[0]
+    other = _edited_study(
+        tmp_path, questionnaire_file, "decimal",
+        ("id: employees_2019\n        type: integer", "id: employees_2019\n        type: decimal"),
+    )
+    _interview(other, "Zhao", {"employees_2019": 12.5})
+    message = _refusal(hq, other)
+    assert f"{other.path}: question employees_2019: type integer vs decimal" in message
+    assert str(hq.path) in message
+    assert message.count("\n  - ") == 1
+
+
+def test_changed_codes_are_refused_listing_added_and_removed(
+    laptops, tmp_path, questionnaire_file
+):
+    hq = laptops[0]
+    other = _edited_study(
+        tmp_path, questionnaire_file, "recoded",
+        ("code: software_it", "code: software"),
+        ("code: other_mfg,", "code: textiles, label: {zh: 纺织, en: Textiles}}\n"
+                             "          - {code: other_mfg,"),
+    )
+    message = _refusal(hq, other)
+    assert "question industry: codes added: software; removed: software_it" in message
+    assert "question mfg_subsector: codes added: textiles" in message
+    assert "mfg_subsector: codes added: textiles;" not in message
+
+
+def test_a_question_in_one_study_only_is_refused(laptops, tmp_path, questionnaire_file):
+    hq = laptops[0]
+    other = _edited_study(
+        tmp_path, questionnaire_file, "renamed",
+        ("id: remarks", "id: comments"),
+        ("name: small-survey", "name: small-survey-b"),
+    )
+    message = _refusal(hq, other)
+    assert "questionnaire name 'small-survey' vs 'small-survey-b'" in message
+    assert f"question remarks only in {hq.path}" in message
+    assert f"question comments only in {other.path}" in message
+
+
+def test_the_command_prints_the_wording_note(laptops, tmp_path, questionnaire_file):
+    hq, _, _ = laptops
+    other = _edited_study(tmp_path, questionnaire_file, "typo",
+                          ("{zh: 备注, en: Remarks}", "{zh: 备住, en: Remarks}"))
+    _interview(other, "Zhao", {"remarks": "ok"})
+    outcome = CliRunner().invoke(app, ["merge", str(hq.path), str(other.path)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "differ in wording only" in outcome.output
+    assert f"{other.path}: 1 response added" in outcome.output
 
 
 def test_merging_a_study_into_itself_is_refused(laptops):

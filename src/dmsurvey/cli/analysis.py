@@ -91,11 +91,11 @@ def shares(
     engine: Engine = "pandas",
     scheduler: Scheduler = None,
 ) -> None:
-    """Share of firms choosing each option of a question, with 95% Wilson intervals, and
-    how many firms answered it and how many did not.
+    """Share of firms choosing each option of a question, with 95% Wilson intervals.
 
-    Works on a study, a response file, or a Parquet dataset of any size (in batches, or
-    on a Dask cluster with --engine dask).
+    Also says how many firms answered the question and how many did not. Works on a
+    study, a response file, or a Parquet dataset of any size (in batches, or on a Dask
+    cluster with --engine dask).
 
     Example: **dmsurvey shares my-study tech_used --by industry**
     """
@@ -134,10 +134,11 @@ def analyze(
         str, typer.Option("--lang", help="Language of the labels in the tables: en or zh.")
     ] = "en",
 ) -> None:
-    """Run every analysis: scores, reliability, shares, size regressions and gradients,
-    obstacle and policy breakdowns. Writes each table as a CSV under OUTPUT/tables/ (the
-    regressions also as Markdown and LaTeX) and prints the shares of every select question
-    and the key tables. Without employees_2019, revenue_2019 or assets_2019 in the
+    """Run every analysis and write each table as a CSV under OUTPUT/tables/.
+
+    Scores, reliability, shares, size regressions and gradients, obstacle and policy
+    breakdowns; the regressions also as Markdown and LaTeX. Prints the shares of every
+    select question and the key tables. Without employees_2019, revenue_2019 or assets_2019 in the
     questionnaire the size analyses are skipped, with a note saying so.
 
     Example: **dmsurvey analyze my-study -o results --weights zone_firms.csv**

@@ -98,16 +98,20 @@ def merge(
     study: StudyArgument,
     others: Annotated[
         list[Path], typer.Argument(metavar="OTHER...",
-                                   help="Studies to bring in (same questionnaire).",
+                                   help="Studies to bring in (same questionnaire, "
+                                        "wording may differ).",
                                    show_default=False)
     ],
     who: WhoOption = None,
 ) -> None:
     """Bring the responses of other study folders (other laptops) into STUDY.
 
-    The studies must use the same questionnaire. Responses already present are skipped, so
-    merging twice changes nothing; a response whose id is present with different answers is
-    reported as a conflict and left as it is.
+    The questionnaires must have the same name, metadata fields, questions, types and choice
+    codes; if they differ only in wording (a corrected label, a reworded hint, scoring), the
+    answers are merged with a note and STUDY keeps its own wording. Otherwise nothing is merged
+    and every difference is listed. Responses already present are skipped, so merging twice
+    changes nothing; a response whose id is present with different answers is reported as a
+    conflict and left as it is.
 
     Example: **dmsurvey merge my-study laptop2/my-study laptop3/my-study**
     """

@@ -3,8 +3,11 @@
 Each laptop runs its own study folder, started from the same questionnaire file. Merging copies
 the responses of the other folders into one study:
 
-- the questionnaires must be the same file (same SHA-256 of the pinned copy), else nothing is
-  merged and the error names both questionnaires;
+- the questionnaires must have the same structure (see `dmsurvey.store.compat`): the same name,
+  metadata fields, answerable questions, types and choice codes, else nothing is merged and the
+  error lists every difference. Questionnaires that differ only in wording (a corrected label,
+  a reworded hint, another scoring) merge with a note; the study keeps its own wording, and
+  multiple-choice answers are put in its choice order;
 - a response is identified by its `response_id`: one already present with the same content is
   skipped, so merging twice changes nothing; one present with different content is a conflict,
   reported with the fields that differ and left as it is;
@@ -24,6 +27,7 @@ from pathlib import Path
 
 from dmsurvey.errors import Problem, StudyError
 from dmsurvey.store import db
+from dmsurvey.store.compat import structure_differences
 from dmsurvey.store.study import Study, open_study
 from dmsurvey.wording import plural
 
@@ -59,9 +63,10 @@ class MergeResult:
     added: dict[Path, int] = field(default_factory=dict)
     already_present: dict[Path, int] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        lines = []
+        lines = list(self.notes)
         for source, count in self.added.items():
             lines.append(
                 f"{source}: {plural(count, 'response')} added, "
@@ -92,10 +97,13 @@ def merge_studies(
     """Copy the responses of `others` into `study` (see the module text for the rules)."""
     target = study if isinstance(study, Study) else open_study(study)
     sources = [other if isinstance(other, Study) else open_study(other) for other in others]
-    _check_same_questionnaire(target, sources)
+    _check_same_structure(target, sources)
     columns = [name for name, _ in db.response_columns(target.questionnaire)]
-    incoming = [(source, _rows(source, columns), _audit_rows(source)) for source in sources]
-    result = MergeResult(study=target.path)
+    incoming = [
+        (source, _in_choice_order(target, columns, _rows(source, columns)), _audit_rows(source))
+        for source in sources
+    ]
+    result = MergeResult(study=target.path, notes=_wording_notes(target, sources))
 
     def merge(connection) -> None:
         connection.execute(_CREATE_LOG)
@@ -139,40 +147,65 @@ def merge_studies(
     return result
 
 
-def _check_same_questionnaire(target: Study, sources: list[Study]) -> None:
+def _check_same_structure(target: Study, sources: list[Study]) -> None:
     problems = []
     for source in sources:
         if source.path.resolve() == target.path.resolve():
             problems.append(Problem("a study cannot be merged into itself", file=str(source.path)))
-        elif _fingerprint(source) != _fingerprint(target):
-            problems.append(
-                Problem(
-                    f"uses questionnaire {_describe(source)}, but {target.path} uses "
-                    f"{_describe(target)}",
-                    file=str(source.path),
-                    expected="a study started from the same questionnaire file",
-                )
+            continue
+        problems += [
+            Problem(difference, file=str(source.path))
+            for difference in structure_differences(
+                target.questionnaire,
+                source.questionnaire,
+                ours_name=str(target.path),
+                theirs_name=str(source.path),
             )
+        ]
     if problems:
         raise StudyError(
-            "Nothing was merged: studies can only be merged when they use the same "
-            "questionnaire file",
+            f"Nothing was merged: these studies' questionnaires differ in structure from that "
+            f"of {target.path}, so their answers do not mean the same. Each difference reads "
+            f"{target.path} vs the other study; 'added' is what only the other study has. "
+            "Studies merge when their questionnaires differ in wording only",
             problems,
         )
 
 
-def _fingerprint(study: Study) -> tuple[str, str, str]:
+def _wording_notes(target: Study, sources: list[Study]) -> list[str]:
+    return [
+        f"{source.path}: the questionnaires differ in wording only ({_describe(target)} vs "
+        f"{_describe(source)}); answers were merged; the target keeps its own wording"
+        for source in sources
+        if _fingerprint(source) != _fingerprint(target)
+    ]
+
+
+def _fingerprint(study: Study) -> tuple[str, str]:
     info = study.info
-    return (
-        str(info.get("questionnaire", "")),
-        str(info.get("questionnaire_version", "")),
-        str(info.get("questionnaire_sha256", "")),
-    )
+    return str(info.get("questionnaire_version", "")), str(info.get("questionnaire_sha256", ""))
 
 
 def _describe(study: Study) -> str:
-    name, version, sha = _fingerprint(study)
-    return f"{name!r} version {version!r} (SHA-256 {sha[:12]})"
+    version, sha = _fingerprint(study)
+    return f"version {version!r}, hash {sha[:12]}"
+
+
+def _in_choice_order(target: Study, columns: list[str], rows: list[tuple]) -> list[tuple]:
+    """`rows` with multiple-choice answers in the target's choice order (the canonical value):
+    a study whose questionnaire lists the same codes in another order stores them so."""
+    orders = {
+        columns.index(question.id): {code: n for n, code in enumerate(question.choice_codes)}
+        for question in target.questionnaire.answerable
+        if question.type == "select_multiple"
+    }
+
+    def reorder(index: int, value):
+        if index not in orders or not isinstance(value, str):
+            return value
+        return " ".join(sorted(value.split(), key=lambda code: orders[index].get(code, -1)))
+
+    return [tuple(reorder(index, value) for index, value in enumerate(row)) for row in rows]
 
 
 def _select(connection, columns: list[str]) -> list[tuple]:
