@@ -25,7 +25,7 @@ def test_markdown_and_latex_tables():
 
 @pytest.mark.slow
 def test_scoring_runs_on_dask_partitions():
-    dd = pytest.importorskip("dask.dataframe")
+    import dask.dataframe as dd
     questionnaire = load_questionnaire("sme-digital-2020")
     responses = load_sample_responses()
     expected = score(responses, questionnaire)
