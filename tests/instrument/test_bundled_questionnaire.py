@@ -12,7 +12,6 @@ import re
 import pytest
 
 from dmsurvey.questionnaire.expressions import parse_expression
-from dmsurvey.questionnaire.loader import load_questionnaire
 from dmsurvey.questionnaire.model import Text
 
 SHARE_BANDS = ("none", "1_25", "26_50", "51_75", "76_100")
@@ -153,11 +152,6 @@ SKIP_LOGIC = {
 }
 NON_NEGATIVE = ("employees_2019", "revenue_2019", "assets_2019")
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def questionnaire():
-    return load_questionnaire("sme-digital-2020")
 
 
 def test_found_by_name_with_both_languages(questionnaire):

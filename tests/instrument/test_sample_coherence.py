@@ -6,27 +6,12 @@ questionnaire's scoring block, then compared with dmsurvey's own reliability tab
 
 from __future__ import annotations
 
-from importlib.resources import files
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from dmsurvey.analysis.reliability import reliability
-from dmsurvey.questionnaire.loader import load_questionnaire
 from dmsurvey.store.sample import load_sample_responses
-
-
-@pytest.fixture(scope="module")
-def firms() -> pd.DataFrame:
-    path = files("dmsurvey") / "data" / "sample_responses.csv"
-    with path.open(encoding="utf-8") as handle:
-        return pd.read_csv(handle, dtype=str, keep_default_na=False, na_values=[""])
-
-
-@pytest.fixture(scope="module")
-def questionnaire():
-    return load_questionnaire("sme-digital-2020")
 
 
 def points(answer: str | float, table) -> float:

@@ -9,8 +9,6 @@ From a Survey" (Fudan-Ping An Research Institute for Macroeconomy, November 2020
 
 from __future__ import annotations
 
-from importlib.resources import files
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,13 +16,6 @@ import statsmodels.api as sm
 
 ABOVE_HALF = ("51_75", "76_100")
 SIZES = ("employees_2019", "revenue_2019", "assets_2019")
-
-
-@pytest.fixture(scope="module")
-def firms() -> pd.DataFrame:
-    path = files("dmsurvey") / "data" / "sample_responses.csv"
-    with path.open(encoding="utf-8") as handle:
-        return pd.read_csv(handle, dtype=str, keep_default_na=False, na_values=[""])
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,9 @@ import pandas as pd
 import pytest
 
 from dmsurvey.questionnaire.expressions import parse_expression
-from dmsurvey.questionnaire.loader import load_questionnaire
 from dmsurvey.store import sample
 
 BUNDLED = files("dmsurvey") / "data" / "sample_responses.csv"
-
-
-@pytest.fixture(scope="module")
-def questionnaire():
-    return load_questionnaire("sme-digital-2020")
 
 
 @pytest.fixture(scope="module")

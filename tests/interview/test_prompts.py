@@ -14,15 +14,8 @@ from prompt_toolkit.output.vt100 import Vt100_Output
 
 from dmsurvey.interview.prompts import BACK, Prompter
 
-ENTER, DOWN, UP, SPACE, CTRL_B, CTRL_C, BACKSPACE = (
-    "\r",
-    "\x1b[B",
-    "\x1b[A",
-    " ",
-    "\x02",
-    "\x03",
-    "\x7f",
-)
+from .terminal import BACKSPACE, CTRL_B, CTRL_C, DOWN, ENTER, SPACE, UP
+
 CHOICES = [("a", "Apple"), ("b", "Banana"), ("c", "Cherry")]
 
 

@@ -17,15 +17,7 @@ from dmsurvey.interview.prompts import Prompter
 from dmsurvey.interview.session import InterviewSession
 from dmsurvey.store.study import open_study
 
-ENTER, DOWN, UP, SPACE, CTRL_B, CTRL_C, BACKSPACE = (
-    "\r",
-    "\x1b[B",
-    "\x1b[A",
-    " ",
-    "\x02",
-    "\x03",
-    "\x7f",
-)
+from .terminal import BACKSPACE, CTRL_B, CTRL_C, DOWN, ENTER, SPACE, UP
 
 
 def run(study, keys: str, *, mode="interview", language="en", resume_id=None, output=None, **kw):

@@ -3,8 +3,8 @@
 `chart_questionnaire` is a small bilingual questionnaire with the codebook questions the
 charts read, built straight from the model; `chart_responses` is a seeded random typed
 frame over it (what `Study.responses()` returns). Chart tests use them so that every
-number can be recomputed by hand. The report and notebook tests use the bundled sample
-study instead (see `sample` fixtures in their modules).
+number can be recomputed by hand. The report, summary and feedback tests use the bundled
+instrument (`questionnaire`) and its 99-firm sample (`sample`) instead.
 """
 
 from __future__ import annotations
@@ -128,3 +128,19 @@ def random_responses(questionnaire: Questionnaire, n: int, seed: int) -> pd.Data
 @pytest.fixture(scope="session")
 def chart_responses(chart_questionnaire) -> pd.DataFrame:
     return random_responses(chart_questionnaire, 120, seed=20200701)
+
+
+@pytest.fixture(scope="session")
+def questionnaire() -> Questionnaire:
+    """The bundled 2020 instrument."""
+    from dmsurvey.questionnaire.loader import load_questionnaire
+
+    return load_questionnaire("sme-digital-2020")
+
+
+@pytest.fixture(scope="session")
+def sample() -> pd.DataFrame:
+    """The bundled 99-firm sample, typed as a study returns it."""
+    from dmsurvey.store.sample import load_sample_responses
+
+    return load_sample_responses()

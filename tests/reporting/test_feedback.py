@@ -7,19 +7,7 @@ import pytest
 from dmsurvey.analysis.scoring import score
 from dmsurvey.analysis.sizes import size_class
 from dmsurvey.errors import AnalysisError
-from dmsurvey.questionnaire.loader import load_questionnaire
 from dmsurvey.reporting.feedback import firm_feedback, write_firm_feedback
-from dmsurvey.store.sample import load_sample_responses
-
-
-@pytest.fixture(scope="module")
-def questionnaire():
-    return load_questionnaire("sme-digital-2020")
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_sample_responses()
 
 
 def comparison(feedback, group_prefix, dimension):

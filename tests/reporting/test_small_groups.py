@@ -7,22 +7,10 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from dmsurvey.questionnaire.loader import load_questionnaire
 from dmsurvey.reporting.charts import chart_title
 from dmsurvey.reporting.figures import other_figures
 from dmsurvey.reporting.plots import plot_heatmap, plot_shares
 from dmsurvey.reporting.theme import SMALL_GROUP_COLOUR
-from dmsurvey.store.sample import load_sample_responses
-
-
-@pytest.fixture(scope="module")
-def questionnaire():
-    return load_questionnaire("sme-digital-2020")
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_sample_responses()
 
 
 def figures_of(responses, questionnaire):

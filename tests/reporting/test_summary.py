@@ -5,21 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dmsurvey.questionnaire.loader import load_questionnaire
 from dmsurvey.reporting.summary import executive_summary
-from dmsurvey.store.sample import load_sample_responses
 
 ABOVE_HALF = {"51_75", "76_100"}
-
-
-@pytest.fixture(scope="module")
-def questionnaire():
-    return load_questionnaire("sme-digital-2020")
-
-
-@pytest.fixture(scope="module")
-def sample():
-    return load_sample_responses()
 
 
 def headlines(responses, questionnaire, language="en"):

@@ -7,17 +7,10 @@ import math
 import re
 
 import pandas as pd
-import pytest
 
-from dmsurvey.questionnaire.loader import load_questionnaire
 from dmsurvey.reporting.report import quantity
 from dmsurvey.reporting.tables import format_numbers, html_table
 from dmsurvey.reporting.texts import translate_note
-
-
-@pytest.fixture(scope="module")
-def questionnaire():
-    return load_questionnaire("sme-digital-2020")
 
 
 def cells(page: str) -> list[str]:

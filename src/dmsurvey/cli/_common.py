@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from dmsurvey.errors import DmsurveyError
 
 DEBUG = bool(os.environ.get("DMSURVEY_DEBUG"))
+
+# Arguments and options several command groups share.
+StudyArgument = Annotated[
+    Path, typer.Argument(metavar="STUDY", help="The study folder.", show_default=False)
+]
+Source = Annotated[
+    Path,
+    typer.Argument(metavar="STUDY|FILE",
+                   help="A study folder, or a response file (.csv, .xlsx, .parquet) of codes."),
+]
+QuestionnaireOption = Annotated[
+    str | None,
+    typer.Option("--questionnaire", "-q", metavar="NAME|PATH",
+                 help="Questionnaire of a response file (default: sme-digital-2020); "
+                      "a study uses its own."),
+]
 
 
 def fail(message: str) -> typer.Exit:

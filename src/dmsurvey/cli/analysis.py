@@ -7,16 +7,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dmsurvey.cli._common import QuestionnaireOption, Source
+
 if TYPE_CHECKING:
     import pandas as pd
 
 app = typer.Typer(rich_markup_mode="markdown")
 
-Source = Annotated[
-    Path,
-    typer.Argument(metavar="STUDY|FILE",
-                   help="A study folder, or a response file (.csv, .xlsx, .parquet) of codes."),
-]
 Engine = Annotated[
     str,
     typer.Option("--engine", help="pandas (batches, any size on one machine) or dask "
@@ -26,12 +23,6 @@ Scheduler = Annotated[
     str | None,
     typer.Option("--scheduler", metavar="ADDRESS",
                  help="Dask scheduler to use with --engine dask, e.g. tcp://10.0.0.5:8786."),
-]
-QuestionnaireOption = Annotated[
-    str | None,
-    typer.Option("--questionnaire", "-q", metavar="NAME|PATH",
-                 help="Questionnaire of a response file (default: sme-digital-2020); "
-                      "a study uses its own."),
 ]
 
 

@@ -10,12 +10,13 @@ from typing import Annotated
 
 import typer
 
+from dmsurvey.cli._common import StudyArgument
+
 app = typer.Typer(rich_markup_mode="markdown")
 
 # Beyond this many problems the terminal shows the first ones; a CSV file holds them all.
 SHOWN_PROBLEMS = 50
 
-StudyArgument = Annotated[Path, typer.Argument(metavar="STUDY", help="The study folder.")]
 
 
 class Language(StrEnum):

@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
+from dmsurvey.cli._common import StudyArgument
+
 app = typer.Typer(rich_markup_mode="markdown")
 
-StudyArgument = Annotated[
-    Path, typer.Argument(metavar="STUDY", help="The study folder.", show_default=False)
-]
 WhoOption = Annotated[
     str | None, typer.Option(help="Your name for the logs (default: your login name).")
 ]

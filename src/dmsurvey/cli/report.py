@@ -10,6 +10,8 @@ from typing import Annotated
 
 import typer
 
+from dmsurvey.cli._common import QuestionnaireOption, Source
+
 app = typer.Typer(rich_markup_mode="markdown")
 
 
@@ -18,17 +20,6 @@ class Language(StrEnum):
     zh = "zh"
 
 
-Source = Annotated[
-    Path,
-    typer.Argument(metavar="STUDY|FILE",
-                   help="A study folder, or a response file (.csv, .xlsx, .parquet) of codes."),
-]
-QuestionnaireOption = Annotated[
-    str | None,
-    typer.Option("--questionnaire", "-q", metavar="NAME|PATH",
-                 help="Questionnaire of a response file (default: sme-digital-2020); "
-                      "a study uses its own."),
-]
 LanguageOption = Annotated[
     Language, typer.Option("--lang", help="Language of titles, labels and text.")
 ]

@@ -12,7 +12,7 @@ module only chooses the rows, draws and saves.
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -333,32 +333,24 @@ def summary_charts(
     are the benchmark figures of chart 2 (default: the bundled Wales 2019 figures).
     `progress(stem)` is called after each chart.
     """
-    from dmsurvey.analysis._answers import require_responses
-
-    require_responses(responses)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lang = questionnaire.label_language(language)
-    source = source if source is not None else questionnaire.title.in_language(lang)
     references = load_references() if references is None else references
-    tables: dict[str, pd.DataFrame] = {}
-    with chart_theme(language):
-        for chart in available_charts(questionnaire):
-            table = chart_table(responses, questionnaire, chart.stem, language=language)
-            comparison, note = None, ""
-            if chart.grouped:
-                comparison = reference_comparison(table, references, language=language)
-                note = reference_note(references, table, language)
-            fig = draw_summary_chart(
-                table, questionnaire, chart.stem, language=language, source=source,
-                base_n=len(chart_base(responses, chart)), comparison=comparison, note=note,
-            )
-            save_figure(fig, out_dir, chart.stem)
-            table.to_csv(out_dir / f"{chart.stem}.csv", index=False)
-            tables[chart.stem] = table
-            if progress is not None:
-                progress(chart.stem)
-    return tables
+
+    def draw(stem: str, source_text: str) -> tuple[pd.DataFrame, Figure]:
+        chart = summary_chart(stem)
+        table = chart_table(responses, questionnaire, stem, language=language)
+        comparison, note = None, ""
+        if chart.grouped:
+            comparison = reference_comparison(table, references, language=language)
+            note = reference_note(references, table, language)
+        fig = draw_summary_chart(
+            table, questionnaire, stem, language=language, source=source_text,
+            base_n=len(chart_base(responses, chart)), comparison=comparison, note=note,
+        )
+        return table, fig
+
+    stems = [chart.stem for chart in available_charts(questionnaire)]
+    return _write_charts(responses, questionnaire, out_dir, stems, draw, language=language,
+                         source=source, progress=progress)
 
 
 def summary_tables(
@@ -432,6 +424,31 @@ def question_charts(
 ) -> dict[str, pd.DataFrame]:
     """One chart per select question (PNG, SVG, CSV named `q_<question id>`) in `out_dir`;
     returns their tables by stem. For questionnaires the six summary charts do not fit."""
+    by_stem = {question_chart_stem(q): q for q in chart_questions(questionnaire)}
+
+    def draw(stem: str, source_text: str) -> tuple[pd.DataFrame, Figure]:
+        table = question_table(responses, questionnaire, by_stem[stem], language=language)
+        fig = draw_question_chart(table, questionnaire, by_stem[stem], language=language,
+                                  source=source_text)
+        return table, fig
+
+    return _write_charts(responses, questionnaire, out_dir, list(by_stem), draw,
+                         language=language, source=source, progress=progress)
+
+
+def _write_charts(
+    responses: pd.DataFrame,
+    questionnaire: Questionnaire,
+    out_dir: str | Path,
+    stems: list[str],
+    draw: Callable[[str, str], tuple[pd.DataFrame, Figure]],
+    *,
+    language: str,
+    source: str | None,
+    progress,
+) -> dict[str, pd.DataFrame]:
+    """Draw each chart with `draw(stem, source line)`, save it as PNG, SVG and the CSV of
+    what it plots, and return the tables by stem."""
     from dmsurvey.analysis._answers import require_responses
 
     require_responses(responses)
@@ -441,11 +458,8 @@ def question_charts(
     source = source if source is not None else questionnaire.title.in_language(lang)
     tables: dict[str, pd.DataFrame] = {}
     with chart_theme(language):
-        for question_id in chart_questions(questionnaire):
-            stem = question_chart_stem(question_id)
-            table = question_table(responses, questionnaire, question_id, language=language)
-            fig = draw_question_chart(table, questionnaire, question_id, language=language,
-                                      source=source)
+        for stem in stems:
+            table, fig = draw(stem, source)
             save_figure(fig, out_dir, stem)
             table.to_csv(out_dir / f"{stem}.csv", index=False)
             tables[stem] = table

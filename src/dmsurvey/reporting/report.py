@@ -207,7 +207,8 @@ def report_study(
     if out_dir is None:
         out_dir = _default_out(path, f"report-{language}")
     return write_report(responses, model, out_dir, language=language,
-                        study_name=path.name, quality=data_quality(path, responses, model),
+                        study_name=path.name,
+                        quality=data_quality(path, responses, model, language),
                         progress=progress)
 
 
@@ -259,17 +260,16 @@ def _default_out(source: Path, name: str) -> Path:
     return source.parent / f"{source.stem}-reports" / name
 
 
-def data_quality(source: Path, responses: pd.DataFrame,
-                 questionnaire: Questionnaire) -> pd.DataFrame | None:
+def data_quality(source: Path, responses: pd.DataFrame, questionnaire: Questionnaire,
+                 language: str = "en") -> pd.DataFrame:
     """The store's data-quality issues (`dmsurvey.store.quality`): of every response of a
-    study folder, or of the responses read from a file. None where the check is missing."""
-    try:
-        from dmsurvey.store import quality
-    except ImportError:
-        return None
+    study folder, or of the responses read from a file; the questionnaire's own messages
+    quoted in them are in `language`."""
+    from dmsurvey.store import quality
+
     if source.is_dir():
-        return quality.validate_study(source)
-    return quality.quality_issues(responses, questionnaire)
+        return quality.validate_study(source, language=language)
+    return quality.quality_issues(responses, questionnaire, language=language)
 
 
 def render_template(name: str, context: Mapping[str, Any]) -> str:
