@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dmsurvey.questionnaire.answer_columns import relevance
 from dmsurvey.questionnaire.expressions import parse_expression
 from dmsurvey.questionnaire.loader import load_questionnaire
-from dmsurvey.store.checking import relevance
 from dmsurvey.store.importing import import_files
 from dmsurvey.store.study import init_study
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dmsurvey.interview.engine import Interview, InvalidAnswer, parse_number
+from dmsurvey.interview.engine import Interview, InvalidAnswer
+from dmsurvey.questionnaire.answers import parse_number
 
 
 @pytest.mark.parametrize(
@@ -25,6 +26,9 @@ from dmsurvey.interview.engine import Interview, InvalidAnswer, parse_number
         (".5", False, 0.5),
         ("", True, None),
         ("   ", False, None),
+        # as spreadsheets write very large or small numbers, so every way in reads them
+        ("1e3", False, 1000.0),
+        ("1.5E+3", True, 1500),
     ],
 )
 def test_numbers_are_read_as_people_type_them(typed, integer, expected):
@@ -40,7 +44,8 @@ def test_numbers_are_read_as_people_type_them(typed, integer, expected):
         ("1,23", False),
         ("12,34,567", True),
         ("abc", False),
-        ("1e3", False),
+        ("1.5e0", True),
+        ("1e999", False),
         ("1.2.3", False),
         ("--1", True),
         ("nan", False),

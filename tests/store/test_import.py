@@ -394,8 +394,6 @@ def malformed_cases():
         ("negative.csv", csv_with(employees_2019="-4"),
          "column employees_2019: not allowed: '-4' (expected: Cannot be negative)"),
         ("exclusive.csv", csv_with(tech_used="none ai"), "cannot be combined"),
-        ("required.csv", csv_with(industry=""),
-         "column industry: no answer (expected: an answer; the question is required)"),
         ("unknown-column.csv", csv_with(colour="blue"), "unknown column"),
         ("ragged.csv", f"{header}\n{row},extra\n", "this row has 11 cells"),
         ("one-cell.csv", f"{header}\nr9\n", "this row has 1 cell but the header has 10"),
@@ -582,7 +580,7 @@ def test_excel_unicode_text_and_json_lines(study, tmp_path):
                      '"mfg_subsector": "pharma"}\n\n{"response_id": "j2", "industry": null}\n',
                      encoding="utf-8")
     with pytest.raises(DataError) as caught:  # j2 lacks the required industry
-        import_files(study, [unicode_text, lines])
+        import_files(study, [unicode_text, lines], strict=True)
     [problem] = caught.value.problems
     assert (problem.file, problem.row, problem.column) == (str(lines), 2, "industry")
     lines.write_text(lines.read_text().replace("null", '"other"'), encoding="utf-8")

@@ -123,12 +123,12 @@ def test_clearing_an_answer_and_the_audit_trail(study):
 @pytest.mark.parametrize(
     ("question", "value", "message"),
     [
-        ("industry", "farming", "unknown choice code"),
+        ("industry", "farming", "unknown choice"),
         ("employees_2019", "12.5", "not a whole number"),
         ("employees_2019", "many", "not a number"),
         ("revenue_2019", float("inf"), "not a finite number"),
         ("tech_used", "ai none", "cannot be combined"),
-        ("tech_used", "ai robots", "unknown choice code"),
+        ("tech_used", "ai robots", "unknown choice 'robots'"),
     ],
 )
 def test_save_answer_refuses_values_that_are_not_answers(study, question, value, message):

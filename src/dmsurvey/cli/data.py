@@ -80,11 +80,19 @@ def import_command(
         "--ignore-columns", help="Leave out columns the questionnaire does not know.")] = False,
     replace: Annotated[bool, typer.Option(
         "--replace", help="Overwrite stored responses whose content differs (audited).")] = False,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Refuse blank answers to required questions, as the interview does.")] \
+        = False,
     who: Annotated[str | None, typer.Option(
         help="Your name, for the audit trail (default: your login name).")] = None,
     lang: LanguageOption = Language.en,
 ) -> None:
     """Import responses from files: every cell is checked; all or nothing by default.
+
+    A wrong type, an unknown choice or a broken constraint refuses the import. A blank answer
+    to a required question is item non-response: it is stored as missing and **dmsurvey
+    validate** lists it (**--strict** refuses it instead). A question without a column was
+    not asked by the instrument the file came from.
 
     Cells may hold choice codes or labels in any questionnaire language; column order is
     free; group prefixes and system columns of KoboToolbox and ODK exports are understood.
@@ -107,15 +115,15 @@ def import_command(
         result = _problems_listed(opened, lambda: import_files(
             opened, files, source=source.value if source else None, entry=entry,
             encoding=encoding, sheet=sheet, dry_run=dry_run, skip_invalid=skip_invalid,
-            ignore_columns=ignore_columns, replace=replace, who=who or _login_name(),
-            language=lang.value, progress=report))
+            ignore_columns=ignore_columns, replace=replace, strict=strict,
+            who=who or _login_name(), language=lang.value, progress=report))
     typer.echo(_import_summary(result, dry_run=dry_run))
     if result.awaiting_reconciliation:
         forms = result.awaiting_reconciliation
         typer.echo(f"{plural(forms, 'paper form')} now keyed twice; "
                    f"{'it counts' if forms == 1 else 'each counts'} once reconciled: "
                    f"dmsurvey reconcile {study}")
-    for line in result.dropped_lines():
+    for line in result.dropped_lines() + result.non_response_lines():
         typer.echo(f"  {line}")
     for path in result.rejected_files:
         typer.echo(f"Rejected rows, with the reason, are in {path}")

@@ -9,53 +9,16 @@ everything here can be tested with plain dicts.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
 
 from dmsurvey.interview.messages import message
+from dmsurvey.questionnaire import answers as judging
 from dmsurvey.questionnaire.model import Question, Questionnaire, Section, Text
-
-# Digits grouped in thousands ("1,234,567.8") or not grouped at all ("1234567.8").
-_GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
-# Chinese input methods type these for "." and ","; NFKC leaves them alone.
-_IDEOGRAPHIC_PUNCTUATION = str.maketrans({"。": ".", "、": ","})
 
 
 class InvalidAnswer(ValueError):
     """What was typed or ticked cannot be the answer; the message says why, for the screen."""
-
-
-@cache
-def _expression(source: str):
-    # Imported here: the expression module is only needed once an interview runs.
-    from dmsurvey.questionnaire.expressions import parse_expression
-
-    return parse_expression(source)
-
-
-def parse_number(text: str, *, integer: bool) -> int | float | None:
-    """`text` as typed (thousands separators, full-width digits) -> int/float, or None if empty.
-
-    Raises ValueError when it is not a number (or not a whole number when `integer`).
-    """
-    cleaned = unicodedata.normalize("NFKC", text).translate(_IDEOGRAPHIC_PUNCTUATION).strip()
-    if not cleaned:
-        return None
-    # Spaces group thousands in some locales ("1 234"); treat them like commas.
-    cleaned = re.sub(r"\s+", ",", cleaned)
-    if not (_GROUPED_NUMBER.fullmatch(cleaned) or _PLAIN_NUMBER.fullmatch(cleaned)):
-        raise ValueError(f"not a number: {text!r}")
-    cleaned = cleaned.replace(",", "")
-    if not integer:
-        return float(cleaned)
-    whole, _, fraction = cleaned.partition(".")
-    if fraction.strip("0"):
-        raise ValueError(f"not a whole number: {text!r}")
-    return int(whole)
 
 
 def format_number(value: int | float) -> str:
@@ -115,6 +78,7 @@ class Interview:
             q for q in questionnaire.questions if q.asks_for_answer or not skip_notes
         )
         self._sections = {section.id: section for section in questionnaire.sections}
+        self.checker = judging.AnswerChecker(questionnaire)
         self._position: int | None = None
         self.pick_up()
 
@@ -135,12 +99,7 @@ class Interview:
 
     def applies(self, question: Question) -> bool:
         """Whether the skip logic (section and question `relevant`) asks this question."""
-        section = self._sections[question.section]
-        return all(
-            _expression(rule).holds(self.answers)
-            for rule in (section.relevant, question.relevant)
-            if rule
-        )
+        return self.checker.applies(question, self.answers)
 
     def applicable(self) -> list[Question]:
         """The answerable questions that apply to this firm, given the answers so far."""
@@ -236,26 +195,27 @@ class Interview:
     def parse(self, raw: object, question: Question | None = None) -> object:
         """What the prompt returned (typed text, a code, ticked codes) -> canonical value.
 
-        Checks the type, `required`, the `exclusive` codes and the `constraint`; raises
-        `InvalidAnswer` with the questionnaire's own message (or the tool's) when it fails.
+        The questionnaire's answer checker judges it (type, choices, exclusive codes, rules,
+        `required`, `constraint`); raises `InvalidAnswer` with the questionnaire's own message
+        (or the tool's) when it fails.
         """
         question = question or self.current
         if question is None or not question.asks_for_answer:
             return None
-        value = self._canonical(question, raw)
-        if value is None:
-            if question.required:
-                raise InvalidAnswer(
-                    self.text(question.required_message) or message("required", self.language)
-                )
-            return None
-        if question.constraint and not _expression(question.constraint).holds(
-            self.answers, current=value
-        ):
-            raise InvalidAnswer(
-                self.text(question.constraint_message) or message("constraint", self.language)
-            )
-        return value
+        try:
+            return self.checker.judge(question, raw, self.answers, asking=True)
+        except judging.InvalidAnswer as invalid:
+            raise InvalidAnswer(self.say(question, invalid.flaw)) from None
+
+    def say(self, question: Question, flaw: judging.Flaw) -> str:
+        """Why an answer was refused, in the interview's language."""
+        if flaw.label:
+            return self.text(flaw.label)
+        if flaw.choice:
+            return message(flaw.key, self.language, label=self.text(flaw.choice))
+        if flaw.key:
+            return message(flaw.key, self.language)
+        return f"{question.id}: {flaw.message} ({flaw.expected})"
 
     def record(self, value: object, question: Question | None = None) -> None:
         """Keep `value` (already parsed) as the answer; None removes the answer."""
@@ -266,39 +226,6 @@ class Interview:
             self.answers.pop(question.id, None)
         else:
             self.answers[question.id] = value
-
-    def _canonical(self, question: Question, raw: object) -> object:
-        if raw is None:
-            return None
-        if question.type == "select_multiple":
-            codes = raw.split() if isinstance(raw, str) else list(raw)
-            chosen = [code for code in question.choice_codes if code in codes]
-            unknown = [code for code in codes if code not in question.choice_codes]
-            if unknown:
-                raise InvalidAnswer(f"{question.id}: {' '.join(unknown)}")
-            for code in question.exclusive:
-                if code in chosen and len(chosen) > 1:
-                    label = self.text(question.choice(code).label)
-                    raise InvalidAnswer(message("exclusive", self.language, label=label))
-            return " ".join(chosen) or None
-        if question.type == "select_one":
-            code = str(raw)
-            if not code:
-                return None
-            if code not in question.choice_codes:
-                raise InvalidAnswer(f"{question.id}: {code}")
-            return code
-        if question.is_numeric:
-            if isinstance(raw, int | float) and not isinstance(raw, bool):
-                return int(raw) if question.type == "integer" else float(raw)
-            integer = question.type == "integer"
-            try:
-                return parse_number(str(raw), integer=integer)
-            except ValueError:
-                key = "not_integer" if integer else "not_decimal"
-                raise InvalidAnswer(message(key, self.language)) from None
-        text = str(raw).strip()
-        return text or None
 
     # -- showing -------------------------------------------------------------------------
 

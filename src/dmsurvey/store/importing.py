@@ -3,12 +3,12 @@
     >>> result = import_files(study, ["kobo-export.xlsx", "paper.csv"], source="paper")
     >>> result.added, result.unchanged
 
-Every cell is checked column by column with vectorised pandas operations (types, choice codes
-or labels in any questionnaire language, multi-select codes, exclusive choices, constraints,
-required answers), and *all* problems are reported with the file, the row a user sees in Excel,
-the column, the value and what was expected. By default nothing is stored unless everything
-is right, in one transaction; `skip_invalid` stores the valid rows and writes the rejected ones,
-with a `reason` column, to `FILE.rejected.csv` beside each input.
+Every cell is checked column by column by the questionnaire's answer checker, in its
+vectorised form (types, choice codes or labels in any questionnaire language, multi-select
+codes, exclusive choices, constraints), and *all* problems are reported with the file, the row
+a user sees in Excel, the column, the value and what was expected. By default nothing is
+stored unless everything is right, in one transaction; `skip_invalid` stores the valid rows
+and writes the rejected ones, with a `reason` column, to `FILE.rejected.csv` beside each input.
 
 Rows without a `response_id` get one derived from their content (a UUID 5), so importing a file
 twice never duplicates it: a stored response with the same content is skipped, one with other
@@ -21,7 +21,11 @@ Paper forms keyed twice count once: rows of a second keying (`entry` 2) are stor
 `in_progress`, and so is the first keying of a form that has a second one, until `dmsurvey
 reconcile` settles the form (see `dmsurvey.store.reconcile`).
 
-Answers the skip logic says were not asked are kept: `dmsurvey validate` reports them.
+Item non-response is data, not an error: a blank answer to a required question is stored as
+missing (it falls out of that question's base, and `dmsurvey validate` lists it), and a
+question the file has no column for was not asked by the instrument the file came from (one
+line per question in the summary). `strict` refuses both, as the interview does. Answers the
+skip logic says were not asked are kept: `dmsurvey validate` reports them.
 """
 
 from __future__ import annotations
@@ -38,9 +42,11 @@ import numpy as np
 import pandas as pd
 
 from dmsurvey.errors import DataError, Problem
+from dmsurvey.questionnaire.answer_columns import Coded, Collector, check_rules
+from dmsurvey.questionnaire.answers import AnswerChecker
 from dmsurvey.questionnaire.model import SOURCES, Questionnaire
 from dmsurvey.store import db
-from dmsurvey.store.checking import CheckedColumns, Coded, Collector, check_field, check_rules
+from dmsurvey.store.checking import CheckedColumns, check_field
 from dmsurvey.store.columns import (
     DROPPED_PLURALS,
     REASON_COLUMN,
@@ -81,6 +87,10 @@ class ImportResult:
     rejected_files: tuple[Path, ...] = ()
     dropped_columns: tuple[tuple[str, str, str], ...] = ()  # (file, column, why)
     problems: tuple[Problem, ...] = ()  # of the rejected rows
+    # Item non-response: question -> rows of finished responses leaving it blank although it
+    # is asked (stored as missing), and questions a file has no column for (not asked there).
+    blank_required: dict[str, int] = field(default_factory=dict)
+    not_asked: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question -> files
     response_ids: tuple[str, ...] = field(default=(), repr=False)
 
     def dropped_lines(self) -> list[str]:
@@ -99,6 +109,19 @@ class ImportResult:
                 lines.append(f"left out {len(columns)} {what} from {name}: {', '.join(columns)}")
         return lines
 
+    def non_response_lines(self) -> list[str]:
+        """Item non-response, one line per question: required questions left blank, and
+        questions the files have no column for."""
+        lines = [
+            f"{question}: required but left blank in {plural(count, 'response')}, stored as "
+            "missing (`dmsurvey validate` lists them)"
+            for question, count in self.blank_required.items()
+        ]
+        for question, files in self.not_asked.items():
+            names = ", ".join(Path(file).name for file in files)
+            lines.append(f"{question}: no column in {names}; not asked there, stored as missing")
+        return lines
+
 
 @dataclass
 class _Checked:
@@ -110,6 +133,8 @@ class _Checked:
     provided: list[str]  # study fields the input had a column for
     problems: pd.DataFrame  # position, column, value, message, expected
     dropped: list[tuple[str, str]]
+    blank: dict[str, np.ndarray] = field(default_factory=dict)  # required, left blank
+    absent: tuple[str, ...] = ()  # questions without a column
 
     def problem_objects(self) -> list[Problem]:
         frame = self.problems
@@ -137,12 +162,15 @@ def import_files(
     skip_invalid: bool = False,
     ignore_columns: bool = False,
     replace: bool = False,
+    strict: bool = False,
     who: str = "",
     language: str | None = "en",
     progress: Progress | None = None,
 ) -> ImportResult:
     """Import response files into `study`, all of them or nothing (see the module docs).
 
+    `strict`: a required question left blank (or without a column) in a finished response
+    is a problem, as in the interview, instead of item non-response stored as missing.
     `language`: the questionnaire's messages (constraints, required answers) in problems.
     """
     _check_options(source, entry)
@@ -153,7 +181,7 @@ def import_files(
         _report(progress, f"Reading {Path(path).name}", number - 1, len(files))
         table = read_table(path, encoding=encoding, sheet=sheet)
         checked.append(check_table(table, study.questionnaire, ignore_columns=ignore_columns,
-                                   language=language, progress=progress))
+                                   language=language, progress=progress, strict=strict))
     return _store(study, checked, source=source, entry=entry, dry_run=dry_run,
                   skip_invalid=skip_invalid, replace=replace, who=who, progress=progress)
 
@@ -216,8 +244,11 @@ def check_table(
     ignore_columns: bool = False,
     language: str | None = "en",
     progress: Progress | None = None,
+    strict: bool = False,
 ) -> _Checked:
-    """Map the columns of `table` and check every cell; raises on problems with the columns."""
+    """Map the columns of `table` and check every cell; raises on problems with the columns.
+
+    `strict`: required answers left blank are problems (see `import_files`)."""
     plan = plan_columns(table, questionnaire, ignore_unknown=ignore_columns)
     if plan.problems:
         raise DataError(
@@ -232,15 +263,16 @@ def check_table(
         table.rows = table.rows[1:]
     if table.cells.empty:
         raise DataError(f"Nothing was imported: {table.file} has a header but no responses.")
-    return _check_cells(table, plan, questionnaire, language, progress)
+    return _check_cells(table, plan, questionnaire, language, progress, strict)
 
 
 # --------------------------------------------------------------------------- checking
 
 
 def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, language,
-                 progress):
+                 progress, strict: bool = False):
     found = Collector(table.headers)
+    checker = AnswerChecker(questionnaire)
     count = len(table.cells)
     columns = CheckedColumns({}, {})
     given: dict[str, np.ndarray] = {}
@@ -255,20 +287,25 @@ def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, l
         options = {code: (Coded.of(table.cells[position]), table.headers[position])
                    for code, position in plan.options.get(name, {}).items()}
         check_field(name, coded, questionnaire, found, plan.headers.get(name, name), columns,
-                    options)
+                    options, checker)
         given[name] = coded.present()
         for option, _ in options.values():
             given[name] = given[name] | option.present()
         originals[name] = coded.texts()
-    for question in questionnaire.answerable:  # a required question without a column counts
+    absent = []
+    for question in questionnaire.answerable:  # not asked by the instrument the file came from
         if question.id not in columns.typed:
+            absent.append(question.id)
             columns.typed[question.id] = np.full(count, None, dtype=object)
             given[question.id] = np.zeros(count, dtype=bool)
             originals[question.id] = columns.typed[question.id]
     typed = pd.DataFrame(columns.typed, index=range(count))
-    check_rules(typed, given, originals, questionnaire, found, plan.headers, language)
+    blank = check_rules(typed, given, originals, questionnaire, found, plan.headers, language,
+                        required=strict)
     _report(progress, f"Checking {name_of}", len(fields), len(fields))
-    return _Checked(table, count, columns.values, fields, found.frame(), plan.dropped)
+    return _Checked(table, count, columns.values, fields, found.frame(), plan.dropped,
+                    {question: rows for question, rows in blank.items() if question not in absent},
+                    tuple(absent))
 
 
 # ---------------------------------------------------------------------------- storing
@@ -344,6 +381,8 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
             ),
             problems=tuple(all_problems),
             response_ids=tuple(ids[adding | replacing]),
+            blank_required=_blank_counts(checked, incoming, adding | replacing),
+            not_asked=_absent_questions(checked),
         ), refused
 
     result, refused = _run(study, work, dry_run)
@@ -389,6 +428,26 @@ class _Batch(dict):
         """Batch rows of the given positions of one input."""
         start = int(np.searchsorted(self.part, part))
         return start + np.asarray(positions, dtype=int)
+
+
+def _blank_counts(checked, incoming: _Batch, stored: np.ndarray) -> dict[str, int]:
+    """Per required question, how many of the stored rows leave it blank."""
+    counts: dict[str, int] = {}
+    for part, item in enumerate(checked):
+        kept = stored[incoming.part == part]
+        for question, rows in item.blank.items():
+            count = int(np.count_nonzero(rows[incoming.position[incoming.part == part]] & kept))
+            if count:
+                counts[question] = counts.get(question, 0) + count
+    return counts
+
+
+def _absent_questions(checked) -> dict[str, tuple[str, ...]]:
+    absent: dict[str, list[str]] = {}
+    for item in checked:
+        for question in item.absent:
+            absent.setdefault(question, []).append(item.table.file if item.table else "the data")
+    return {question: tuple(files) for question, files in absent.items()}
 
 
 def _run(study, work, dry_run: bool):

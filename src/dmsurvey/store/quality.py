@@ -64,7 +64,7 @@ def quality_issues(
 
     `language`: of the questionnaire's own messages quoted in issues (required answers).
     """
-    from dmsurvey.store.checking import relevance
+    from dmsurvey.questionnaire.answer_columns import relevance
 
     language = questionnaire.label_language(language)
     data = data.reset_index(drop=True)

@@ -32,6 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dmsurvey.questionnaire.answers import AnswerChecker, InvalidAnswer
 from dmsurvey.questionnaire.model import Question, Questionnaire
 from dmsurvey.store import db
 from dmsurvey.store.exporting import chosen_language
@@ -495,6 +496,7 @@ class TerminalResolver:
     ):
         self.questionnaire = questionnaire
         self.language = chosen_language(questionnaire, language)
+        self.checker = AnswerChecker(questionnaire)
         self._io = {key: value for key, value in (("input", input), ("output", output)) if value}
 
     def __call__(self, disagreement: Disagreement) -> Resolution | None:
@@ -558,17 +560,12 @@ class TerminalResolver:
             )
         return str(value)
 
-    @staticmethod
-    def _parse(question: Question, text: str) -> Any:
-        from dmsurvey.interview.engine import parse_number
-
-        if question.is_numeric:
-            return parse_number(text, integer=question.type == "integer")
-        return normalised(question, text)
+    def _parse(self, question: Question, text: str) -> Any:
+        return self.checker.read(question, text)
 
     def _problem(self, question: Question, text: str) -> str | None:
         try:
             self._parse(question, text)
-        except ValueError:
-            return f"Type a {'whole ' if question.type == 'integer' else ''}number, or nothing."
+        except InvalidAnswer as invalid:
+            return f"{invalid.flaw.message}: {invalid.flaw.expected}"
         return None

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from dmsurvey import __version__
 from dmsurvey.errors import DataError, Problem, StudyError
+from dmsurvey.questionnaire.answers import AnswerChecker, InvalidAnswer
 from dmsurvey.questionnaire.model import (
     RESPONSE_METADATA,
     SOURCES,
@@ -160,6 +160,7 @@ class Study:
         self.questionnaire = questionnaire
         self.info = info
         self._questions = {q.id: q for q in questionnaire.answerable}
+        self.checker = AnswerChecker(questionnaire)
         self._fields = {name for name, _ in db.response_columns(questionnaire)}
 
     def __repr__(self) -> str:
@@ -259,7 +260,7 @@ class Study:
     def save_answer(self, response_id: str, question: str, value: Any, who: str = "") -> None:
         """Store the answer to `question` (None or "" clears it); audited with the old value."""
         q = self._question(question)
-        value = canonical_value(q, value)
+        value = canonical_value(q, value, self.checker)
         self._update(response_id, {question: value}, who=who, action="answer")
 
     def set_status(self, response_id: str, status: str, who: str = "") -> None:
@@ -520,55 +521,16 @@ def _audit(connection, rows: list[tuple]) -> None:
         )
 
 
-def canonical_value(question: Question, value: Any) -> Any:
-    """`value` as the store keeps an answer to `question`; DataError if it cannot be one."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    problem = _value_problem(question, value)
-    if problem:
+def canonical_value(question: Question, value: Any, checker: AnswerChecker) -> Any:
+    """`value` as the store keeps an answer to `question`; DataError if it cannot be one.
+
+    Judged by the questionnaire's answer checker (type, choices, rules of the type), as
+    every other way in judges it."""
+    try:
+        return checker.read(question, value)
+    except InvalidAnswer as invalid:
+        flaw = invalid.flaw
         raise DataError(
             f"{value!r} is not an answer to {question.id}",
-            [Problem(problem[0], column=question.id, value=value, expected=problem[1])],
-        )
-    if question.type == "integer":
-        return int(float(value))
-    if question.type == "decimal":
-        return float(value)
-    if question.type == "select_multiple":
-        chosen = set(value.split() if isinstance(value, str) else value)
-        return " ".join(code for code in question.choice_codes if code in chosen)
-    return str(value).strip() if question.type == "text" else str(value)
-
-
-def _value_problem(question: Question, value: Any) -> tuple[str, str] | None:
-    """(what is wrong, what was expected) for a non-empty value, or None if it fits."""
-    if question.type in ("integer", "decimal"):
-        if isinstance(value, bool):
-            return "not a number", f"a {question.type} number"
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return "not a number", f"a {question.type} number"
-        if not math.isfinite(number):
-            return "not a finite number", f"a {question.type} number"
-        if question.type == "integer" and not number.is_integer():
-            return "not a whole number", "an integer"
-        return None
-    if question.type == "select_one":
-        if str(value) not in question.choice_codes:
-            return "unknown choice code", "one of " + ", ".join(question.choice_codes)
-        return None
-    if question.type == "select_multiple":
-        codes = value.split() if isinstance(value, str) else [str(code) for code in value]
-        unknown = [code for code in codes if code not in question.choice_codes]
-        if unknown:
-            return f"unknown choice code {unknown[0]!r}", "codes among " + ", ".join(
-                question.choice_codes
-            )
-        exclusive = [code for code in codes if code in question.exclusive]
-        if exclusive and len(set(codes)) > 1:
-            return f"{exclusive[0]!r} cannot be combined with other choices", "one choice alone"
-        return None
-    return None
+            [Problem(flaw.message, column=question.id, value=value, expected=flaw.expected)],
+        ) from None
