@@ -12,7 +12,9 @@ the functions `not()`, `selected()`, `count-selected()`, `true()`, `false()`, `i
 `coalesce()`, `string-length()`, `regex()`, `number()`, `string()`, `boolean()`.
 
 The text is tokenised and parsed by hand into a small tree; nothing is ever handed to
-`eval`, so a questionnaire file cannot run code. Semantics follow XPath 1.0 as ODK applies
+`eval`, so a questionnaire file cannot run code. Neither parsing nor evaluation recurses:
+both work on explicit stacks, so an expression may be nested or chained as deep and long
+as memory allows, in time linear in its length. Semantics follow XPath 1.0 as ODK applies
 it: an answer is a string (an unanswered question is `''`), `=` compares as numbers when
 either side is a number and as text otherwise, `<`-style comparisons always compare numbers
 (text that is not a number is NaN, so the comparison is false). Every node has a fixed
@@ -69,6 +71,9 @@ _FOREIGN_OPERATORS = {
     "<>": "write != for 'not equal'",
     "!": "write not(...)",
 }
+_FOREIGN_OPERATOR = re.compile(
+    "(?!!=)(?:" + "|".join(re.escape(foreign) for foreign in _FOREIGN_OPERATORS) + ")"
+)
 _BINARY_PRECEDENCE = {
     "or": 1,
     "and": 2,
@@ -222,6 +227,17 @@ def _convert_series(kind: str, series: pd.Series, to: str) -> pd.Series:
     return _format_numbers(series.to_numpy(), series.index, nan_text="NaN")
 
 
+def _convert_array(kind: str, values: Any, to: str) -> Any:
+    """Numbers and booleans converted on bare numpy arrays or scalars; None for text."""
+    if kind == to:
+        return values
+    if kind == NUMBER and to == BOOLEAN:
+        return (values != 0) & ~_np().isnan(values)
+    if kind == BOOLEAN and to == NUMBER:
+        return _np().asarray(values, dtype="float64")
+    return None
+
+
 def _is_numeric_column(column: pd.Series) -> bool:
     types = _pd().api.types
     return types.is_numeric_dtype(column.dtype) and not types.is_bool_dtype(column.dtype)
@@ -269,6 +285,9 @@ def _column_number(column: pd.Series) -> pd.Series:
 class _Scope:
     answers: Mapping[str, Any]
     current: Any
+    # The value of every node already computed, by node: `_compute_inner_nodes` fills it
+    # children first, so a node's value reads its children's here instead of recursing.
+    results: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -277,6 +296,7 @@ class _FrameScope:
     current: pd.Series | None
     texts: dict = field(default_factory=dict)
     numbers: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)
 
     @property
     def index(self):
@@ -306,8 +326,16 @@ class _FrameScope:
         return self.numbers[name]
 
 
+_NOT_COMPUTED = object()
+
+
 class _Node:
-    """A node of the parsed tree; `kind` is the XPath type of its result, fixed at parse."""
+    """A node of the parsed tree; `kind` is the XPath type of its result, fixed at parse.
+
+    `value` and `series` compute this node from its children's results, which
+    `_compute_inner_nodes` has put in the scope beforehand: `convert` and `convert_series`
+    read them there, so no evaluation recurses, however deep the tree.
+    """
 
     kind: str = STRING
 
@@ -321,15 +349,83 @@ class _Node:
         raise NotImplementedError
 
     def convert(self, scope: _Scope, to: str) -> Any:
-        return _convert(self.kind, self.value(scope), to)
+        value = scope.results.get(self, _NOT_COMPUTED)
+        if value is _NOT_COMPUTED:
+            value = self.value(scope)
+        return _convert(self.kind, value, to)
 
     def convert_series(self, scope: _FrameScope, to: str) -> pd.Series:
-        return _convert_series(self.kind, self.series(scope), to)
+        if self not in scope.results:
+            return _convert_series(self.kind, self.series(scope), to)
+        result = scope.results[self]
+        if not isinstance(result, _pd().Series):
+            result = _pd().Series(result, index=scope.index)
+        return _convert_series(self.kind, result, to)
+
+    def frame_result(self, scope: _FrameScope) -> Any:
+        """What `_compute_inner_nodes` keeps of this node over a frame."""
+        return self.series(scope)
+
+    def convert_array(self, scope: _FrameScope, to: str) -> Any:
+        """This node's numbers or booleans over a frame as a numpy array (or a scalar).
+
+        Operators work on these rather than on Series: a 100,000-term chain then costs
+        100,000 numpy operations, without a pandas Series built for every term.
+        """
+        result = scope.results.get(self)
+        if result is not None and not isinstance(result, _pd().Series):
+            converted = _convert_array(self.kind, result, to)
+            if converted is not None:
+                return converted
+        series = self.convert_series(scope, to)
+        if to == NUMBER:
+            return series.to_numpy(dtype="float64", na_value=_np().nan)
+        return series.to_numpy(dtype=bool, na_value=False)
 
     def walk(self) -> Iterator[_Node]:
-        yield self
-        for child in self.children():
-            yield from child.walk()
+        """This node and all below it, parents before children, without recursion."""
+        pending = [self]
+        while pending:
+            node = pending.pop()
+            yield node
+            pending.extend(reversed(node.children()))
+
+
+def _inner_nodes_children_first(root: _Node) -> tuple[_Node, ...]:
+    """The nodes that have children, in post-order: each right after its last child.
+
+    Computed in this order, a left-to-right chain needs only the running total and the
+    current term at any moment.
+    """
+    order = []
+    pending: list[tuple[_Node, bool]] = [(root, False)]
+    while pending:
+        node, children_listed = pending.pop()
+        if children_listed:
+            order.append(node)
+            continue
+        children = node.children()
+        if children:
+            pending.append((node, True))
+            pending.extend((child, False) for child in reversed(children))
+    return tuple(order)
+
+
+def _compute_inner_nodes(
+    inner_nodes: tuple[_Node, ...], scope: _Scope | _FrameScope, compute: Callable
+) -> None:
+    """Compute the inner nodes, children first, into `scope.results`.
+
+    A loop instead of recursion: expressions nested thousands of levels deep or chained
+    100,000 terms long evaluate like short ones. A node's children's results are dropped
+    once it is computed, so a long chain over a DataFrame holds a few columns at a time,
+    not one per term.
+    """
+    results = scope.results
+    for node in inner_nodes:
+        results[node] = compute(node, scope)
+        for child in node.children():
+            results.pop(child, None)
 
 
 class _Literal(_Node):
@@ -344,6 +440,9 @@ class _Literal(_Node):
         if self.kind == STRING:
             return _text_series(self.literal, scope.index)
         return _pd().Series(self.literal, index=scope.index, dtype="float64")
+
+    def convert_array(self, scope, to):
+        return _convert(self.kind, self.literal, to)
 
 
 class _Answer(_Node):
@@ -372,6 +471,18 @@ class _Answer(_Node):
             return scope.number(self.name)
         return _convert_series(STRING, scope.text(self.name), to)
 
+    def convert_array(self, scope, to):
+        if to == NUMBER:
+            return scope.number(self.name).to_numpy()
+        return super().convert_array(scope, to)
+
+
+class _Operator(_Node):
+    """An operator: over a frame it computes on numpy arrays (`frame_result`)."""
+
+    def series(self, scope):
+        return _pd().Series(self.frame_result(scope), index=scope.index)
+
 
 def _comparison_mode(operator_: str, left: _Node, right: _Node) -> str:
     kinds = {left.kind, right.kind}
@@ -392,7 +503,7 @@ _COMPARISONS = {
 }
 
 
-class _Comparison(_Node):
+class _Comparison(_Operator):
     kind = BOOLEAN
 
     def __init__(self, operator_: str, left: _Node, right: _Node):
@@ -409,10 +520,15 @@ class _Comparison(_Node):
             self.compare(self.left.convert(scope, self.mode), self.right.convert(scope, self.mode))
         )
 
-    def series(self, scope):
-        left = self.left.convert_series(scope, self.mode)
-        right = self.right.convert_series(scope, self.mode)
-        return self.compare(left, right).astype(bool)
+    def frame_result(self, scope):
+        if self.mode == STRING:
+            left = self.left.convert_series(scope, self.mode)
+            right = self.right.convert_series(scope, self.mode)
+            return self.compare(left, right).astype(bool)
+        np = _np()
+        with np.errstate(invalid="ignore"):
+            left = self.left.convert_array(scope, self.mode)
+            return self.compare(left, self.right.convert_array(scope, self.mode))
 
 
 def _arithmetic_series(function: Callable) -> Callable:
@@ -424,7 +540,7 @@ def _arithmetic_series(function: Callable) -> Callable:
     return apply
 
 
-# operator -> (on two floats, on two float Series)
+# operator -> (on two floats, on two float arrays)
 _ARITHMETIC = {
     "+": (operator.add, _arithmetic_series(operator.add)),
     "-": (operator.sub, _arithmetic_series(operator.sub)),
@@ -434,7 +550,7 @@ _ARITHMETIC = {
 }
 
 
-class _Arithmetic(_Node):
+class _Arithmetic(_Operator):
     kind = NUMBER
 
     def __init__(self, operator_: str, left: _Node, right: _Node):
@@ -448,13 +564,13 @@ class _Arithmetic(_Node):
     def value(self, scope):
         return self.on_values(self.left.convert(scope, NUMBER), self.right.convert(scope, NUMBER))
 
-    def series(self, scope):
+    def frame_result(self, scope):
         return self.on_series(
-            self.left.convert_series(scope, NUMBER), self.right.convert_series(scope, NUMBER)
+            self.left.convert_array(scope, NUMBER), self.right.convert_array(scope, NUMBER)
         )
 
 
-class _Negation(_Node):
+class _Negation(_Operator):
     kind = NUMBER
 
     def __init__(self, operand: _Node):
@@ -466,11 +582,11 @@ class _Negation(_Node):
     def value(self, scope):
         return -self.operand.convert(scope, NUMBER)
 
-    def series(self, scope):
-        return -self.operand.convert_series(scope, NUMBER)
+    def frame_result(self, scope):
+        return -self.operand.convert_array(scope, NUMBER)
 
 
-class _Logical(_Node):
+class _Logical(_Operator):
     kind = BOOLEAN
 
     def __init__(self, operator_: str, left: _Node, right: _Node):
@@ -486,9 +602,9 @@ class _Logical(_Node):
             return left and self.right.convert(scope, BOOLEAN)
         return left or self.right.convert(scope, BOOLEAN)
 
-    def series(self, scope):
-        left = self.left.convert_series(scope, BOOLEAN)
-        right = self.right.convert_series(scope, BOOLEAN)
+    def frame_result(self, scope):
+        left = self.left.convert_array(scope, BOOLEAN)
+        right = self.right.convert_array(scope, BOOLEAN)
         return (left & right) if self.operator == "and" else (left | right)
 
 
@@ -680,9 +796,10 @@ def _tokenize(text: str) -> list[_Token]:
     tokens = []
     position = 0
     while position < len(text):
-        for foreign, advice in _FOREIGN_OPERATORS.items():
-            if text.startswith(foreign, position) and not text.startswith("!=", position):
-                raise _syntax_error(text, position, f"{foreign!r} is not XLSForm: {advice}")
+        foreign = _FOREIGN_OPERATOR.match(text, position)
+        if foreign is not None:
+            advice = _FOREIGN_OPERATORS[foreign.group()]
+            raise _syntax_error(text, position, f"{foreign.group()!r} is not XLSForm: {advice}")
         match = _TOKEN.match(text, position)
         if match is None:
             character = text[position]
@@ -703,13 +820,34 @@ def _tokenize(text: str) -> list[_Token]:
     return tokens
 
 
+# Pending unary minus on the operator stack: it binds tighter than every binary operator.
+_NEGATION = ("-", max(_BINARY_PRECEDENCE.values()) + 1)
+
+
+@dataclass
+class _Group:
+    """An open `(` or function call, waiting for its `)`."""
+
+    token: _Token  # the `(`, or the function's name
+    function: _Function | None  # None for plain parentheses
+    operators_below: int  # operators pending outside the group
+    operands_below: int  # values outside the group; the arguments follow them
+
+
 class _Parser:
-    """Precedence climbing over the tokens; XPath's operator priorities."""
+    """Operator precedence over the tokens (XPath's priorities), on explicit stacks.
+
+    Nothing recurses: every token is pushed and popped a bounded number of times, so the
+    time grows linearly with the text and nesting is limited only by memory.
+    """
 
     def __init__(self, text: str):
         self.text = text
         self.tokens = _tokenize(text)
         self.index = 0
+        self.operands: list[_Node] = []
+        self.operators: list[tuple[str, int]] = []
+        self.groups: list[_Group] = []
 
     @property
     def token(self) -> _Token:
@@ -729,10 +867,63 @@ class _Parser:
     def parse(self) -> _Node:
         if self.token.kind == "end":
             raise self.error("the expression is empty")
-        node = self.binary(1)
-        if self.token.kind != "end":
-            raise self.error(f"unexpected {self.describe(self.token)}")
+        expecting_value = True
+        while expecting_value is not None:
+            if expecting_value:
+                self.read_value()
+                expecting_value = False
+            else:
+                expecting_value = self.read_after_value()
+        (node,) = self.operands
         return node
+
+    def read_value(self) -> None:
+        """Prefix minuses and openings, up to one value pushed on the operand stack."""
+        while True:
+            token = self.token
+            self.index += 1
+            if token.kind == "op" and token.text == "-":
+                self.operators.append(_NEGATION)
+            elif token.kind == "punct" and token.text == "(":
+                self.groups.append(_Group(token, None, len(self.operators), len(self.operands)))
+            elif token.kind == "name":
+                function = self.function(token)
+                self.index += 1
+                if self.token.text == ")":
+                    self.index += 1
+                    self.operands.append(self.call(token, function, []))
+                    return
+                self.groups.append(
+                    _Group(token, function, len(self.operators), len(self.operands))
+                )
+            else:
+                self.operands.append(self.primary(token))
+                return
+
+    def read_after_value(self) -> bool | None:
+        """A binary operator, `,` or `)`: True when a value must follow, None at the end."""
+        operator_ = self.binary_operator()
+        if operator_ is not None:
+            self.reduce(_BINARY_PRECEDENCE[operator_])
+            self.operators.append((operator_, _BINARY_PRECEDENCE[operator_]))
+            self.index += 1
+            return True
+        self.reduce(0)
+        if not self.groups:
+            if self.token.kind != "end":
+                raise self.error(f"unexpected {self.describe(self.token)}")
+            return None
+        group = self.groups[-1]
+        if group.function is not None and self.token.kind == "punct" and self.token.text == ",":
+            self.index += 1
+            return True
+        self.expect(")")
+        self.groups.pop()
+        if group.function is not None:
+            arguments = self.operands[group.operands_below :]
+            del self.operands[group.operands_below :]
+            self.operands.append(self.call(group.token, group.function, arguments))
+        return False
 
     def binary_operator(self) -> str | None:
         token = self.token
@@ -740,30 +931,26 @@ class _Parser:
             return token.text if token.text in _BINARY_PRECEDENCE else None
         return None
 
-    def binary(self, minimum_precedence: int) -> _Node:
-        left = self.unary()
-        while True:
-            operator_ = self.binary_operator()
-            if operator_ is None or _BINARY_PRECEDENCE[operator_] < minimum_precedence:
-                return left
-            self.index += 1
-            right = self.binary(_BINARY_PRECEDENCE[operator_] + 1)
-            if operator_ in ("and", "or"):
-                left = _Logical(operator_, left, right)
-            elif operator_ in _COMPARISONS:
-                left = _Comparison(operator_, left, right)
+    def reduce(self, minimum_precedence: int) -> None:
+        """Apply the pending operators that bind at least this tightly (left to right)."""
+        floor = self.groups[-1].operators_below if self.groups else 0
+        operators, operands = self.operators, self.operands
+        while len(operators) > floor and operators[-1][1] >= minimum_precedence:
+            operator_ = operators.pop()
+            if operator_ is _NEGATION:
+                operands.append(_Negation(operands.pop()))
+                continue
+            text = operator_[0]
+            right = operands.pop()
+            left = operands.pop()
+            if text in ("and", "or"):
+                operands.append(_Logical(text, left, right))
+            elif text in _COMPARISONS:
+                operands.append(_Comparison(text, left, right))
             else:
-                left = _Arithmetic(operator_, left, right)
+                operands.append(_Arithmetic(text, left, right))
 
-    def unary(self) -> _Node:
-        if self.token.kind == "op" and self.token.text == "-":
-            self.index += 1
-            return _Negation(self.unary())
-        return self.primary()
-
-    def primary(self) -> _Node:
-        token = self.token
-        self.index += 1
+    def primary(self, token: _Token) -> _Node:
         if token.kind == "ref":
             return _Answer(token.text)
         if token.kind == "current":
@@ -772,16 +959,11 @@ class _Parser:
             return _Literal(float(token.text))
         if token.kind == "string":
             return _Literal(token.text[1:-1])
-        if token.kind == "punct" and token.text == "(":
-            node = self.binary(1)
-            self.expect(")")
-            return node
-        if token.kind == "name":
-            return self.call(token)
         self.index -= 1
         raise self.error(f"expected a value but found {self.describe(token)}")
 
-    def call(self, token: _Token) -> _Node:
+    def function(self, token: _Token) -> _Function:
+        """The function a name followed by `(` calls; the `(` is the current token."""
         if self.token.text != "(":
             if token.text in FUNCTIONS:
                 raise self.error(f"{token.text} is a function: write {token.text}(...)", token)
@@ -794,14 +976,9 @@ class _Parser:
         if function is None:
             known = ", ".join(f"{name}()" for name in FUNCTIONS)
             raise self.error(f"unknown function {token.text}() (known: {known})", token)
-        self.index += 1
-        arguments: list[_Node] = []
-        if self.token.text != ")":
-            arguments.append(self.binary(1))
-            while self.token.kind == "punct" and self.token.text == ",":
-                self.index += 1
-                arguments.append(self.binary(1))
-        self.expect(")")
+        return function
+
+    def call(self, token: _Token, function: _Function, arguments: list[_Node]) -> _Node:
         low, high = function.arity
         if not low <= len(arguments) <= high:
             wanted = str(low) if low == high else f"{low} to {high}"
@@ -827,23 +1004,36 @@ class Expression:
     references: frozenset[str]
     uses_current: bool
     _root: _Node = field(repr=False)
+    _inner_nodes: tuple[_Node, ...] = field(default=(), repr=False)
 
     def evaluate(self, answers: Mapping[str, Any], current: Any = None) -> str | float | bool:
         """The value for one set of answers; `current` is the answer `.` stands for."""
-        return self._root.value(_Scope(answers, current))
+        return self._root.convert(self._scope(answers, current), self._root.kind)
 
     def holds(self, answers: Mapping[str, Any], current: Any = None) -> bool:
         """True when the expression is true for these answers (XPath's boolean())."""
-        return bool(self._root.convert(_Scope(answers, current), BOOLEAN))
+        return bool(self._root.convert(self._scope(answers, current), BOOLEAN))
 
     def evaluate_frame(self, frame: pd.DataFrame, current: str | pd.Series | None = None):
         """The value for every row of `frame` (columns named by question id)."""
-        return self._root.series(_frame_scope(frame, current))
+        return self._root.convert_series(self._frame_scope(frame, current), self._root.kind)
 
     def holds_frame(self, frame: pd.DataFrame, current: str | pd.Series | None = None) -> pd.Series:
         """A boolean Series, one entry per row: `holds` computed column-wise."""
-        result = self._root.convert_series(_frame_scope(frame, current), BOOLEAN)
+        result = self._root.convert_series(self._frame_scope(frame, current), BOOLEAN)
         return result.astype(bool).rename(None)
+
+    def _scope(self, answers: Mapping[str, Any], current: Any) -> _Scope:
+        scope = _Scope(answers, current)
+        _compute_inner_nodes(self._inner_nodes, scope, lambda node, scope: node.value(scope))
+        return scope
+
+    def _frame_scope(self, frame: pd.DataFrame, current: str | pd.Series | None) -> _FrameScope:
+        if isinstance(current, str):
+            current = frame[current] if current in frame.columns else None
+        scope = _FrameScope(frame, current)
+        _compute_inner_nodes(self._inner_nodes, scope, lambda node, scope: node.frame_result(scope))
+        return scope
 
     def compared_codes(self) -> tuple[tuple[str, str], ...]:
         """(question id, text) pairs the expression compares an answer with.
@@ -869,12 +1059,6 @@ class Expression:
         return self.text
 
 
-def _frame_scope(frame: pd.DataFrame, current: str | pd.Series | None) -> _FrameScope:
-    if isinstance(current, str):
-        current = frame[current] if current in frame.columns else None
-    return _FrameScope(frame, current)
-
-
 def parse_expression(text: str) -> Expression:
     """Parse an XLSForm expression once; raises ExpressionError saying where it fails."""
     if not isinstance(text, str):
@@ -891,4 +1075,5 @@ def _parse_cached(text: str) -> Expression:
         references=frozenset(node.name for node in answers if node.name is not None),
         uses_current=any(node.name is None for node in answers),
         _root=root,
+        _inner_nodes=_inner_nodes_children_first(root),
     )
