@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from dmsurvey.cli import analysis, collect, data, exchange, questionnaire, report
+from dmsurvey.cli import analysis, collect, data, exchange, mapping, questionnaire, report
 from dmsurvey.cli._common import run_app
 
 app = typer.Typer(
@@ -26,7 +26,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(questionnaire.app, name="questionnaire")
-for group in (data.app, exchange.app, collect.app, analysis.app, report.app):
+for group in (data.app, mapping.app, exchange.app, collect.app, analysis.app, report.app):
     app.add_typer(group)
 
 

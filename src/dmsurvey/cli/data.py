@@ -86,6 +86,9 @@ def import_command(
     who: Annotated[str | None, typer.Option(
         help="Your name, for the audit trail (default: your login name).")] = None,
     lang: LanguageOption = Language.en,
+    column_map: Annotated[Path | None, typer.Option(
+        "--map", metavar="MAP.yaml",
+        help="Read the files with this column map (see **dmsurvey map**).")] = None,
 ) -> None:
     """Import responses from files: every cell is checked; all or nothing by default.
 
@@ -96,6 +99,10 @@ def import_command(
 
     Cells may hold choice codes or labels in any questionnaire language; column order is
     free; group prefixes and system columns of KoboToolbox and ODK exports are understood.
+    Exports of 问卷星 (Wenjuanxing, by option text or number; .xlsx, .xls, .csv) and 腾讯问卷
+    (Tencent Questionnaire) are recognised by their columns; any other spreadsheet imports
+    with a column map that **dmsurvey map** proposes and you check. The summary says how
+    each column was recognised.
     Importing the same file twice adds nothing, in one call or two: a row repeated exactly in
     another file is stored once.
 
@@ -107,16 +114,21 @@ def import_command(
     Example: **dmsurvey import my-study kobo-export.xlsx paper-forms.csv --source paper**
     """
     from dmsurvey.store.importing import import_files
+    from dmsurvey.store.mapping import read_map
     from dmsurvey.store.study import open_study
     from dmsurvey.wording import plural
 
     opened = open_study(study)
+    read = read_map(column_map, opened.questionnaire) if column_map else None
     with _progress() as report:
         result = _problems_listed(opened, lambda: import_files(
             opened, files, source=source.value if source else None, entry=entry,
             encoding=encoding, sheet=sheet, dry_run=dry_run, skip_invalid=skip_invalid,
             ignore_columns=ignore_columns, replace=replace, strict=strict,
-            who=who or _login_name(), language=lang.value, progress=report))
+            who=who or _login_name(), language=lang.value, progress=report,
+            column_map=read))
+    for line in result.recognised:
+        typer.echo(line)
     typer.echo(_import_summary(result, dry_run=dry_run))
     if result.awaiting_reconciliation:
         forms = result.awaiting_reconciliation

@@ -56,6 +56,8 @@ from dmsurvey.store.columns import (
     plan_columns,
     study_fields,
 )
+from dmsurvey.store.mapping import ColumnMap
+from dmsurvey.store.platforms import recognise
 from dmsurvey.store.readers import Table, read_table, text_frame
 from dmsurvey.wording import plural
 
@@ -91,6 +93,7 @@ class ImportResult:
     # is asked (stored as missing), and questions a file has no column for (not asked there).
     blank_required: dict[str, int] = field(default_factory=dict)
     not_asked: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question -> files
+    recognised: tuple[str, ...] = ()  # how the columns of platform exports or maps were read
     response_ids: tuple[str, ...] = field(default=(), repr=False)
 
     def dropped_lines(self) -> list[str]:
@@ -166,24 +169,36 @@ def import_files(
     who: str = "",
     language: str | None = "en",
     progress: Progress | None = None,
+    column_map: ColumnMap | None = None,
 ) -> ImportResult:
     """Import response files into `study`, all of them or nothing (see the module docs).
 
     `strict`: a required question left blank (or without a column) in a finished response
     is a problem, as in the interview, instead of item non-response stored as missing.
     `language`: the questionnaire's messages (constraints, required answers) in problems.
+    Exports of survey platforms are recognised; other files may be read with `column_map`
+    (see `dmsurvey.store.platforms`).
     """
     _check_options(source, entry)
     if not files:
         raise DataError("No files to import.")
-    checked = []
+    checked, recognised = [], []
     for number, path in enumerate(files, start=1):
         _report(progress, f"Reading {Path(path).name}", number - 1, len(files))
         table = read_table(path, encoding=encoding, sheet=sheet)
+        recognition = recognise(table, study.questionnaire, column_map,
+                                ignore_columns=ignore_columns)
+        if recognition is not None:
+            table = recognition.table
+            recognised += recognition.lines()
         checked.append(check_table(table, study.questionnaire, ignore_columns=ignore_columns,
                                    language=language, progress=progress, strict=strict))
-    return _store(study, checked, source=source, entry=entry, dry_run=dry_run,
-                  skip_invalid=skip_invalid, replace=replace, who=who, progress=progress)
+        if recognition is not None:
+            recognition.restore(checked[-1])
+    result = _store(study, checked, source=source, entry=entry, dry_run=dry_run,
+                    skip_invalid=skip_invalid, replace=replace, who=who, progress=progress)
+    result.recognised = tuple(recognised)
+    return result
 
 
 def read_responses(

@@ -30,10 +30,12 @@ from dmsurvey.wording import plural
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+OLD_EXCEL_SUFFIXES = (".xls",)  # what 问卷星 and older Excel write
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
 PARQUET_SUFFIXES = (".parquet", ".pq")
 ZIP_SUFFIXES = (".zip",)  # ODK Central's CSV export: the main CSV plus one per repeat
-READABLE = CSV_SUFFIXES + EXCEL_SUFFIXES + JSON_SUFFIXES + PARQUET_SUFFIXES + ZIP_SUFFIXES
+READABLE = (CSV_SUFFIXES + EXCEL_SUFFIXES + OLD_EXCEL_SUFFIXES + JSON_SUFFIXES + PARQUET_SUFFIXES
+            + ZIP_SUFFIXES)
 # Encodings tried, in order, when none is given: what Excel and WPS write in China.
 AUTO_ENCODINGS = ("utf-8", "gb18030")
 DELIMITERS = (",", "\t", ";")
@@ -68,15 +70,10 @@ def read_table(
     if path.is_dir():
         raise DataError(f"{name} is a folder; give the response files inside it.")
     suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise DataError(
-            f"{name} is in the old Excel .xls format; open it in Excel or WPS and save it as "
-            ".xlsx (or CSV UTF-8), then import that file."
-        )
     if suffix not in READABLE:
         raise DataError(
             f"{name}: cannot import {suffix or 'files without an extension'}; "
-            "use CSV, Excel .xlsx, JSON, Parquet or an ODK Central .zip export."
+            "use CSV, Excel .xlsx or .xls, JSON, Parquet or an ODK Central .zip export."
         )
     data = path.read_bytes()
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
@@ -85,6 +82,8 @@ def read_table(
         return _read_csv(name, data, encoding)
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(name, data, sheet)
+    if suffix in OLD_EXCEL_SUFFIXES:
+        return _read_old_excel(name, data, sheet)
     if suffix in JSON_SUFFIXES:
         return _read_json(name, data, encoding, lines=suffix != ".json")
     if suffix in ZIP_SUFFIXES:
@@ -302,6 +301,49 @@ def _read_excel(name: str, data: bytes, sheet: str | None) -> Table:
     frame = pd.DataFrame([tuple(r) + (None,) * (width - len(r)) for r in records],
                          columns=range(width), dtype=object)
     return _table(name, headers, text_frame(frame), np.array(numbers, dtype=int))
+
+
+def _read_old_excel(name: str, data: bytes, sheet: str | None) -> Table:
+    """An old Excel .xls workbook, read with xlrd (dates become ISO 8601 text)."""
+    import xlrd
+
+    if not data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DataError(
+            f"{name} is not an old Excel .xls workbook. If it is a CSV or HTML file, rename it "
+            "to .csv; if it is an .xlsx workbook, rename it to .xlsx."
+        )
+    try:
+        workbook = xlrd.open_workbook(file_contents=data, on_demand=True)
+    except (xlrd.XLRDError, OSError, ValueError, AssertionError) as error:
+        raise DataError(f"{name} cannot be read as an Excel .xls workbook (damaged or "
+                        f"truncated?): {error}") from None
+    names = workbook.sheet_names()
+    if sheet is None:
+        worksheet = workbook.sheet_by_index(0)
+    elif sheet in names:
+        worksheet = workbook.sheet_by_name(sheet)
+    elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
+        worksheet = workbook.sheet_by_index(int(sheet) - 1)
+    else:
+        raise DataError(f"{name} has no sheet {sheet!r}; its sheets are "
+                        + ", ".join(repr(s) for s in names))
+    if worksheet.nrows == 0:
+        raise DataError(f"{name}: the sheet {worksheet.name!r} is empty.")
+
+    def value(cell):
+        if cell.ctype == xlrd.XL_CELL_DATE:
+            return xlrd.xldate.xldate_as_datetime(cell.value, workbook.datemode)
+        if cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+            return None
+        return cell.value
+
+    records = [[value(cell) for cell in worksheet.row(number)]
+               for number in range(worksheet.nrows)]
+    width = max(len(record) for record in records)
+    headers = [_cell_text(v) for v in records[0]] + [""] * (width - len(records[0]))
+    frame = pd.DataFrame([r + [None] * (width - len(r)) for r in records[1:]],
+                         columns=range(width), dtype=object)
+    return _table(name, headers, text_frame(frame), np.arange(2, len(records) + 1))
 
 
 # ---------------------------------------------------------------------------- JSON
