@@ -354,3 +354,109 @@ def test_a_label_no_choice_has_is_refused_with_row_and_column(study, tmp_path):
     assert f"{path}, row 4, column 5、企业所属行业（按主营业务）: unknown choice: '房地产业'" \
         in result.output
     assert study.response_ids() == []
+
+
+SMALL_YAML = """\
+name: small
+version: "1"
+title: {zh: 小问卷}
+languages: [zh]
+choice_lists:
+  yes_no:
+    - {code: "yes", label: {zh: 是}}
+    - {code: "no", label: {zh: 否}}
+sections:
+  - id: A
+    title: {zh: 基本}
+    questions:
+      - {id: industry, type: select_one, label: {zh: 所属行业},
+         choices: [{code: it, label: {zh: 软件业}}, {code: other, label: {zh: 其他}}]}
+      - {id: industry_other, type: text, label: {zh: 其他行业（请注明）}}
+      - {id: cloud, type: select_one, label: {zh: 是否上云}, choices: yes_no}
+      - {id: online_sales, type: select_one, label: {zh: 是否网上销售}, choices: yes_no}
+      - {id: tools, type: select_multiple, label: {zh: 使用的工具},
+         choices: [{code: erp, label: {zh: ERP系统}}, {code: crm, label: {zh: CRM系统}},
+                   {code: none, label: {zh: 都没有}}]}
+"""
+
+
+@pytest.fixture()
+def small_study(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL_YAML, encoding="utf-8")
+    return init_study(tmp_path / "small-study", str(path))
+
+
+def wenjuanxing_csv(tmp_path, columns: dict[str, list[str]]):
+    rows = len(next(iter(columns.values())))
+    frame = pd.DataFrame({"序号": [str(n) for n in range(1, rows + 1)],
+                          "提交答卷时间": ["2020/7/31 10:23:45"] * rows,
+                          "所用时间": ["245秒"] * rows, "来自IP": ["203.0.113.9(上海-上海)"] * rows}
+                         | columns)
+    path = tmp_path / "wjx.csv"
+    frame.to_csv(path, index=False, encoding="gb18030")
+    return path
+
+
+def test_other_texts_matrix_rows_and_header_forms(small_study, tmp_path):
+    path = wenjuanxing_csv(tmp_path, {
+        "1. 所属行业": ["软件业", "其他〖物流〗", "(跳过)"],
+        "第3题(是否上云)": ["是", "否", "是"],
+        "第3题(是否网上销售)": ["否", "否", ""],
+        "Q4、使用的工具": ["ERP系统┋CRM系统", "都没有", "CRM系统"],
+    })
+    result = import_files(small_study, [path])
+    assert result.added == 3
+    stored = small_study.responses().sort_values("cloud", kind="stable")
+    frame = small_study.responses().set_index("tools")
+    assert frame.loc["erp crm", "industry"] == "it"
+    assert frame.loc["none", "industry"] == "other"
+    assert frame.loc["none", "industry_other"] == "物流"  # the 〖...〗 text is kept
+    assert frame.loc["crm", ["industry", "online_sales"]].isna().all()
+    assert set(stored["submitted_at"]) == {"2020-07-31T10:23:45+08:00"}
+    assert set(stored["started_at"]) == {"2020-07-31T10:19:40+08:00"}  # 245 s before
+    assert any("matrix row label" in line for line in result.recognised)
+    assert any("来自IP" in line and "personal data" in line for line in result.dropped_lines())
+
+
+def test_a_ranking_or_an_other_text_without_a_place_is_refused(study, tmp_path):
+    frame = platform_frame(read_sample_csv().head(3), QUESTIONNAIRE, platform=WENJUANXING,
+                           mode=BY_TEXT)
+    frame.loc[0, "4、企业所有制类型"] = "其他〖合伙企业〗"
+    frame.loc[1, "5、企业所属行业（按主营业务）"] = "制造业→批发和零售业"
+    path = tmp_path / "wjx.xlsx"
+    write_xlsx(frame, path)
+    with pytest.raises(DataError) as raised:
+        import_files(study, [path])
+    found = {(p.row, p.column): p.message for p in raised.value.problems}
+    assert "'other' text" in found[(2, "4、企业所有制类型")]
+    assert "ranking" in found[(3, "5、企业所属行业（按主营业务）")]
+    assert study.response_ids() == []
+
+
+def test_tencent_multi_selects_as_joined_text(small_study, tmp_path):
+    frame = pd.DataFrame({
+        "编号": ["1", "2"], "开始答题时间": ["2020-07-31 10:00:00", "2020-07-31 11:00:00"],
+        "结束答题时间": ["2020-07-31 10:05:00", "2020-07-31 11:02:30"], "IP": ["203.0.113.5"] * 2,
+        "Q1:所属行业": ["软件业", "软件业"], "Q3:是否上云": ["是", "否"],
+        "Q5:使用的工具": ["ERP系统┋CRM系统", "都没有"],
+    })
+    path = tmp_path / "tencent.xlsx"
+    write_xlsx(frame, path)
+    result = import_files(small_study, [path])
+    assert result.recognised[0].endswith("read as 腾讯问卷, by option text")
+    stored = small_study.responses().sort_values("submitted_at")
+    assert stored["tools"].tolist() == ["erp crm", "none"]
+    assert stored["started_at"].tolist() == ["2020-07-31T10:00:00+08:00",
+                                             "2020-07-31T11:00:00+08:00"]
+
+
+def test_option_columns_with_not_asked_codes(small_study, tmp_path):
+    path = wenjuanxing_csv(tmp_path, {
+        "1、所属行业": ["1", "2"], "3、是否上云": ["1", "-2"],
+        "5、(ERP系统)": ["1", "-3"], "5、(CRM系统)": ["0", "-3"], "5、(都没有)": ["0", "-3"],
+    })
+    import_files(small_study, [path])
+    stored = small_study.responses().sort_values("industry")
+    assert stored["tools"].iloc[0] == "erp" and pd.isna(stored["tools"].iloc[1])
+    assert stored["cloud"].iloc[0] == "yes" and pd.isna(stored["cloud"].iloc[1])

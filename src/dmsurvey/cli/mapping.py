@@ -38,14 +38,16 @@ def map_command(
     from dmsurvey.store.mapping import propose_map, write_map
     from dmsurvey.store.readers import read_table
     from dmsurvey.store.study import open_study
+    from dmsurvey.wording import plural
 
     opened = open_study(study)
     proposal = propose_map(read_table(file, encoding=encoding, sheet=sheet),
                            opened.questionnaire)
     write_map(proposal, output)
     columns, answers = proposal.unmatched()
-    typer.echo(f"Wrote the column map of {len(proposal.columns)} columns to {output}: "
-               f"{len(columns)} columns and {len(answers)} answers unmatched.")
+    typer.echo(f"Wrote the column map of {plural(len(proposal.columns), 'column')} to "
+               f"{output}: {plural(len(columns), 'column')} and "
+               f"{plural(len(answers), 'answer')} unmatched.")
     for header in columns:
         typer.echo(f"  unmatched column {header!r}")
     for header, text in answers:

@@ -167,6 +167,8 @@ def best_match(text: str, candidates: list[tuple[str, str, str]]) -> Match:
     if not ranked:
         return Match(None, 0.0, "nothing to compare with")
     target, (score, candidate, what) = ranked[0]
+    if score < MIN_CLOSENESS / 2:
+        return Match(None, round(score, 2), "nothing alike")
     runner_up = ranked[1][1][0] if len(ranked) > 1 else 0.0
     described = f"closest to {what} {candidate!r}"
     if score >= MIN_CLOSENESS and score - runner_up >= MIN_LEAD:

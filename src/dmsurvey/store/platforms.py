@@ -75,6 +75,8 @@ WHY_LEFT_OUT = {
     "location": "personal data (location); the study keeps none",
     "duration": "the time taken, which started_at keeps (submitted_at minus started_at)",
 }
+NO_SUCH_QUESTION = ("no question of the questionnaire has this label (a column of another "
+                    "survey?)")
 NOT_ASKED_NUMBERS = frozenset({"-2", "-3"})  # option-number mode: not shown, skipped
 OTHER_TEXT = re.compile(r"〖(.*?)〗")
 RANKING = "→"
@@ -206,7 +208,7 @@ def _placed_by_labels(table, questionnaire, platform, ignore_columns) -> list[Pl
             continue
         place = _place_header(header, position, questionnaire, candidates, order)
         if isinstance(place, Problem):
-            if ignore_columns and not header.startswith(("第",)) and "(" not in header:
+            if ignore_columns and place.message == NO_SUCH_QUESTION:
                 placed.append(Placed(header, position, None, IGNORED_COLUMN))
             else:
                 problems.append(Problem(place.message, file=table.file, row=1, column=header,
@@ -229,20 +231,24 @@ def _placed_by_labels(table, questionnaire, platform, ignore_columns) -> list[Pl
 
 
 def _place_header(header, position, questionnaire, candidates, order) -> Placed | Problem:
+    """A question header, a matrix row (`第8题(row text)`) or an option's 0/1 column
+    (`18、(option text)`), placed by its text; the number says whose option it is."""
     number = question_number(header)
     numbered = questionnaire[order[number - 1]] if number and number <= len(order) else None
-    rest = _after_number(header)
-    sub = re.fullmatch(r"[(（](.*)[)）]", rest)
-    if sub and numbered is not None:
-        if numbered.type == "select_multiple":
-            match = best_match(sub.group(1), choice_candidates(numbered))
-            if match.target is None:
-                return Problem(f"an option column of an option {numbered.id} does not have",
-                               expected=", ".join(c.label.in_language("zh")
-                                                  for c in numbered.choices))
-            return Placed(header, position, f"{numbered.id}/{match.target}",
-                          "number and option text (0/1 per option)", match.certain)
-        header = sub.group(1)  # a matrix row: the row text is the question
+    sub = re.fullmatch(r"[(（](.*)[)）]", _after_number(header))
+    if sub:
+        if numbered is not None and numbered.type == "select_multiple":
+            option = best_match(sub.group(1), choice_candidates(numbered))
+            if option.certain:
+                return Placed(header, position, f"{numbered.id}/{option.target}",
+                              "number and option text (0/1 per option)")
+        row = best_match(sub.group(1), candidates)
+        if row.certain:
+            return Placed(header, position, row.target, "matrix row label")
+        if numbered is not None and numbered.type == "select_multiple":
+            return Problem(f"an option column of an option {numbered.id} does not have",
+                           expected=", ".join(c.label.in_language("zh")
+                                              for c in numbered.choices))
     match = best_match(header, candidates)
     if match.certain:
         return Placed(header, position, match.target, "question label")
@@ -252,8 +258,7 @@ def _place_header(header, position, questionnaire, candidates, order) -> Placed 
     if match.target is not None:
         return Placed(header, position, match.target,
                       f"closeness ({match.confidence:.2f}, {match.basis})", certain=False)
-    return Problem("no question of the questionnaire has this label (a column of another "
-                   "survey?)", expected="a question's label, as the questionnaire words it")
+    return Problem(NO_SUCH_QUESTION, expected="a question's label, as the questionnaire words it")
 
 
 def _after_number(header: str) -> str:
@@ -349,9 +354,13 @@ def _rewrite(recognition: Recognition, questionnaire, column_map, mode) -> None:
             recognition.dropped.append((place.header, place.how))
             continue
         entry = column_map.columns.get(place.header) if column_map is not None else None
+        answers, others = _answers(cells, place, questionnaire, mode, entry, recognition,
+                                   problems)
         headers.append(place.target)
-        columns.append(_answers(cells, place, questionnaire, mode, entry, recognition,
-                                problems))
+        columns.append(answers)
+        if others is not None and others[0] not in {p.target for p in recognition.placed}:
+            headers.append(others[0])
+            columns.append(others[1])
     if submitted is not None:
         headers.append("submitted_at")
         columns.append(submitted)
@@ -370,14 +379,33 @@ def _rewrite(recognition: Recognition, questionnaire, column_map, mode) -> None:
                               table.row_kind)
 
 
+@dataclass
+class _Column:
+    """What rewriting one column's answers needs to know."""
+
+    place: Placed
+    question: Question
+    numbered: bool  # option-number mode
+    mapped: dict[str, str | None]  # answer -> code, from a column map
+    other: str | None  # the text question that keeps this question's "other" texts
+    recognition: Recognition
+
+    @property
+    def option(self) -> str | None:
+        return self.place.target.split("/")[1] if "/" in self.place.target else None
+
+
 def _answers(cells: pd.Series, place: Placed, questionnaire, mode, entry, recognition,
-             problems) -> pd.Series:
-    """One column's cells rewritten, each distinct text once."""
-    target = place.target
-    question = questionnaire[target.split("/")[0]] if target.split("/")[0] in questionnaire \
-        else None
-    if question is None:  # a metadata field
-        return cells
+             problems) -> tuple[pd.Series, tuple[str, pd.Series] | None]:
+    """One column's cells rewritten, each distinct text once, and the "other" texts the
+    column holds with the question that keeps them (None if it holds none)."""
+    qid = place.target.split("/")[0]
+    if qid not in questionnaire:  # a metadata field
+        return cells, None
+    question = questionnaire[qid]
+    other = f"{qid}_other"
+    keeps_other = (question.is_select and other in questionnaire
+                   and questionnaire[other].type == "text")
     mapped = {text: m.target for text, m in entry.values.items()} if entry else {}
     if entry is not None:
         for text, match in entry.values.items():
@@ -387,11 +415,9 @@ def _answers(cells: pd.Series, place: Placed, questionnaire, mode, entry, recogn
                                      file=recognition.file, row=row, column=place.header,
                                      value=text, expected=f"a code of {question.id}")
                              for row in rows]
-    numbered = mode == BY_NUMBER
-    translated: dict[str, str] = {}
-    for text in pd.unique(cells):
-        translated[text] = _answer(text, question, "/" in target, numbered, mapped, place,
-                                   recognition)
+    column = _Column(place, question, mode == BY_NUMBER, mapped, other if keeps_other else None,
+                     recognition)
+    translated = {text: _answer(text, column) for text in pd.unique(cells)}
     problems += [
         Problem(message, file=recognition.file, row=row, column=place.header, value=text,
                 expected=expected)
@@ -399,43 +425,48 @@ def _answers(cells: pd.Series, place: Placed, questionnaire, mode, entry, recogn
         for message, expected in [outcome]
         for row in table_rows(recognition.table, cells == text)
     ]
-    return cells.map({t: (v if isinstance(v, str) else t) for t, v in translated.items()})
+    rewritten = cells.map({t: (v if isinstance(v, str) else t) for t, v in translated.items()})
+    others = cells.str.findall(OTHER_TEXT).str.join("; ") if keeps_other else None
+    if others is None or not (others != "").any():
+        return rewritten, None
+    return rewritten, (other, others)
 
 
 def table_rows(table: Table, mask: pd.Series) -> list[int]:
     return [int(row) for row in np.asarray(table.rows)[mask.to_numpy(dtype=bool)]]
 
 
-def _answer(text: str, question: Question, option: bool, numbered: bool, mapped, place,
-            recognition) -> str | tuple[str, str]:
+def _answer(text: str, column: _Column) -> str | tuple[str, str]:
     """The text import reads for one distinct cell, or (problem, expected)."""
+    question, mapped = column.question, column.mapped
     stripped = text.strip()
-    if not stripped or stripped in SKIPPED or (numbered and stripped in NOT_ASKED_NUMBERS):
+    if not stripped or stripped in SKIPPED or (column.numbered and stripped in NOT_ASKED_NUMBERS):
         return ""
-    if option:  # one option's column: 0/1, or the option's text where chosen
+    if column.option is not None:  # one option's column: 0/1, or the option's text if chosen
         if stripped in ("0", "1"):
             return stripped
-        code = place.target.split("/")[1]
-        choice = question.choice(code)
+        choice = question.choice(column.option)
         if normalised(stripped) in {normalised(t) for t in choice.label.values()}:
             return "1"
         return text
     if not question.is_select:
         return text
     if OTHER_TEXT.search(stripped):
-        return (f"an 'other' text the questionnaire has no question for: "
-                f"{OTHER_TEXT.search(stripped).group(1)!r}",
-                "a label without 〖...〗, or a text question to hold the text")
+        if column.other is None:
+            return (f"an 'other' text the questionnaire has no question for: "
+                    f"{OTHER_TEXT.search(stripped).group(1)!r}",
+                    f"a label without 〖...〗, or a text question {question.id}_other to keep it")
+        stripped = OTHER_TEXT.sub("", stripped).strip()
     if RANKING in stripped:
         return ("a ranking, but the question is not a ranking", "the choices of "
                 f"{question.id} (a ranking fits only a text question)")
-    if numbered and stripped.isdigit():
+    if column.numbered and stripped.isdigit():
         number = int(stripped)
         if question.type == "select_one" and 1 <= number <= len(question.choices):
             return question.choices[number - 1].code
         return (f"option number {number} of a question with {len(question.choices)} options",
                 f"1 to {len(question.choices)}")
-    if stripped in mapped and mapped[stripped] is not None:
+    if mapped.get(stripped):
         return mapped[stripped]
     parts = choice_parts(stripped, question) if question.type == "select_multiple" \
         else [stripped]
@@ -450,7 +481,7 @@ def _answer(text: str, question: Question, option: bool, numbered: bool, mapped,
         if match.target is None or (not match.certain and mapped):
             return text  # left for the importer to report with the expected codes
         if not match.certain:
-            recognition.close_answers.append((place.header, part, match))
+            column.recognition.close_answers.append((column.place.header, part, match))
         codes.append(match.target)
     return " ".join(codes)
 
