@@ -179,22 +179,19 @@ def best_match(text: str, candidates: list[tuple[str, str, str]]) -> Match:
 
 def question_candidates(questionnaire: Questionnaire) -> list[tuple[str, str, str]]:
     """(question id, text, what) for every answerable question: its id and labels."""
-    found = []
-    for question in questionnaire.answerable:
-        found.append((question.id, question.id, "the question id"))
-        found += [(question.id, label, f"the label ({language})")
-                  for language, label in question.label.items()]
-    return found
+    return [found for question in questionnaire.answerable
+            for found in _named(question.id, question.label, "the question id")]
 
 
 def choice_candidates(question: Question) -> list[tuple[str, str, str]]:
     """(code, text, what) for every choice of `question`: its code and labels."""
-    found = []
-    for choice in question.choices:
-        found.append((choice.code, choice.code, "the code"))
-        found += [(choice.code, label, f"the label ({language})")
-                  for language, label in choice.label.items()]
-    return found
+    return [found for choice in question.choices
+            for found in _named(choice.code, choice.label, "the code")]
+
+
+def _named(name: str, label, what: str) -> list[tuple[str, str, str]]:
+    return [(name, name, what)] + [(name, text, f"the label ({language})")
+                                   for language, text in label.items()]
 
 
 def choice_parts(text: str, question: Question) -> list[str]:

@@ -26,6 +26,7 @@ per option (`Q5:question:option`, holding the option text or 1 where chosen) or 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Sequence
@@ -491,38 +492,39 @@ def _china_time(cells: pd.Series, table: Table, header: str, problems) -> pd.Ser
     def iso(text: str) -> str | None:
         found = TIMESTAMP.match(text)
         if not found:
-            return None if text.strip() else ""
+            return None
         year, month, day, hour, minute, second = (int(g or 0) for g in found.groups())
         return (f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
                 f"{CHINA_OFFSET}")
 
-    converted = {text: iso(text) for text in pd.unique(cells)}
-    for text, value in converted.items():
-        if value is None:
-            problems += [Problem("not a date and time", file=table.file, row=row, column=header,
-                                 value=text, expected="such as 2020/7/31 10:23:45")
-                         for row in table_rows(table, cells == text)]
-    return cells.map(lambda text: converted[text] or "")
+    return _converted(cells, iso, "", Problem("not a date and time", file=table.file,
+                                              column=header, expected="such as 2020/7/31 "
+                                              "10:23:45"), table, problems)
 
 
 def _seconds(cells: pd.Series, table: Table, header: str, problems) -> pd.Series:
     """`245秒`, `4分5秒` or `245` as a number of seconds (NaN where empty)."""
     def seconds(text: str) -> float | None:
         found = DURATION.match(text)
-        if not text.strip():
-            return np.nan
         if not found or not any(found.groups()):
             return None
         hours, minutes, secs = (int(g or 0) for g in found.groups())
         return float(hours * 3600 + minutes * 60 + secs)
 
-    converted = {text: seconds(text) for text in pd.unique(cells)}
+    return _converted(cells, seconds, np.nan, Problem("not a time taken", file=table.file,
+                                                      column=header, expected="seconds, such "
+                                                      "as 245秒"), table, problems)
+
+
+def _converted(cells: pd.Series, convert, empty, problem: Problem, table: Table, problems):
+    """`convert` applied to each distinct non-empty cell (`empty` where blank); a cell it
+    cannot convert (None) is a `problem` at its rows."""
+    converted = {text: convert(text) if text.strip() else empty for text in pd.unique(cells)}
     for text, value in converted.items():
         if value is None:
-            problems += [Problem("not a time taken", file=table.file, row=row, column=header,
-                                 value=text, expected="seconds, such as 245秒")
+            problems += [dataclasses.replace(problem, row=row, value=text)
                          for row in table_rows(table, cells == text)]
-    return cells.map(lambda text: converted[text] if converted[text] is not None else np.nan)
+    return cells.map(lambda text: empty if converted[text] is None else converted[text])
 
 
 def _minus_seconds(submitted: pd.Series, seconds: pd.Series) -> pd.Series:

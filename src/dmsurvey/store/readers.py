@@ -273,17 +273,7 @@ def _read_excel(name: str, data: bytes, sheet: str | None) -> Table:
         raise DataError(f"{name} cannot be read as an Excel workbook (damaged or truncated?): "
                         f"{error}") from None
     try:
-        if sheet is None:
-            worksheet = workbook.worksheets[0]
-        elif sheet in workbook.sheetnames:
-            worksheet = workbook[sheet]
-        elif sheet.isdigit() and 1 <= int(sheet) <= len(workbook.sheetnames):
-            worksheet = workbook.worksheets[int(sheet) - 1]
-        else:
-            raise DataError(
-                f"{name} has no sheet {sheet!r}; its sheets are "
-                + ", ".join(repr(s) for s in workbook.sheetnames)
-            )
+        worksheet = workbook.worksheets[_sheet_index(name, workbook.sheetnames, sheet)]
         rows = iter(worksheet.iter_rows(values_only=True))
         header = next(rows, None)
         records, numbers = [], []
@@ -296,11 +286,28 @@ def _read_excel(name: str, data: bytes, sheet: str | None) -> Table:
         workbook.close()
     if header is None:
         raise DataError(f"{name}: the sheet {worksheet.title!r} is empty.")
+    return _sheet_table(name, header, records, numbers)
+
+
+def _sheet_table(name: str, header, records: list, numbers: list[int]) -> Table:
+    """A sheet's header row and data rows (cell values, rows of any length) as a `Table`."""
     width = max([len(header)] + [len(record) for record in records])
     headers = [_cell_text(value) for value in header] + [""] * (width - len(header))
     frame = pd.DataFrame([tuple(r) + (None,) * (width - len(r)) for r in records],
                          columns=range(width), dtype=object)
     return _table(name, headers, text_frame(frame), np.array(numbers, dtype=int))
+
+
+def _sheet_index(name: str, names: list[str], sheet: str | None) -> int:
+    """The position of the sheet asked for by name or number (default: the first)."""
+    if sheet is None:
+        return 0
+    if sheet in names:
+        return names.index(sheet)
+    if sheet.isdigit() and 1 <= int(sheet) <= len(names):
+        return int(sheet) - 1
+    raise DataError(f"{name} has no sheet {sheet!r}; its sheets are "
+                    + ", ".join(repr(s) for s in names))
 
 
 def _read_old_excel(name: str, data: bytes, sheet: str | None) -> Table:
@@ -317,16 +324,7 @@ def _read_old_excel(name: str, data: bytes, sheet: str | None) -> Table:
     except (xlrd.XLRDError, OSError, ValueError, AssertionError) as error:
         raise DataError(f"{name} cannot be read as an Excel .xls workbook (damaged or "
                         f"truncated?): {error}") from None
-    names = workbook.sheet_names()
-    if sheet is None:
-        worksheet = workbook.sheet_by_index(0)
-    elif sheet in names:
-        worksheet = workbook.sheet_by_name(sheet)
-    elif sheet.isdigit() and 1 <= int(sheet) <= len(names):
-        worksheet = workbook.sheet_by_index(int(sheet) - 1)
-    else:
-        raise DataError(f"{name} has no sheet {sheet!r}; its sheets are "
-                        + ", ".join(repr(s) for s in names))
+    worksheet = workbook.sheet_by_index(_sheet_index(name, workbook.sheet_names(), sheet))
     if worksheet.nrows == 0:
         raise DataError(f"{name}: the sheet {worksheet.name!r} is empty.")
 
@@ -337,13 +335,9 @@ def _read_old_excel(name: str, data: bytes, sheet: str | None) -> Table:
             return None
         return cell.value
 
-    records = [[value(cell) for cell in worksheet.row(number)]
+    records = [tuple(value(cell) for cell in worksheet.row(number))
                for number in range(worksheet.nrows)]
-    width = max(len(record) for record in records)
-    headers = [_cell_text(v) for v in records[0]] + [""] * (width - len(records[0]))
-    frame = pd.DataFrame([r + [None] * (width - len(r)) for r in records[1:]],
-                         columns=range(width), dtype=object)
-    return _table(name, headers, text_frame(frame), np.arange(2, len(records) + 1))
+    return _sheet_table(name, records[0], records[1:], list(range(2, len(records) + 1)))
 
 
 # ---------------------------------------------------------------------------- JSON
