@@ -458,3 +458,21 @@ def test_option_columns_with_not_asked_codes(small_study, tmp_path):
     stored = small_study.responses().sort_values("industry")
     assert stored["tools"].iloc[0] == "erp" and pd.isna(stored["tools"].iloc[1])
     assert stored["cloud"].iloc[0] == "yes" and pd.isna(stored["cloud"].iloc[1])
+
+
+def test_a_platform_export_with_a_reworded_header_imports_through_a_map(study, tmp_path):
+    frame = platform_frame(read_sample_csv().head(5), QUESTIONNAIRE, platform=WENJUANXING,
+                           mode=BY_TEXT).rename(columns={"4、企业所有制类型": "4、所有制"})
+    path = tmp_path / "wjx.xlsx"
+    write_xlsx(frame, path)
+    refused = run("import", study.path, path)
+    assert refused.exit_code == 1 and "4、所有制" in refused.output
+    map_path = tmp_path / "map.yaml"
+    assert run("map", study.path, path, "-o", map_path).exit_code == 0
+    assert "提交答卷时间" not in map_path.read_text(encoding="utf-8")  # read as the platform's
+    result = run("import", study.path, path, "--map", map_path)
+    assert result.exit_code == 0, result.output
+    stored = open_study(study.path).responses().sort_values("submitted_at")
+    expected = read_sample_csv().head(5)
+    assert stored["submitted_at"].tolist() == expected["submitted_at"].tolist()
+    assert stored["ownership"].astype(str).tolist() == expected["ownership"].tolist()

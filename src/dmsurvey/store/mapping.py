@@ -246,9 +246,14 @@ def propose_map(table: Table, questionnaire: Questionnaire) -> ColumnMap:
     questions = list(questionnaire.answerable)
     scores: dict[int, dict[str, tuple[float, str]]] = {}
     matches: dict[int, Match] = {}
+    from dmsurvey.store.platforms import platform_metadata
+
+    platform = platform_metadata(table.headers)
     for position, header in enumerate(table.headers):
         if header in fields:
             matches[position] = Match(header, 1.0, "the metadata field name")
+            continue
+        if header in platform:  # read as the platform writes it, with or without a map
             continue
         answers = [str(v).strip() for v in pd_unique(table.cells[position])]
         scores[position] = {q.id: _header_score(header, q, answers, number)
@@ -272,10 +277,11 @@ def propose_map(table: Table, questionnaire: Questionnaire) -> ColumnMap:
                                       + ("not close enough" if score < MIN_CLOSENESS
                                          else "as close to another question"))
         del pending[position]
-    ordered = _by_column_order([matches[p] for p in range(len(table.headers))],
-                               [q.id for q in questions])
+    positions = sorted(matches)
+    ordered = _by_column_order([matches[p] for p in positions], [q.id for q in questions])
     columns = {}
-    for position, (header, match) in enumerate(zip(table.headers, ordered, strict=True)):
+    for position, match in zip(positions, ordered, strict=True):
+        header = table.headers[position]
         entry = ColumnEntry(header, match)
         if match.target in questionnaire and questionnaire[match.target].is_select:
             question = questionnaire[match.target]

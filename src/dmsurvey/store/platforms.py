@@ -67,15 +67,14 @@ PLATFORM_METADATA = {
               "答题时长": "duration", "IP": "ip_address", "地理位置": "location",
               "来源": "source"},
 }
-# Personal data the study has no field for: left out of every import.
-PII_METADATA = frozenset({"ip_address", "location"})
+# Personal data (pii) the study has no field for: left out of every import, never stored.
+PERSONAL_METADATA = {"ip_address": "IP address", "location": "location"}
 WHY_LEFT_OUT = {
     "sequence": "the platform's own numbering",
     "source_detail": "the platform's channel details",
-    "ip_address": "personal data (IP address); the study keeps none",
-    "location": "personal data (location); the study keeps none",
     "duration": "the time taken, which started_at keeps (submitted_at minus started_at)",
-}
+} | {role: f"personal data ({what}); the study keeps none"
+     for role, what in PERSONAL_METADATA.items()}
 NO_SUCH_QUESTION = ("no question of the questionnaire has this label (a column of another "
                     "survey?)")
 NOT_ASKED_NUMBERS = frozenset({"-2", "-3"})  # option-number mode: not shown, skipped
@@ -199,10 +198,7 @@ def _placed_by_labels(table, questionnaire, platform, ignore_columns) -> list[Pl
     placed, problems, unsure = [], [], []
     for position, header in enumerate(table.headers):
         if header in metadata:
-            role = metadata[header]
-            target = role if role in fields else None
-            placed.append(Placed(header, position, target, f"{platform}'s metadata name",
-                                 role=role))
+            placed.append(_metadata_place(header, position, platform, fields))
             continue
         if header in fields:
             placed.append(Placed(header, position, header, "the field name"))
@@ -229,6 +225,12 @@ def _placed_by_labels(table, questionnaire, platform, ignore_columns) -> list[Pl
             [Problem(f"closest to {p.target} ({p.how})", file=table.file, row=1,
                      column=p.header, expected="the question's label") for p in unsure])
     return placed
+
+
+def _metadata_place(header: str, position: int, platform: str, fields) -> Placed:
+    role = _metadata(platform)[header]
+    return Placed(header, position, role if role in fields else None,
+                  f"{platform}'s metadata name", role=role)
 
 
 def _place_header(header, position, questionnaire, candidates, order) -> Placed | Problem:
@@ -290,12 +292,16 @@ def _option_column(header: str, questionnaire: Questionnaire) -> str | None:
 def _placed_by_map(table, questionnaire, column_map: ColumnMap) -> list[Placed]:
     source = column_map.source or "the map"
     candidates = question_candidates(questionnaire)
+    platform = platform_of(table.headers)
+    fields = set(study_fields(questionnaire))
     placed, problems = [], []
     for position, header in enumerate(table.headers):
         entry = column_map.columns.get(header)
-        if entry is None:
+        if entry is None and header in _metadata(platform):
+            placed.append(_metadata_place(header, position, platform, fields))
+        elif entry is None:
             match = best_match(header, candidates)
-            if header in study_fields(questionnaire) or match.certain:
+            if header in fields or match.certain:
                 placed.append(Placed(header, position, match.target if match.certain
                                      else header, "question label"))
                 continue
@@ -348,7 +354,7 @@ def _rewrite(recognition: Recognition, questionnaire, column_map, mode) -> None:
             elif place.role == "source":
                 headers.append("source")
                 columns.append(pd.Series("electronic", index=cells.index, dtype="str"))
-            if place.role in WHY_LEFT_OUT or place.role in PII_METADATA:
+            if place.role in WHY_LEFT_OUT:
                 recognition.dropped.append((place.header, WHY_LEFT_OUT[place.role]))
             continue
         if place.target is None:
@@ -649,3 +655,9 @@ def write_sample_exports(folder: str | os.PathLike) -> list[Path]:
         written.append(write_platform_export(responses, questionnaire, folder / name,
                                              platform=platform, mode=mode))
     return written
+
+
+def platform_metadata(headers: Sequence[str]) -> dict[str, str]:
+    """The platform metadata columns among `headers` (header -> what it holds), if the
+    headers are those of a platform export."""
+    return _metadata(platform_of(headers))
