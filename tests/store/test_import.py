@@ -409,7 +409,7 @@ def malformed_cases():
         ("not-a-zip.xlsx", good, "not an Excel .xlsx workbook"),
         ("truncated.xlsx", workbook_bytes["truncated"], "cannot be read as an Excel workbook"),
         ("damaged.xls", b"\xd0\xcf\x11\xe0" + b"\x00" * 100, "cannot be read as an Excel .xls"),
-        ("not-an-xls.xls", good, "not an old Excel .xls workbook"),
+        ("web-page.xls", "<html><table><tr><td>1</td></tr></table></html>", "a web page (HTML)"),
         ("responses.sav", b"$FL2", "cannot import .sav"),
         ("broken.json", '[{"industry": "other"', "is not valid JSON"),
         ("object.json", '{"industry": "other"}', "expected a list of responses"),

@@ -202,6 +202,14 @@ def test_old_excel_xls_export_imports(study, tmp_path):
     assert_same_answers(study, times=True)
 
 
+def test_tab_separated_text_under_an_xls_name_is_read(study, tmp_path):
+    frame = platform_frame(read_sample_csv().head(4), QUESTIONNAIRE, platform=WENJUANXING,
+                           mode=BY_TEXT)
+    path = tmp_path / "wjx.xls"
+    frame.to_csv(path, index=False, sep="\t", encoding="gb18030")
+    assert import_files(study, [path]).added == 4
+
+
 def test_option_number_mode_reads_not_asked_codes(study, tmp_path):
     frame = platform_frame(read_sample_csv().head(3), QUESTIONNAIRE, platform=WENJUANXING,
                            mode=BY_NUMBER)
@@ -452,7 +460,7 @@ def test_tencent_multi_selects_as_joined_text(small_study, tmp_path):
 def test_option_columns_with_not_asked_codes(small_study, tmp_path):
     path = wenjuanxing_csv(tmp_path, {
         "1、所属行业": ["1", "2"], "3、是否上云": ["1", "-2"],
-        "5、(ERP系统)": ["1", "-3"], "5、(CRM系统)": ["0", "-3"], "5、(都没有)": ["0", "-3"],
+        "5、(ERP系统)": ["1", "-3"], "5、(CRM系统)": ["0", "-3"], "第5题(都没有)": ["0", "-3"],
     })
     import_files(small_study, [path])
     stored = small_study.responses().sort_values("industry")

@@ -314,11 +314,14 @@ def _read_old_excel(name: str, data: bytes, sheet: str | None) -> Table:
     """An old Excel .xls workbook, read with xlrd (dates become ISO 8601 text)."""
     import xlrd
 
+    if data.startswith(b"PK\x03\x04"):
+        raise DataError(f"{name} is an .xlsx workbook with an .xls name: rename it to .xlsx.")
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<":
+        raise DataError(f"{name} is a web page (HTML) with an .xls name: open it in Excel or WPS "
+                        "and save it as .xlsx, then import that file.")
     if not data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise DataError(
-            f"{name} is not an old Excel .xls workbook. If it is a CSV or HTML file, rename it "
-            "to .csv; if it is an .xlsx workbook, rename it to .xlsx."
-        )
+        # some platforms write tab-separated text under an .xls name
+        return _read_csv(name, data, None)
     try:
         workbook = xlrd.open_workbook(file_contents=data, on_demand=True)
     except (xlrd.XLRDError, OSError, ValueError, AssertionError) as error:
