@@ -124,14 +124,14 @@ def write_xlsx(frame: pd.DataFrame, path) -> None:
     workbook.save(path)
 
 
-def assert_same_answers(study, *, times: bool) -> None:
+def assert_same_answers(responses: pd.DataFrame, *, times: bool) -> None:
     """Every answer of every firm as the bundled sample holds it (and the submission times)."""
     expected = load_sample_responses().set_index("firm_name").sort_index()
-    stored = study.responses().set_index("firm_name").sort_index()
-    assert list(stored.index) == list(expected.index)
+    got = responses.set_index("firm_name").sort_index()
+    assert list(got.index) == list(expected.index)
     compared = [q for q in ANSWERS if q != "firm_name"] + (["submitted_at"] if times else [])
     for name in compared:
-        left = stored[name].astype(object).where(stored[name].notna(), None).tolist()
+        left = got[name].astype(object).where(got[name].notna(), None).tolist()
         right = expected[name].astype(object).where(expected[name].notna(), None).tolist()
         assert left == right, name
 
@@ -159,7 +159,7 @@ def test_platform_exports_of_the_sample_import_to_its_answers(study, tmp_path, p
     result = import_files(study, [path])
     assert result.added == 99
     assert result.recognised[0].endswith(f"read as {platform}" + (f", {mode}"))
-    assert_same_answers(study, times=True)
+    assert_same_answers(study.responses(), times=True)
     stored = study.responses()
     taken = (pd.to_datetime(stored["submitted_at"], format="ISO8601")
              - pd.to_datetime(stored["started_at"], format="ISO8601")).dt.total_seconds()
@@ -199,7 +199,7 @@ def test_old_excel_xls_export_imports(study, tmp_path):
     path = tmp_path / "wjx.xls"
     book.save(str(path))
     assert import_files(study, [path]).added == 99
-    assert_same_answers(study, times=True)
+    assert_same_answers(study.responses(), times=True)
 
 
 def test_tab_separated_text_under_an_xls_name_is_read(study, tmp_path):
@@ -248,7 +248,7 @@ def test_hand_made_spreadsheet_through_map_and_import(study, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Added 99 responses" in result.output
     assert "44 columns by the column map" in result.output
-    assert_same_answers(open_study(study.path), times=False)
+    assert_same_answers(open_study(study.path).responses(), times=False)
 
 
 def test_map_lists_what_it_cannot_match_first_and_import_refuses_it(study, tmp_path):
@@ -484,3 +484,11 @@ def test_a_platform_export_with_a_reworded_header_imports_through_a_map(study, t
     expected = read_sample_csv().head(5)
     assert stored["submitted_at"].tolist() == expected["submitted_at"].tolist()
     assert stored["ownership"].astype(str).tolist() == expected["ownership"].tolist()
+
+
+def test_a_platform_export_is_read_outside_a_study_as_well(tmp_path):
+    from dmsurvey.store.importing import read_responses
+
+    path = write_platform_export(read_sample_csv(), QUESTIONNAIRE, tmp_path / "wjx.xlsx",
+                                 mode=BY_NUMBER)
+    assert_same_answers(read_responses(path, QUESTIONNAIRE), times=True)

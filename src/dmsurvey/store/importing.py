@@ -185,16 +185,11 @@ def import_files(
     checked, recognised = [], []
     for number, path in enumerate(files, start=1):
         _report(progress, f"Reading {Path(path).name}", number - 1, len(files))
-        table = read_table(path, encoding=encoding, sheet=sheet)
-        recognition = recognise(table, study.questionnaire, column_map,
-                                ignore_columns=ignore_columns)
-        if recognition is not None:
-            table = recognition.table
-            recognised += recognition.lines()
-        checked.append(check_table(table, study.questionnaire, ignore_columns=ignore_columns,
-                                   language=language, progress=progress, strict=strict))
-        if recognition is not None:
-            recognition.restore(checked[-1])
+        item, lines = _read_checked(path, study.questionnaire, encoding=encoding, sheet=sheet,
+                                    column_map=column_map, ignore_columns=ignore_columns,
+                                    language=language, progress=progress, strict=strict)
+        checked.append(item)
+        recognised += lines
     result = _store(study, checked, source=source, entry=entry, dry_run=dry_run,
                     skip_invalid=skip_invalid, replace=replace, who=who, progress=progress)
     result.recognised = tuple(recognised)
@@ -216,8 +211,8 @@ def read_responses(
     """
     from dmsurvey.store.frames import typed_responses
 
-    checked = check_table(read_table(path, encoding=encoding, sheet=sheet), questionnaire,
-                          language=language)
+    checked, _ = _read_checked(path, questionnaire, encoding=encoding, sheet=sheet,
+                               language=language)
     if len(checked.problems):
         problems = checked.problem_objects()
         raise DataError(
@@ -230,6 +225,20 @@ def read_responses(
     empty = np.full(checked.rows, None, dtype=object)
     return typed_responses(
         pd.DataFrame({name: checked.values.get(name, empty) for name in columns}), questionnaire)
+
+
+def _read_checked(path, questionnaire: Questionnaire, *, encoding, sheet, column_map=None,
+                  ignore_columns=False, **checking) -> tuple[_Checked, list[str]]:
+    """One file read (a platform export or a file with a column map rewritten first) and
+    checked; with the lines saying how its columns were recognised."""
+    table = read_table(path, encoding=encoding, sheet=sheet)
+    recognition = recognise(table, questionnaire, column_map, ignore_columns=ignore_columns)
+    if recognition is None:
+        return check_table(table, questionnaire, ignore_columns=ignore_columns, **checking), []
+    checked = check_table(recognition.table, questionnaire, ignore_columns=ignore_columns,
+                          **checking)
+    recognition.restore(checked)
+    return checked, recognition.lines()
 
 
 def add_frame(
