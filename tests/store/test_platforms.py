@@ -492,3 +492,29 @@ def test_a_platform_export_is_read_outside_a_study_as_well(tmp_path):
     path = write_platform_export(read_sample_csv(), QUESTIONNAIRE, tmp_path / "wjx.xlsx",
                                  mode=BY_NUMBER)
     assert_same_answers(read_responses(path, QUESTIONNAIRE), times=True)
+
+
+@pytest.mark.parametrize(("written", "label"), [
+    ("Q3. 企业所有制类型【单选题】", "企业所有制类型"),
+    ("3、企业所有制类型", "企业所有制类型"),
+    ("(3) 企业所有制类型 ", "企业所有制类型"),
+    ("第3题 企业所有制类型", "企业所有制类型"),
+    ("外资企业(含港澳台资)", "外资企业（含港澳台资）"),
+    ("ＥＲＰ系统", "erp系统"),
+])
+def test_texts_are_compared_without_numbering_widths_and_punctuation(written, label):
+    assert normalised(written) == normalised(label)
+
+
+def test_numbers_that_are_part_of_a_label_are_kept():
+    assert normalised("2019年末从业人员数") == "2019年末从业人员数"
+    assert normalised("1.5倍") == "15倍"  # a decimal point, not numbering
+
+
+def test_a_label_holding_separators_stays_one_choice():
+    from dmsurvey.store.mapping import choice_parts
+
+    question = QUESTIONNAIRE["rd_digital"]
+    cad, vr = (question.choice(code).label["zh"] for code in ("cax", "vr_3d_design"))
+    assert choice_parts(f"{cad}、{vr}", question) == [cad, vr]
+    assert choice_parts("cax vr_3d_design", question) == ["cax", "vr_3d_design"]

@@ -203,17 +203,18 @@ def choice_parts(text: str, question: Question) -> list[str]:
     if len(pieces) == 1 and " " in text.strip():  # codes joined by spaces, as dmsurvey writes
         pieces = text.split()
         separators = [" "] * (len(pieces) - 1)
+
+    def joined(start: int, end: int) -> str:  # pieces start..end-1 as the cell writes them
+        return "".join(piece + separator for piece, separator in
+                       zip(pieces[start:end - 1], separators[start:], strict=False)) \
+            + pieces[end - 1]
+
     parts, start = [], 0
     while start < len(pieces):
         end = len(pieces)
-        while end > start + 1:  # the longest run of pieces that is one whole choice
-            joined = "".join(p + s for p, s in zip(pieces[start:end - 1], separators[start:],
-                                                   strict=False)) + pieces[end - 1]
-            if normalised(joined) in known:
-                break
-            end -= 1
-        parts.append("".join(p + s for p, s in zip(pieces[start:end - 1], separators[start:],
-                                                   strict=False)) + pieces[end - 1])
+        while end > start + 1 and normalised(joined(start, end)) not in known:
+            end -= 1  # the longest run of pieces that is one whole choice
+        parts.append(joined(start, end))
         start = end
     return [part for part in parts if part.strip()]
 
