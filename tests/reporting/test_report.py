@@ -57,6 +57,17 @@ def test_report_states_the_headlines_of_summary_json(demo):
     assert shown == [headline["text"] for headline in summary["headlines"]]
 
 
+def test_demo_writes_the_sample_as_platform_exports(demo):
+    from dmsurvey.store.platforms import platform_of
+    from dmsurvey.store.readers import read_table
+
+    exports = sorted(path.name for path in (demo / "platform-exports").iterdir())
+    assert exports == ["tencent.xlsx", "wenjuanxing-by-number.csv", "wenjuanxing-by-number.xlsx",
+                       "wenjuanxing-by-text.csv", "wenjuanxing-by-text.xlsx"]
+    table = read_table(demo / "platform-exports" / "tencent.xlsx")
+    assert platform_of(table.headers) == "腾讯问卷" and len(table.cells) == 99
+
+
 def test_charts_default_to_the_study_reports_folder(demo):
     from dmsurvey.store.study import open_study
 

@@ -115,7 +115,8 @@ def demo(
 ) -> None:
     """Run the whole pipeline on the bundled sample of 99 firms: study, analysis, report.
 
-    Writes the report in English to OUTPUT and in Chinese to OUTPUT/zh.
+    Writes the report in English to OUTPUT and in Chinese to OUTPUT/zh, and the sample as
+    问卷星 and 腾讯问卷 export it to OUTPUT/platform-exports (each imports as it is).
 
     Example: **dmsurvey demo -o reports/demo**
     """
@@ -125,4 +126,5 @@ def demo(
         paths = build_demo(output, progress=step)
     typer.echo(f"Sample study: {paths.study}\n"
                f"Report (English): {paths.report_en}\n"
-               f"Report (Chinese): {paths.report_zh}")
+               f"Report (Chinese): {paths.report_zh}\n"
+               f"The sample as platform exports: {paths.platform_exports}")

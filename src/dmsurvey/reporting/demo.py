@@ -1,5 +1,5 @@
 """The whole pipeline on the bundled sample: a study folder, then the report in English
-and in Chinese.
+and in Chinese, and the sample as 问卷星 and 腾讯问卷 export it (to see what imports).
 
     >>> paths = build_demo("reports/demo")
     >>> paths.report_en            # reports/demo/report.html
@@ -21,6 +21,7 @@ class DemoPaths:
     study: Path
     report_en: Path
     report_zh: Path
+    platform_exports: Path
 
 
 def build_demo(
@@ -29,8 +30,10 @@ def build_demo(
     progress: Callable[[str], None] | None = None,
 ) -> DemoPaths:
     """Build the sample study in `out_dir/study` (kept if it is there already) and write
-    its report to `out_dir` (English) and `out_dir/zh` (Chinese)."""
+    its report to `out_dir` (English) and `out_dir/zh` (Chinese); the sample's platform
+    exports go to `out_dir/platform-exports`."""
     from dmsurvey.reporting.report import report_study
+    from dmsurvey.store.platforms import write_sample_exports
     from dmsurvey.store.sample import sample_study
     from dmsurvey.store.study import open_study
 
@@ -41,4 +44,7 @@ def build_demo(
     step("study")
     english = report_study(study.path, out, language="en", progress=step)
     chinese = report_study(study.path, out / "zh", language="zh", progress=step)
-    return DemoPaths(study=Path(study.path), report_en=english, report_zh=chinese)
+    exports = out / "platform-exports"
+    write_sample_exports(exports)
+    return DemoPaths(study=Path(study.path), report_en=english, report_zh=chinese,
+                     platform_exports=exports)
