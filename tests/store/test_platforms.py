@@ -93,6 +93,11 @@ REWORDED_LABELS = {
 }
 
 
+def header_of(question) -> str:
+    """The spreadsheet's header of a question (its label where not reworded)."""
+    return REWORDED_HEADERS.get(question.id, question.label["zh"])
+
+
 def typed(question, label: str) -> str:
     return REWORDED_LABELS.get((question.id, label), REWORDED_LABELS.get((None, label), label))
 
@@ -111,7 +116,7 @@ def hand_made_frame() -> pd.DataFrame:
                                       for code in str(value).split()))
             else:
                 cells.append(str(value))
-        columns[REWORDED_HEADERS[question.id]] = cells
+        columns[header_of(question)] = cells
     return pd.DataFrame(columns, dtype="str")
 
 
@@ -227,7 +232,7 @@ def test_hand_made_spreadsheet_through_map_and_import(study, tmp_path):
     path = tmp_path / "firms.xlsx"
     write_xlsx(hand_made_frame(), path)
     proposal = propose_map(read_table(path), QUESTIONNAIRE)
-    by_header = {REWORDED_HEADERS[q].strip(): q for q in ANSWERS}
+    by_header = {header_of(QUESTIONNAIRE[q]).strip(): q for q in ANSWERS}
     wrong = {h: e.question.target for h, e in proposal.columns.items()
              if e.question.target != by_header[h]}
     assert wrong == {}
@@ -347,6 +352,17 @@ def test_malformed_export_columns_are_refused(study, tmp_path, change, column, m
     assert (problem.file, problem.row, problem.column) == (str(path), 1, column)
     assert message in problem.message
     assert study.response_ids() == []
+
+
+def test_a_column_of_another_survey_is_left_out_when_asked(study, tmp_path):
+    frame = platform_frame(read_sample_csv().head(4), QUESTIONNAIRE, platform=WENJUANXING,
+                           mode=BY_TEXT)
+    frame.insert(8, "8、您的年龄段", "30岁以下")
+    path = tmp_path / "wjx.xlsx"
+    write_xlsx(frame, path)
+    result = import_files(study, [path], ignore_columns=True)
+    assert result.added == 4
+    assert any("8、您的年龄段" in line for line in result.dropped_lines())
 
 
 def test_a_label_no_choice_has_is_refused_with_row_and_column(study, tmp_path):
