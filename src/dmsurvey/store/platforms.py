@@ -52,6 +52,7 @@ from dmsurvey.store.mapping import (
     question_number,
 )
 from dmsurvey.store.readers import Table
+from dmsurvey.wording import plural
 
 WENJUANXING = "问卷星"
 TENCENT = "腾讯问卷"
@@ -137,7 +138,7 @@ class Recognition:
             if place.target is not None and place.certain:
                 counts[place.how] = counts.get(place.how, 0) + 1
         for how, count in counts.items():
-            lines.append(f"  {count} column{'s' if count > 1 else ''} by {how}")
+            lines.append(f"  {plural(count, 'column')} by {how}")
         for place in self.placed:
             if place.target is not None and not place.certain:
                 lines.append(f"  column {place.header!r} -> {place.target} by {place.how}")
@@ -219,8 +220,9 @@ def _placed_by_labels(table, questionnaire, platform, ignore_columns) -> list[Pl
                         f"questionnaire {questionnaire.name!r}", problems)
     if unsure:
         raise DataError(
-            f"Nothing was imported: {len(unsure)} column{'s' if len(unsure) > 1 else ''} of "
-            f"{table.file} match a question only by closeness; make a column map, check it, and "
+            f"Nothing was imported: {plural(len(unsure), 'column')} of {table.file} "
+            f"{'matches' if len(unsure) == 1 else 'match'} a question only by closeness; make a "
+            "column map, check it, and "
             f"import with it: dmsurvey map STUDY {Path(table.file).name} -o map.yaml",
             [Problem(f"closest to {p.target} ({p.how})", file=table.file, row=1,
                      column=p.header, expected="the question's label") for p in unsure])
@@ -377,9 +379,8 @@ def _rewrite(recognition: Recognition, questionnaire, column_map, mode) -> None:
         headers.append("started_at")
         columns.append(started)
     if problems:
-        raise DataError(f"Nothing was imported: {len(problems)} answer"
-                        f"{'s' if len(problems) > 1 else ''} of {table.file} cannot be read",
-                        problems)
+        raise DataError(f"Nothing was imported: {plural(len(problems), 'answer')} of "
+                        f"{table.file} cannot be read", problems)
     cells = pd.DataFrame(dict(enumerate(columns)), index=table.cells.index) if columns else \
         pd.DataFrame(index=table.cells.index)
     recognition.table = Table(table.file, headers, cells.astype("str"), table.rows,
