@@ -247,9 +247,9 @@ def test_hand_made_spreadsheet_through_map_and_import(study, tmp_path):
             assert match.target in (codes[0], None), (header, text, match)
     assert total > 100 and right / total >= 0.95
     map_path = tmp_path / "firms-map.yaml"
-    result = run(*["map", str(study.path), str(path), "-o", str(map_path)])
+    result = run("map", str(study.path), str(path), "-o", str(map_path))
     assert result.exit_code == 0, result.output
-    result = run(*["import", str(study.path), str(path), "--map", str(map_path)])
+    result = run("import", str(study.path), str(path), "--map", str(map_path))
     assert result.exit_code == 0, result.output
     assert "Added 99 responses" in result.output
     assert "44 columns by the column map" in result.output
@@ -263,7 +263,7 @@ def test_map_lists_what_it_cannot_match_first_and_import_refuses_it(study, tmp_p
     path = tmp_path / "firms.csv"
     frame.to_csv(path, index=False)
     map_path = tmp_path / "map.yaml"
-    result = run(*["map", str(study.path), str(path), "-o", str(map_path)])
+    result = run("map", str(study.path), str(path), "-o", str(map_path))
     assert result.exit_code == 0, result.output
     assert "unmatched column '办公室面积'" in result.output
     assert "unmatched answer '说不清'" in result.output
@@ -272,14 +272,14 @@ def test_map_lists_what_it_cannot_match_first_and_import_refuses_it(study, tmp_p
     assert columns.index('"办公室面积"') < columns.index('"企业名称（全称）"')
     assert columns.index('"说不清": null') < columns.index('"民营企业": "private"')
     before = study.response_ids()
-    result = run(*["import", str(study.path), str(path), "--map", str(map_path)])
+    result = run("import", str(study.path), str(path), "--map", str(map_path))
     assert result.exit_code == 1
     assert "办公室面积" in result.output
     # leave the column out and give the answer its code: then it imports
     fixed = text.replace('question: "?"', 'question: null', 1).replace(
         '"说不清": null', '"说不清": "other"')
     map_path.write_text(fixed, encoding="utf-8")
-    result = run(*["import", str(study.path), str(path), "--map", str(map_path)])
+    result = run("import", str(study.path), str(path), "--map", str(map_path))
     assert result.exit_code == 0, result.output
     assert study.response_ids() != before
     assert set(open_study(study.path).responses()["ownership"].dropna()) >= {"other"}
@@ -300,7 +300,7 @@ def test_a_map_naming_an_unknown_question_or_code_is_refused_with_its_line(study
         read_map(map_path, QUESTIONNAIRE)
     where = {(p.line, str(p.value)) for p in raised.value.problems}
     assert where == {(number + 1, "privat"), (question_line + 1, "sector")}
-    result = run(*["import", str(study.path), str(path), "--map", str(map_path)])
+    result = run("import", str(study.path), str(path), "--map", str(map_path))
     assert result.exit_code == 1
     assert f"line {number + 1}" in result.output and "unknown code of ownership" in result.output
     assert study.response_ids() == []
@@ -312,13 +312,13 @@ def test_labelled_headers_matched_with_certainty_import_without_a_map(study, tmp
     frame.columns = [f"Q{c.split('、', 1)[0]}. {c.split('、', 1)[1]}" for c in frame.columns]
     path = tmp_path / "labelled.csv"
     frame.to_csv(path, index=False)
-    result = run(*["import", str(study.path), str(path)])
+    result = run("import", study.path, path)
     assert result.exit_code == 0, result.output
     assert "read as question labels" in result.output
     assert "44 columns by question label" in result.output
     frame = frame.rename(columns={frame.columns[3]: "所有制"})
     frame.to_csv(path, index=False)
-    result = run(*["import", str(study.path), str(path)])
+    result = run("import", study.path, path)
     assert result.exit_code == 1
     assert "dmsurvey map" in result.output and "所有制" in result.output
 
@@ -330,7 +330,7 @@ def test_answers_matched_by_closeness_are_listed(study, tmp_path):
     frame[column] = frame[column].replace({"民营或民营控股企业": "民营企业"})
     path = tmp_path / "wjx.xlsx"
     write_xlsx(frame, path)
-    result = run(*["import", str(study.path), str(path)])
+    result = run("import", study.path, path)
     assert result.exit_code == 0, result.output
     assert "answer '民营企业' in column '4、企业所有制类型' -> private" in result.output
 
@@ -365,16 +365,20 @@ def test_a_column_of_another_survey_is_left_out_when_asked(study, tmp_path):
     assert any("8、您的年龄段" in line for line in result.dropped_lines())
 
 
-def test_a_label_no_choice_has_is_refused_with_row_and_column(study, tmp_path):
+@pytest.mark.parametrize(("mode", "written", "message"), [
+    (BY_TEXT, "房地产业", "unknown choice: '房地产业'"),
+    (BY_NUMBER, "9", "option number 9 of a question with 7 options: '9'"),
+])
+def test_an_answer_no_choice_has_is_refused_with_row_and_column(study, tmp_path, mode, written,
+                                                                 message):
     frame = platform_frame(read_sample_csv().head(4), QUESTIONNAIRE, platform=WENJUANXING,
-                           mode=BY_TEXT)
-    frame.loc[2, "5、企业所属行业（按主营业务）"] = "房地产业"
+                           mode=mode)
+    frame.loc[2, "5、企业所属行业（按主营业务）"] = written
     path = tmp_path / "wjx.csv"
     frame.to_csv(path, index=False, encoding="gb18030")
-    result = run(*["import", str(study.path), str(path)])
+    result = run("import", study.path, path)
     assert result.exit_code == 1
-    assert f"{path}, row 4, column 5、企业所属行业（按主营业务）: unknown choice: '房地产业'" \
-        in result.output
+    assert f"{path}, row 4, column 5、企业所属行业（按主营业务）: {message}" in result.output
     assert study.response_ids() == []
 
 

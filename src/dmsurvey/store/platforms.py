@@ -63,7 +63,8 @@ CHINA_OFFSET = "+08:00"
 # the headers marked with *.
 PLATFORM_METADATA = {
     WENJUANXING: {"序号": "sequence", "*提交答卷时间": "submitted_at", "*所用时间": "duration",
-                  "来源": "source", "来源详情": "source_detail", "来自IP": "ip_address"},
+                  "来源": "source", "来源详情": "source_detail", "来自IP": "ip_address",
+                  "总分": "quiz_score"},
     TENCENT: {"编号": "sequence", "开始答题时间": "started_at", "*结束答题时间": "submitted_at",
               "答题时长": "duration", "IP": "ip_address", "地理位置": "location",
               "来源": "source"},
@@ -73,6 +74,7 @@ PERSONAL_METADATA = {"ip_address": "IP address", "location": "location"}
 WHY_LEFT_OUT = {
     "sequence": "the platform's own numbering",
     "source_detail": "the platform's channel details",
+    "quiz_score": "the platform's quiz score",
     "duration": "the time taken, which started_at keeps (submitted_at minus started_at)",
 } | {role: f"personal data ({what}); the study keeps none"
      for role, what in PERSONAL_METADATA.items()}
