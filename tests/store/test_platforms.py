@@ -275,6 +275,7 @@ def test_map_lists_what_it_cannot_match_first_and_import_refuses_it(study, tmp_p
     result = run("import", str(study.path), str(path), "--map", str(map_path))
     assert result.exit_code == 1
     assert "办公室面积" in result.output
+    assert study.response_ids() == before
     # leave the column out and give the answer its code: then it imports
     fixed = text.replace('question: "?"', 'question: null', 1).replace(
         '"说不清": null', '"说不清": "other"')
@@ -283,6 +284,20 @@ def test_map_lists_what_it_cannot_match_first_and_import_refuses_it(study, tmp_p
     assert result.exit_code == 0, result.output
     assert study.response_ids() != before
     assert set(open_study(study.path).responses()["ownership"].dropna()) >= {"other"}
+
+
+def test_a_column_missing_from_the_map_refuses_the_import_unless_ignored(study, tmp_path):
+    path = tmp_path / "firms.xlsx"
+    write_xlsx(hand_made_frame().head(3), path)
+    map_path = tmp_path / "map.yaml"
+    write_map(propose_map(read_table(path), QUESTIONNAIRE), map_path)
+    write_xlsx(hand_made_frame().head(3).assign(备注="x"), path)
+    with pytest.raises(DataError, match="does not fit its column map") as raised:
+        import_files(study, [path], column_map=read_map(map_path, QUESTIONNAIRE))
+    assert [p.column for p in raised.value.problems] == ["备注"]
+    result = import_files(study, [path], column_map=read_map(map_path, QUESTIONNAIRE),
+                          ignore_columns=True)
+    assert result.added == 3
 
 
 def test_a_map_naming_an_unknown_question_or_code_is_refused_with_its_line(study, tmp_path):

@@ -168,7 +168,7 @@ def recognise(table: Table, questionnaire: Questionnaire, column_map: ColumnMap 
                    if h and h not in fields):
             return None  # not a labelled spreadsheet: the importer says what is wrong
     if column_map is not None:
-        placed = _placed_by_map(table, questionnaire, column_map)
+        placed = _placed_by_map(table, questionnaire, column_map, ignore_columns)
         kind = "column map"
     else:
         placed = _placed_by_labels(table, questionnaire, platform, ignore_columns)
@@ -293,7 +293,7 @@ def _option_column(header: str, questionnaire: Questionnaire) -> str | None:
     return None
 
 
-def _placed_by_map(table, questionnaire, column_map: ColumnMap) -> list[Placed]:
+def _placed_by_map(table, questionnaire, column_map: ColumnMap, ignore_columns) -> list[Placed]:
     source = column_map.source or "the map"
     candidates = question_candidates(questionnaire)
     platform = platform_of(table.headers)
@@ -308,6 +308,9 @@ def _placed_by_map(table, questionnaire, column_map: ColumnMap) -> list[Placed]:
             if header in fields or match.certain:
                 placed.append(Placed(header, position, match.target if match.certain
                                      else header, "question label"))
+                continue
+            if ignore_columns:
+                placed.append(Placed(header, position, None, IGNORED_COLUMN))
                 continue
             problems.append(Problem(f"this column is not in the map {source}", file=table.file,
                                     row=1, column=header,
