@@ -256,7 +256,7 @@ def propose_map(table: Table, questionnaire: Questionnaire) -> ColumnMap:
             continue
         if header in platform:  # read as the platform writes it, with or without a map
             continue
-        answers = [str(v).strip() for v in pd_unique(table.cells[position])]
+        answers = [str(v).strip() for v in table.cells[position].unique()]
         scores[position] = {q.id: _header_score(header, q, answers, number)
                             for number, q in enumerate(questions, start=1)}
     taken = {m.target for m in matches.values()}
@@ -291,12 +291,6 @@ def propose_map(table: Table, questionnaire: Questionnaire) -> ColumnMap:
                 entry.values[text] = best_match(text, choices)
         columns[header] = entry
     return ColumnMap(table.file, questionnaire.name, columns)
-
-
-def pd_unique(values) -> list:
-    import pandas as pd
-
-    return list(pd.unique(values))
 
 
 def _header_score(header: str, question: Question, answers: list[str],
