@@ -6,6 +6,7 @@ from __future__ import annotations
 import openpyxl
 import pandas as pd
 import pytest
+import xlwt  # the test extra's writer of old .xls workbooks
 
 from dmsurvey.errors import DataError
 from dmsurvey.questionnaire.loader import load_questionnaire
@@ -189,7 +190,6 @@ def test_wenjuanxing_export_shape(tmp_path):
 
 
 def test_old_excel_xls_export_imports(study, tmp_path):
-    xlwt = pytest.importorskip("xlwt")
     frame = platform_frame(read_sample_csv(), QUESTIONNAIRE, platform=WENJUANXING,
                            mode=BY_NUMBER)
     book = xlwt.Workbook(encoding="utf-8")
