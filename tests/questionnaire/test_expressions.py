@@ -103,6 +103,12 @@ MANUFACTURER = {"industry": "manufacturing", "tech": "big_data ai", "employees":
         ("regex(., '^1[0-9]{10}$')", {}, None, False),
         ("regex(., '@')", {}, "li@example.cn", True),
         ("regex(${email}, '^$')", {}, None, True),
+        # one linear-time engine: \d is an ASCII digit, as in ODK Collect
+        ("regex(., '^\\d+$')", {}, "123", True),
+        ("regex(., '^\\d+$')", {}, "\uff11\uff12\uff13", False),
+        ("regex(., '^([A-Za-z]+ ?)+$')", {}, "Acme" + "a" * 40 + "!", False),
+        ("regex(., '^([0-9]+-?)+$')", {}, "1" * 40 + "x", False),
+        ("regex(., '^[一-龥]+$')", {}, "张伟", True),
         # typographic quotes, as Word and Excel type them
         ("${industry} = \u2018manufacturing\u2019", MANUFACTURER, None, True),
         ("${industry} = \u201cmanufacturing\u201d", MANUFACTURER, None, True),
@@ -177,6 +183,8 @@ def test_parsing_is_cached():
         ("matches(., '[0-9]+')", 1, "unknown function matches()"),
         ("regex(., ${pattern})", 1, "pattern of regex() must be written in quotes"),
         ("regex(., '[0-9')", 1, "not a valid regular expression"),
+        ("regex(., '(a)\\1')", 1, "back-references and look-arounds are not supported"),
+        ("regex(., '^(?=a)')", 1, "not a valid regular expression"),
         ("$industry = 'x'", 1, "${name}"),
         ("${a} = 1 # note", 10, "unexpected character '#'"),
         ("", 1, "empty"),

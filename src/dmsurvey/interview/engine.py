@@ -214,7 +214,7 @@ class Interview:
         if flaw.choice:
             return message(flaw.key, self.language, label=self.text(flaw.choice))
         if flaw.key:
-            return message(flaw.key, self.language)
+            return message(flaw.key, self.language, **dict(flaw.fields))
         return f"{question.id}: {flaw.message} ({flaw.expected})"
 
     def record(self, value: object, question: Question | None = None) -> None:

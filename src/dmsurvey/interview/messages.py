@@ -54,6 +54,17 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Type a whole number, such as 1,200.",
         "zh": "请输入整数，例如 1200 或 1,200。",
     },
+    "integer_too_large": {
+        "en": "Too large to store exactly: type a whole number from "
+        "-9,007,199,254,740,992 to 9,007,199,254,740,992.",
+        "zh": "数值过大，无法精确保存：请输入 -9,007,199,254,740,992 到 "
+        "9,007,199,254,740,992 之间的整数。",
+    },
+    "control_character": {
+        "en": "The answer holds a control character (at character {place}); "
+        "type text only (tabs and line breaks are fine).",
+        "zh": "答案含有控制字符（第 {place} 个字符）；请只输入文字（可用制表符和换行）。",
+    },
     "not_decimal": {
         "en": "Type a number, such as 1,234.5.",
         "zh": "请输入数字，例如 1234.5 或 1,234.5。",

@@ -38,6 +38,14 @@ from functools import cache
 from typing import Any
 
 from dmsurvey.questionnaire.model import QUESTION_TYPES, Question, Questionnaire, Text
+from dmsurvey.questionnaire.values import (
+    INTEGER_RANGE,
+    LARGEST_INTEGER,
+    TEXT_EXPECTED,
+    control_character_at,
+    control_character_problem,
+    integer_problem,
+)
 
 # Digits grouped in thousands ("1,234,567.8") or not grouped at all ("1234567.8", "1.5e-07").
 GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -48,7 +56,7 @@ COMMAS = ",，、"
 SEMICOLONS = re.compile(r"\s*[;；]\s*")
 COMMA_MESSAGE = "choices separated by commas"
 # Beyond this a float no longer holds every whole number exactly.
-EXACT_INTEGER_LIMIT = 2**53
+EXACT_INTEGER_LIMIT = LARGEST_INTEGER
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,8 @@ class Flaw:
     key: str = ""
     label: Text | None = None
     choice: Text | None = None
+    # Values the interview's message `key` fills in, such as the place of a character.
+    fields: tuple[tuple[str, object], ...] = ()
 
 
 class InvalidAnswer(ValueError):
@@ -109,6 +119,25 @@ def exclusive_choices(question: Question, value: str) -> Flaw | None:
             return Flaw("exclusive", f"{code!r} cannot be combined with other choices",
                         f"{code!r} alone", key="exclusive", choice=question.choice(code).label)
     return None
+
+
+@rule("integer")
+def storable_integer(question: Question, value: int) -> Flaw | None:
+    """Whole numbers beyond 2**53 would be rounded by Stata, SPSS and every float."""
+    problem = integer_problem(value)
+    if problem is None:
+        return None
+    return Flaw("range", problem, INTEGER_RANGE, key="integer_too_large")
+
+
+@rule("text")
+def no_control_characters(question: Question, value: str) -> Flaw | None:
+    """Control characters break Excel files and drive terminals; tabs and line breaks are text."""
+    place = control_character_at(value)
+    if place is None:
+        return None
+    return Flaw("text", control_character_problem(value), TEXT_EXPECTED,
+                key="control_character", fields=(("place", place),))
 
 
 def rule_flaw(question: Question, value: Any) -> Flaw | None:

@@ -34,6 +34,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from dmsurvey.errors import ExpressionError
+from dmsurvey.questionnaire.patterns import matches, matches_series, pattern_problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -710,23 +711,17 @@ def _regex_check(arguments: tuple[_Node, ...]) -> str | None:
     pattern = arguments[1]
     if not (isinstance(pattern, _Literal) and pattern.kind == STRING):
         return "the pattern of regex() must be written in quotes"
-    try:
-        re.compile(pattern.literal, re.ASCII)
-    except re.error as error:
-        return f"the pattern of regex() is not a valid regular expression ({error})"
-    return None
+    return pattern_problem(pattern.literal)
 
 
 def _regex_values(call: _Call, scope: _Scope) -> bool:
-    # As in ODK, the pattern may match anywhere unless it is anchored with ^ and $.
     text, pattern = call.arguments
-    return re.search(pattern.literal, text.convert(scope, STRING), re.ASCII) is not None
+    return matches(pattern.literal, text.convert(scope, STRING))
 
 
 def _regex_series(call: _Call, scope: _FrameScope) -> pd.Series:
     text, pattern = call.arguments
-    values = text.convert_series(scope, STRING)
-    return values.str.contains(pattern.literal, regex=True).astype(bool)
+    return matches_series(pattern.literal, text.convert_series(scope, STRING))
 
 
 FUNCTIONS: dict[str, _Function] = {

@@ -15,6 +15,7 @@ import pandas as pd
 from dmsurvey.questionnaire.answer_columns import Coded, Collector, read_answers, read_numbers
 from dmsurvey.questionnaire.answers import AnswerChecker
 from dmsurvey.questionnaire.model import SOURCES, STATUSES, Question, Questionnaire, Text
+from dmsurvey.questionnaire.values import TEXT_EXPECTED, control_character_problem
 
 TIMESTAMP_FIELDS = ("submitted_at", "started_at", "updated_at", "start", "end")
 CANONICAL_TIMESTAMP = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:Z|[+-]\d\d:\d\d)?"
@@ -50,7 +51,8 @@ def check_field(name: str, coded: Coded, questionnaire: Questionnaire, found: Co
 def _metadata(coded: Coded, name: str, found: Collector, header: str) -> np.ndarray:
     texts = pd.Series(coded.uniques, dtype="str")
     if name == "response_id":
-        return coded.spread(texts.str.removeprefix("uuid:").to_numpy(dtype=object))
+        ids = Coded(coded.codes, texts.str.removeprefix("uuid:").to_numpy(dtype=object))
+        return _text(ids, found, header)
     if name in ("source", "status"):
         allowed = SOURCES if name == "source" else STATUSES
         lowered = texts.str.lower()
@@ -67,7 +69,17 @@ def _metadata(coded: Coded, name: str, found: Collector, header: str) -> np.ndar
         return values
     if name in TIMESTAMP_FIELDS:
         return _timestamps(coded, texts, found, header)
-    return coded.texts()
+    return _text(coded, found, header)
+
+
+def _text(coded: Coded, found: Collector, header: str) -> np.ndarray:
+    """Free text such as an id or an enumerator's name: refused if it holds control
+    characters, as a text answer is."""
+    problems = np.array([control_character_problem(text) for text in coded.uniques],
+                        dtype=object)
+    refused = np.array([problem is not None for problem in problems], dtype=bool)
+    found.add_distinct(coded, refused, header, problems, TEXT_EXPECTED)
+    return coded.spread(np.where(refused, None, coded.uniques))
 
 
 def _timestamps(coded: Coded, texts: pd.Series, found: Collector, header: str) -> np.ndarray:
