@@ -148,3 +148,39 @@ def test_import_and_interview_give_the_same_verdict_on_every_pattern(tmp_path):
                 refused_in_interview.add((number, column))
     assert refused_on_import == refused_in_interview == {
         (1, "firm_name"), (1, "code"), (2, "code"), (3, "code")}
+
+
+@pytest.fixture
+def study_with_old_control_characters(study):
+    """A study written before control characters were refused (or edited by hand)."""
+    study.start_response(response_id="r1")
+    with sqlite3.connect(study.database_path) as connection:
+        connection.execute(
+            "UPDATE responses SET response_id = ?, status = 'complete', firm_name = ?",
+            ("\x1b]0;owned\x07\x1b[2J", "Acme\x0bTrading\x1b[31m\nfloor 2"))
+    return study
+
+
+def test_export_to_excel_escapes_control_characters_instead_of_failing(
+        study_with_old_control_characters, tmp_path):
+    import openpyxl
+
+    from dmsurvey.store.exporting import export_study
+
+    path = tmp_path / "all.xlsx"
+    export_study(study_with_old_control_characters, path)
+    sheet = openpyxl.load_workbook(path)["data"]
+    values = {header.value: cell.value for header, cell in zip(sheet[1], sheet[2], strict=True)}
+    assert values["firm_name"] == "Acme\\x0bTrading\\x1b[31m\nfloor 2"
+    assert values["response_id"] == "\\x1b]0;owned\\x07\\x1b[2J"
+
+
+def test_validate_prints_response_ids_without_their_escape_sequences(
+        study_with_old_control_characters):
+    from typer.testing import CliRunner
+
+    from dmsurvey.cli import app
+
+    result = CliRunner().invoke(app, ["validate", str(study_with_old_control_characters.path)])
+    assert "\\x1b]0;owned\\x07\\x1b[2J" in result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output

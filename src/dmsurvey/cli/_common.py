@@ -32,8 +32,16 @@ QuestionnaireOption = Annotated[
 
 def fail(message: str) -> typer.Exit:
     """Print `message` to stderr and return the exit to raise: `raise fail("...")`."""
-    typer.echo(f"Error: {message}", err=True)
+    typer.echo(f"Error: {shown(message)}", err=True)
     return typer.Exit(code=1)
+
+
+def shown(text: object) -> str:
+    """`text` safe to print: values from files and studies may hold escape sequences that
+    would retitle or clear the terminal."""
+    from dmsurvey.questionnaire.values import printable
+
+    return printable(str(text), keep="\t\n")
 
 
 def run_app(app: typer.Typer) -> None:
@@ -43,12 +51,12 @@ def run_app(app: typer.Typer) -> None:
     except DmsurveyError as error:
         if DEBUG:
             raise
-        typer.echo(f"Error: {error}", err=True)
+        typer.echo(f"Error: {shown(error)}", err=True)
         sys.exit(1)
     except OSError as error:
         # Files that cannot be read or written are the user's to fix, not a crash.
         if DEBUG:
             raise
         where = f": {error.filename}" if error.filename else ""
-        typer.echo(f"Error: {error.strerror or error}{where}", err=True)
+        typer.echo(shown(f"Error: {error.strerror or error}{where}"), err=True)
         sys.exit(1)

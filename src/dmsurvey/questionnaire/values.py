@@ -50,7 +50,10 @@ _CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "backspace", 0x0B: "vertical tab", 0x0C
                   0x0D: "carriage return", 0x1B: "ESC", 0x7F: "DEL"}
 
 
-def printable(text: str) -> str:
-    """`text` with every control character written as an escape (ESC as \\x1b), so that
-    printing or saving it cannot move the cursor, clear the screen or break a file."""
-    return _SHOWN_CONTROL.sub(lambda found: repr(found.group(0))[1:-1], text)
+def printable(text: str, keep: str = "") -> str:
+    """`text` with every control character but those in `keep` written as an escape (ESC as
+    \\x1b), so that printing or saving it cannot move the cursor, clear the screen or break
+    a file."""
+    return _SHOWN_CONTROL.sub(
+        lambda found: found.group(0) if found.group(0) in keep else repr(found.group(0))[1:-1],
+        text)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from dmsurvey.errors import DataError, Problem
 from dmsurvey.questionnaire.model import Questionnaire
+from dmsurvey.questionnaire.values import printable
 from dmsurvey.wording import NO_RESPONSES
 
 if TYPE_CHECKING:
@@ -281,7 +282,8 @@ def _excel_cell(sheet, value):
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=value)
+        # Excel files cannot hold control characters other than tab and line breaks.
+        cell = WriteOnlyCell(sheet, value=printable(value, keep="\t\n\r"))
         # openpyxl reads a leading "=" as a formula; answers are data, so force text.
         cell.data_type = "s"
         return cell

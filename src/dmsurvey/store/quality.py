@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from dmsurvey.questionnaire.model import Questionnaire
+from dmsurvey.questionnaire.values import printable
 from dmsurvey.wording import plural
 
 ISSUE_COLUMNS = ["check", "severity", "response_id", "form_number", "question", "value", "message"]
@@ -265,6 +266,6 @@ def issue_lines(issues: pd.DataFrame, width: int = 80) -> list[str]:
             if row.value is not None and row.value != "":
                 subject += f" = {row.value}" if subject else str(row.value)
             text = f"{where} {subject}: {row.message}" if subject else f"{where}: {row.message}"
-            lines += textwrap.wrap(text, width=max(width, 40) - 1, initial_indent="  ",
+            lines += textwrap.wrap(printable(text), width=max(width, 40) - 1, initial_indent="  ",
                                    subsequent_indent=indent, break_on_hyphens=False)
     return lines
