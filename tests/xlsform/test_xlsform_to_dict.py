@@ -7,6 +7,9 @@ import pytest
 from dmsurvey.errors import QuestionnaireError
 from dmsurvey.questionnaire.xlsform import language_code, xlsform_to_dict
 
+PERSONAL_NOTE = ("firm_name looks like personal data: marked pii, so anonymised exports leave it "
+                 "out (delete `pii: true` if it is not)")
+
 
 def questions_by_id(data):
     return {q["id"]: q for section in data["sections"] for q in section["questions"]}
@@ -59,6 +62,7 @@ def test_questions_keep_types_texts_and_rules(firm_form):
         "type": "text",
         "label": {"en": "Firm name", "zh": "企业名称"},
         "hint": {"en": "As registered", "zh": "以营业执照为准"},
+        "pii": True,  # proposed: the name looks personal
         "required": True,
     }
     assert questions["industry"]["type"] == "select_one"
@@ -105,7 +109,8 @@ def test_locate_gives_the_sheet_row(firm_form):
 def test_display_only_columns_are_noted_not_refused(firm_form):
     notes: list[str] = []
     xlsform_to_dict(firm_form, warnings=notes)
-    assert notes == ["survey sheet row 5: appearance is ignored (display only)"]
+    assert notes == ["survey sheet row 4: " + PERSONAL_NOTE,
+                     "survey sheet row 5: appearance is ignored (display only)"]
 
 
 # -- other shapes -----------------------------------------------------------------------------
@@ -163,7 +168,8 @@ def test_missing_translation_falls_back_to_default_language_with_a_note(xlsform)
     assert hint == {"en": "As registered", "zh": "As registered"}
     assert notes == [
         "survey sheet row 2: hint has no 'zh' translation; the 'en' text is used, "
-        "as ODK Collect does"
+        "as ODK Collect does",
+        "survey sheet row 2: " + PERSONAL_NOTE,
     ]
 
 
@@ -183,7 +189,8 @@ def test_hint_without_a_language_is_explained_in_plain_words(xlsform):
     }
     assert notes == [
         "survey sheet row 2: the hint column has no language in its header, so the same hint "
-        "is shown in every language; to translate it, use columns such as hint::English (en)"
+        "is shown in every language; to translate it, use columns such as hint::English (en)",
+        "survey sheet row 2: " + PERSONAL_NOTE,
     ]
 
 

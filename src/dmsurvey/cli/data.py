@@ -49,9 +49,12 @@ def init(
     """
     from dmsurvey.store.study import init_study
 
-    created = init_study(study, questionnaire)
+    notes: list[str] = []
+    created = init_study(study, questionnaire, warnings=notes)
     q = created.questionnaire
     typer.echo(f"Created study {study} for questionnaire {q.name} version {q.version}.")
+    for note in notes:
+        typer.echo(f"Note: {note}")
     if q.scoring is None:
         typer.echo("Note: this questionnaire has no scoring block: score, firm pages and the "
                    "maturity parts of the report will not apply (see docs/methodology.md)")

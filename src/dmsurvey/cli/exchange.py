@@ -32,7 +32,14 @@ def export(
     labels: LanguageOption = None,
     anonymize: Annotated[
         bool, typer.Option("--anonymize",
-                           help="Leave out questions marked pii (firm names) and enumerators.")
+                           help="Leave out questions marked pii (firm names, phones), free-text "
+                                "answers, enumerators and form numbers; replace response ids "
+                                "by pseudonyms that link this study's anonymised exports; cut "
+                                "times to the date.")
+    ] = False,
+    keep_text: Annotated[
+        bool, typer.Option("--keep-text",
+                           help="With --anonymize, keep free-text answers not marked pii.")
     ] = False,
     only_complete: Annotated[
         bool, typer.Option("--only-complete", help="Only responses whose status is complete.")
@@ -52,7 +59,7 @@ def export(
     from dmsurvey.wording import plural
 
     result = export_study(
-        open_study(study), output, labels=labels, anonymize=anonymize,
+        open_study(study), output, labels=labels, anonymize=anonymize, keep_text=keep_text,
         only_complete=only_complete,
     )
     typer.echo(f"Wrote {plural(result.rows, 'response')} ({plural(result.columns, 'column')}) "

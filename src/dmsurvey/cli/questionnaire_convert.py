@@ -41,7 +41,8 @@ def convert(
         summary += f", metadata {', '.join(questionnaire.metadata_fields)}"
     typer.echo(summary)
     if notes:
-        typer.echo("Adapted or left out (display only, or filled in as ODK would):")
+        typer.echo("Adapted, left out or marked (display only, filled in as ODK would, or "
+                   "personal data):")
         for note in notes:
             typer.echo(f"  - {note}")
     typer.echo(f"Check it with: dmsurvey questionnaire show {output}")

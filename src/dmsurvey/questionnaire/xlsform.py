@@ -66,6 +66,20 @@ _GENERAL_TITLES = {"en": "General questions", "zh": "一般问题"}
 # Elements pyxform adds on its own for display (table-list headers and labels) or bookkeeping.
 _GENERATED_PREFIXES = ("reserved_name_for_field_list_labels_", "generated_table_list_label_")
 
+# Questions answered by typing; only these are proposed as personal data (a choice list
+# names no one).
+_TYPED_IN = ("text", "integer", "decimal")
+_NAME_WORDS = re.compile(r"[_\W\d]+|(?<=[a-z])(?=[A-Z])")
+_PERSONAL_WORDS = frozenset({
+    "name", "names", "surname", "phone", "telephone", "tel", "mobile", "cellphone", "email",
+    "address", "addr", "passport", "ssn", "idcard", "wechat", "contact",
+})
+_PERSONAL_WORD_PAIRS = {("id", "number"), ("id", "no"), ("id", "card"), ("national", "id"),
+                        ("e", "mail")}
+_PERSONAL_LABEL = re.compile(
+    r"(?i)\b(?:names?|phone|telephone|mobile|e-?mail|address|passport|contact person"
+    r"|id (?:number|card)|identity (?:card|number))\b"
+    r"|姓名|名称|名字|电话|手机|地址|邮箱|身份证|联系人|微信")
 _YES = {"yes", "true", "true()"}
 _NO = {"no", "false", "false()"}
 
@@ -557,6 +571,10 @@ class _FormConverter:
 
         question: dict[str, Any] = {"id": name, "type": our_type}
         self._texts_into(question, element, where)
+        if our_type in _TYPED_IN and looks_personal(name, _all_texts(question.get("label"))):
+            question["pii"] = True
+            self.conversion.note(f"{name} looks like personal data: marked pii, so anonymised "
+                                 f"exports leave it out (delete `pii: true` if it is not)", where)
         if our_type in ("select_one", "select_multiple"):
             question["choices"] = self._choices_of(element, where)
         self._binds_into(question, element, where)
@@ -873,6 +891,22 @@ def _choice_rows(workbook) -> dict[str, list[int]]:
         if list_name and (cells.get("name") or cells.get("value")) is not None:
             rows[str(list_name).strip()].append(row_number)
     return rows
+
+
+def looks_personal(name: str, labels: Iterable[str] = ()) -> bool:
+    """Whether a field named `name` and labelled `labels` probably holds personal data:
+    a name, phone, address, e-mail or identity number (the proposal made for `pii`)."""
+    words = [word.lower() for word in _NAME_WORDS.split(name) if word]
+    if _PERSONAL_WORDS.intersection(words) or any(
+            pair in _PERSONAL_WORD_PAIRS for pair in zip(words, words[1:], strict=False)):
+        return True
+    return any(_PERSONAL_LABEL.search(label) for label in labels)
+
+
+def _all_texts(text: str | Mapping[str, str] | None) -> list[str]:
+    if text is None:
+        return []
+    return [text] if isinstance(text, str) else [str(value) for value in text.values()]
 
 
 def _walk(elements: list[dict]) -> Iterable[dict]:

@@ -39,6 +39,8 @@ STATA_LABEL_LIMIT = 80
 ENUMERATOR_COLUMNS = (
     "enumerator", "username", "email", "phonenumber", "subscriberid", "simserial", "deviceid",
 )
+# Metadata that points at a paper form or an interview record.
+IDENTIFYING_METADATA = ("form_number", "audit")
 # Variable labels of the metadata columns in Stata and SPSS files (English for other languages).
 METADATA_LABELS = {
     "response_id": {"en": "Response id", "zh": "答卷编号"},
@@ -129,20 +131,24 @@ def export_study(
     *,
     labels: str | None = None,
     anonymize: bool = False,
+    keep_text: bool = False,
     only_complete: bool = False,
 ) -> ExportResult:
     """Export the responses of `study` to `path`; the extension chooses the format.
 
     `labels` ("zh", "en") writes choice labels in that language instead of codes (Stata and SPSS
     always keep numbered codes with value labels, and use `labels` for the label language);
-    `anonymize` drops questions marked `pii` and enumerator names; `only_complete` keeps only
-    responses whose status is complete (otherwise every response but void ones).
+    `anonymize` leaves out what identifies a firm or a person (see `anonymized`; free-text
+    answers stay with `keep_text`), with pseudonyms that link the anonymised exports of this
+    study; `only_complete` keeps only responses whose status is complete (otherwise every
+    response but void ones).
     """
     frame = study.responses(status="complete" if only_complete else ("in_progress", "complete"))
     if frame.empty:
         raise DataError(_nothing_to_export(study, only_complete=only_complete))
     return write_responses(
-        frame, path, questionnaire=study.questionnaire, labels=labels, anonymize=anonymize
+        frame, path, questionnaire=study.questionnaire, labels=labels, anonymize=anonymize,
+        keep_text=keep_text, pseudonym_key=study.pseudonym_key() if anonymize else None,
     )
 
 
@@ -170,8 +176,14 @@ def write_responses(
     questionnaire: Questionnaire,
     labels: str | None = None,
     anonymize: bool = False,
+    keep_text: bool = False,
+    pseudonym_key: bytes | None = None,
 ) -> ExportResult:
-    """Write a typed responses frame (as `Study.responses()` returns it) to `path`."""
+    """Write a typed responses frame (as `Study.responses()` returns it) to `path`.
+
+    Anonymised without a `pseudonym_key`, the pseudonyms are made with a key used once, so
+    they link to no other export.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in EXPORT_FORMATS:
@@ -186,16 +198,21 @@ def write_responses(
             f"{len(frame):,} responses do not fit in an Excel sheet (at most {EXCEL_MAX_ROWS:,} "
             "rows); export to .csv or .parquet instead."
         )
-    if anonymize:
-        frame = anonymized(frame, questionnaire)
     notes: tuple[str, ...] = ()
+    if anonymize:
+        if pseudonym_key is None:
+            import secrets
+
+            pseudonym_key = secrets.token_bytes(32)
+        frame, notes = anonymized(frame, questionnaire, pseudonym_key=pseudonym_key,
+                                  keep_text=keep_text)
     if suffix in (".dta", ".sav"):
         rules = STATA if suffix == ".dta" else SPSS
         labelled = stata_frame(frame, questionnaire, language=language, rules=rules)
         writer = _STATISTICS_WRITERS[suffix]
         write_atomically(path, lambda tmp: writer(labelled, tmp))
         columns = len(labelled.data.columns)
-        notes = labelled.notes
+        notes += labelled.notes
     else:
         if labels is not None:
             from dmsurvey.store.frames import with_labels
@@ -218,15 +235,51 @@ def chosen_language(questionnaire: Questionnaire, language: str | None) -> str:
     return questionnaire.label_language(language)
 
 
-def anonymized(frame: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
-    """`frame` without questions marked `pii` (and their 0/1 columns) and enumerator names."""
-    pii = {q.id for q in questionnaire.answerable if q.pii}
-    dropped = [
-        column
-        for column in frame.columns
-        if column in ENUMERATOR_COLUMNS or column in pii or column.split("/")[0] in pii
-    ]
-    return frame.drop(columns=dropped)
+def anonymized(
+    frame: pd.DataFrame, questionnaire: Questionnaire, *, pseudonym_key: bytes,
+    keep_text: bool = False,
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """`frame` without what identifies a firm or a person, and one line per kind removed.
+
+    Leaves out questions marked `pii` (with their 0/1 columns), free-text answers (unless
+    `keep_text`), enumerators and devices, and paper form numbers; replaces response ids by
+    pseudonyms (a keyed hash: the same id gets the same pseudonym under the same key) and
+    cuts times to the date.
+    """
+    import hmac
+
+    from dmsurvey.store.checking import TIMESTAMP_FIELDS
+
+    def leave_out(names: Iterable[str]) -> list[str]:
+        names = set(names)
+        return [column for column in frame.columns
+                if column in names or column.split("/")[0] in names]
+
+    personal = leave_out(q.id for q in questionnaire.answerable if q.pii)
+    text = [] if keep_text else leave_out(
+        q.id for q in questionnaire.answerable if q.type == "text" and not q.pii)
+    people = leave_out(ENUMERATOR_COLUMNS)
+    forms = leave_out(IDENTIFYING_METADATA)
+    frame = frame.drop(columns=personal + text + people + forms)
+    notes = [f"Anonymised: left out {kind}: {', '.join(columns)}{advice}"
+             for kind, columns, advice in (
+                 ("personal data (pii)", personal, ""),
+                 ("free-text answers", text, " (keep them with --keep-text)"),
+                 ("who collected the answers", people, ""),
+                 ("form numbers", forms, ""))
+             if columns]
+    if "response_id" in frame:
+        frame["response_id"] = frame["response_id"].map(
+            lambda response_id: None if response_id is None or response_id != response_id
+            else hmac.new(pseudonym_key, str(response_id).encode(), "sha256").hexdigest()[:20])
+        notes.append("Anonymised: response ids replaced by pseudonyms, the same in every "
+                     "anonymised export of this study")
+    times = [column for column in TIMESTAMP_FIELDS if column in frame]
+    for column in times:
+        frame[column] = frame[column].astype("str").str.slice(0, 10).where(frame[column].notna())
+    if times:
+        notes.append(f"Anonymised: times cut to the date: {', '.join(times)}")
+    return frame, tuple(notes)
 
 
 # --- CSV, Excel, Parquet, JSON --------------------------------------------------------------

@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 QUESTIONNAIRE_FILE = "questionnaire.yaml"
 INFO_FILE = "study.json"
+PSEUDONYM_KEY_FILE = "pseudonym.key"
 DATABASE_FILE = "study.sqlite"
 REPORTS_DIR = "reports"
 DEFAULT_QUESTIONNAIRE = "sme-digital-2020"
@@ -74,9 +75,13 @@ def sha256_of(path: Path) -> str:
 
 
 def init_study(
-    path: str | os.PathLike, questionnaire: str | os.PathLike = DEFAULT_QUESTIONNAIRE
+    path: str | os.PathLike, questionnaire: str | os.PathLike = DEFAULT_QUESTIONNAIRE,
+    *, warnings: list[str] | None = None,
 ) -> Study:
     """Create a study folder at `path` for `questionnaire` (a bundled name, a YAML or XLSForm path).
+
+    Notes on converting an XLSForm (such as fields marked as personal data) are appended to
+    `warnings`.
 
     The folder is built under a temporary name and renamed at the end, so a failure leaves
     nothing half made.
@@ -94,7 +99,7 @@ def init_study(
     try:
         pinned = building / QUESTIONNAIRE_FILE
         if Path(questionnaire).suffix.lower() in XLSFORM_SUFFIXES:
-            convert_xlsform(questionnaire, pinned)
+            convert_xlsform(questionnaire, pinned, warnings=warnings)
         else:
             source = load_questionnaire(questionnaire).source
             shutil.copyfile(source, pinned)
@@ -173,6 +178,30 @@ class Study:
     @property
     def reports_dir(self) -> Path:
         return self.path / REPORTS_DIR
+
+    def pseudonym_key(self) -> bytes:
+        """The study's secret for pseudonyms of response ids, made on first use.
+
+        Anonymised exports replace each response id by a keyed hash, so two exports of one
+        study link row by row while nobody without this file can recover the ids. It stays in
+        the study folder and is never exported.
+        """
+        path = self.path / PSEUDONYM_KEY_FILE
+        if not path.exists():
+            import secrets
+
+            try:
+                with open(path, "x", encoding="ascii") as file:
+                    file.write(secrets.token_hex(32) + "\n")
+            except FileExistsError:  # made meanwhile by another export
+                pass
+            except OSError as error:
+                raise StudyError(
+                    f"An anonymised export needs a key kept in the study, and {path} cannot be "
+                    f"written ({error.strerror}). Export from a copy of the study in a folder "
+                    f"you can write to."
+                ) from None
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
 
     def connect(self) -> db.StudyConnection:
         """A connection to the study database; `with study.connect() as c:` commits and closes."""
