@@ -168,3 +168,13 @@ def test_the_back_entry_is_dimmed_in_every_list(keys, compact):
     # Drawn like the key help (dim), unlike the answers, the same in both kinds of list.
     assert styles["select"][0] == styles["checkbox"][0] == "\x1b[0;90m"
     assert styles["select"][1] != styles["select"][0]
+
+
+@pytest.mark.parametrize(("typed", "ticked"), [("a", ["a", "b", "c"]), ("aa", []),
+                                               (SPACE + "i", ["b", "c"]), ("ai", [])])
+def test_tick_all_and_invert_never_tick_the_back_entry(keys, typed, ticked):
+    def validate(chosen):
+        return True if all(isinstance(value, str) for value in chosen) else "not an answer"
+
+    keys.send_text(typed + ENTER)
+    assert prompter(keys).checkbox("Which?", CHOICES, validate=validate) == ticked

@@ -62,3 +62,20 @@ def test_printable_escapes_what_would_drive_a_terminal():
     assert shown == "id\\x1b]0;owned\\x07\\x1b[2J\\x9b"
     assert not any(ord(character) < 32 or 127 <= ord(character) < 160 for character in shown)
     assert printable("张伟 Trading") == "张伟 Trading"
+
+
+@pytest.mark.parametrize("weight", ["1e400", "1.0e400", "-1e309"])
+def test_an_infinite_scoring_weight_is_refused_at_load_with_its_line(tmp_path, weight):
+    from dmsurvey.questionnaire.bundled import bundled_path
+
+    bundled = bundled_path("sme-digital-2020").read_text(encoding="utf-8")
+    lines = bundled.splitlines()
+    number = next(n for n, line in enumerate(lines) if line.strip() == "weight: 2")
+    lines[number] = lines[number].replace("weight: 2", f"weight: {weight}")
+    path = tmp_path / "weights.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(QuestionnaireError) as caught:
+        load_questionnaire(path)
+    (problem,) = caught.value.problems
+    assert problem.line == number + 1
+    assert "weight is too large" in problem.message and "finite" in problem.expected

@@ -736,3 +736,22 @@ def test_init_says_when_the_questionnaire_has_no_scoring(tmp_path, mini_path):
     scored = run("init", tmp_path / "scored", "--questionnaire", "sme-digital-2020")
     assert scored.exit_code == 0, scored.output
     assert "scoring" not in scored.output
+
+
+def test_skip_invalid_stores_nothing_when_the_rejected_rows_cannot_be_written(study, tmp_path):
+    rows = [row.copy() for row in GOOD]
+    rows[1][3] = "farming"
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    path = folder / "mixed.csv"
+    path.write_text(csv_text(COLUMNS, rows), encoding="utf-8")
+    (folder / "mixed.rejected.csv").mkdir()  # in the way, as a read-only folder would be
+    result = run("import", study.path, path, "--skip-invalid")
+    assert result.exit_code == 1
+    assert "Nothing was imported" in result.output and "mixed.rejected.csv" in result.output
+    assert study.response_ids() == []
+    # once it can be written, the same command stores the valid rows and keeps the rest
+    (folder / "mixed.rejected.csv").rmdir()
+    assert run("import", study.path, path, "--skip-invalid").exit_code == 0
+    assert sorted(study.response_ids()) == ["r1", "r3", "r4"]
+    assert "farming" in (folder / "mixed.rejected.csv").read_text(encoding="utf-8-sig")

@@ -193,6 +193,10 @@ class Prompter:
         if numbered:
             for index in range(len(choices)):
                 extra.add(str((index + 1) % 10), eager=True)(_toggler(control, index))
+        # questionary's "a" (tick all) and "i" (invert) would tick the back entry too.
+        answers = [value for value, _ in choices]
+        extra.add("a", eager=True)(_tick_all(control, answers))
+        extra.add("i", eager=True)(_invert(control, answers))
         return self._ask(prompt, back=back, extra=extra)
 
     def text(
@@ -315,6 +319,24 @@ def _toggler(control: InquirerControl, index: int):
             control.selected_options.append(value)
 
     return toggle
+
+
+def _tick_all(control: InquirerControl, answers: Sequence[object]):
+    """Tick every answer, or untick them all when all are ticked already."""
+
+    def tick_all(event) -> None:
+        everything = all(value in control.selected_options for value in answers)
+        control.selected_options = [] if everything else list(answers)
+
+    return tick_all
+
+
+def _invert(control: InquirerControl, answers: Sequence[object]):
+    def invert(event) -> None:
+        control.selected_options = [
+            value for value in answers if value not in control.selected_options]
+
+    return invert
 
 
 def fit(text: str, tail: str = "", width: int = SCREEN_WIDTH - 6) -> str:

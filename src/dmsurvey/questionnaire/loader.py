@@ -407,6 +407,10 @@ class _Builder:
         if number is None:
             self.problem(path, f"{what} must be a number", value=value)
             raise _Invalid
+        if not math.isfinite(number):
+            self.problem(path, f"{what} is too large", value=value,
+                         expected="a finite number, such as 1 or 2.5")
+            raise _Invalid
         if (
             (low is not None and number < low)
             or (high is not None and number > high)

@@ -384,6 +384,11 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
         adding = ~refused & ~known & ~skipped
         awaiting: set[str] = set()
         replacing = ~refused & conflicts & ~skipped
+        rejected_files: list[Path] = []
+        if skip_invalid and refused.any() and not dry_run:
+            # Before anything is stored: a folder that cannot take the rejected rows stops
+            # the import whole, rather than after the valid rows are committed.
+            rejected_files = _write_rejected(checked, incoming, refused, all_problems)
         if not dry_run:
             awaiting = _insert(connection, incoming.select(adding), columns, source, who,
                                progress)
@@ -407,12 +412,10 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
             response_ids=tuple(ids[adding | replacing]),
             blank_required=_blank_counts(checked, incoming, adding | replacing),
             not_asked=_absent_questions(checked),
-        ), refused
+            rejected_files=tuple(rejected_files),
+        )
 
-    result, refused = _run(study, work, dry_run)
-    if skip_invalid and result.rejected and not dry_run:
-        result.rejected_files = tuple(_write_rejected(checked, incoming, refused, result.problems))
-    return result
+    return _run(study, work, dry_run)
 
 
 class _Batch(dict):
@@ -759,7 +762,13 @@ def _write_rejected(checked, incoming, refused, problems: Sequence[Problem]) -> 
         out[REASON_COLUMN] = ["; ".join(reasons.get(int(table.rows[p]), [])) for p in positions]
         path = Path(table.file)
         target = path.with_name(path.stem + REJECTED_SUFFIX)
-        out.to_csv(target, index=False, encoding="utf-8-sig")
+        try:
+            out.to_csv(target, index=False, encoding="utf-8-sig")
+        except OSError as error:
+            raise DataError(
+                f"Nothing was imported: the rejected rows cannot be written to {target} "
+                f"({error.strerror or error}). Import from a folder you can write to."
+            ) from None
         written.append(target)
     return written
 
