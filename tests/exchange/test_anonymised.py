@@ -120,6 +120,8 @@ def test_two_anonymised_exports_link_by_pseudonym(xlsform_study, tmp_path):
     one = pd.read_csv(first, dtype=str).set_index("response_id")
     two = pd.read_parquet(second).set_index("response_id")
     assert len(set(one.index)) == 3 and set(one.index) == set(two.index)
+    # the key that makes them stays in the study, readable by its owner only
+    assert (xlsform_study.path / "pseudonym.key").stat().st_mode & 0o077 == 0
     assert one.loc[two.index, "employees"].astype(int).tolist() == two["employees"].tolist()
     # another study's key gives other pseudonyms for the same ids
     other = tmp_path / "other"

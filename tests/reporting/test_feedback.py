@@ -94,3 +94,26 @@ def test_practices_are_adoption_items_each_used_by_ten_peers(sample, questionnai
         assert not practices["practice"].isin(["None of these", "No"]).any()
         # Each share shown stands for at least 10 peers using the practice.
         assert (practices["share"] * practices["n"]).round().ge(10).all()
+
+
+@pytest.mark.parametrize("odd_id", ["../../etc/passwd", "K/2020/17", "x" * 300,
+                                    "企业" * 100, "a:b*c?d"])
+def test_firm_pages_of_odd_ids_get_safe_distinct_file_names(sample, questionnaire, tmp_path,
+                                                            odd_id):
+    responses = sample.copy()
+    responses["response_id"] = responses["response_id"].astype(object)
+    responses.loc[responses.index[0], "response_id"] = odd_id
+    responses.loc[responses.index[1], "response_id"] = odd_id + "2"
+    out = tmp_path / "pages"
+    first = write_firm_feedback(responses, questionnaire, odd_id, out)
+    second = write_firm_feedback(responses, questionnaire, odd_id + "2", out)
+    assert first.parent == second.parent == out
+    assert first != second and first.is_file() and second.is_file()
+    assert len(first.name.encode("utf-8")) <= 120
+    assert sorted(path.name for path in tmp_path.rglob("*") if path.is_file()) == sorted(
+        [first.name, second.name])
+
+
+def test_a_firm_page_of_a_plain_id_is_named_after_it(sample, questionnaire, tmp_path):
+    firm = str(sample["response_id"].iloc[0])
+    assert write_firm_feedback(sample, questionnaire, firm, tmp_path).name == f"firm-{firm}.html"

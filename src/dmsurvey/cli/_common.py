@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -52,6 +53,15 @@ def run_app(app: typer.Typer) -> None:
         if DEBUG:
             raise
         typer.echo(f"Error: {shown(error)}", err=True)
+        sys.exit(1)
+    except sqlite3.DatabaseError as error:
+        # A study database damaged after it was opened (a bad disk, a copy cut short).
+        if DEBUG:
+            raise
+        from dmsurvey.store.db import damage_advice
+
+        typer.echo(f"Error: a study database is damaged or unreadable ({error}); nothing was "
+                   f"changed. {damage_advice('STUDY/study.sqlite')}", err=True)
         sys.exit(1)
     except OSError as error:
         # Files that cannot be read or written are the user's to fix, not a crash.

@@ -10,6 +10,7 @@ firms. To protect the firms who took part, a peer figure is shown only where at 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,6 +93,10 @@ class FirmFeedback:
     practices: pd.DataFrame | None = None
     practices_group: str = ""
     practices_n: int = 0
+
+
+# Characters Windows, macOS or Linux refuse in a file name, or that change its meaning.
+_UNSAFE_IN_FILE_NAMES = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*\s]')
 
 
 def find_firm(responses: pd.DataFrame, firm_id: str) -> int:
@@ -288,6 +293,21 @@ def write_firm_feedback(
     })
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"firm-{feedback.response_id}.html"
+    path = out / f"firm-{file_name_part(str(feedback.response_id))}.html"
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def file_name_part(text: str, limit: int = 100) -> str:
+    """`text` as part of a file name on any system: unchanged when it is already safe; else
+    with unsafe characters (`/`, `:`, controls, ...) replaced, cut to `limit` bytes, and a
+    short hash of the whole text added, so two ids never share a file."""
+    import hashlib
+
+    safe = _UNSAFE_IN_FILE_NAMES.sub("_", text).strip(". ")
+    if safe == text and len(text.encode("utf-8")) <= limit:
+        return text
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:10]
+    while len(safe.encode("utf-8")) > limit - len(digest) - 1:
+        safe = safe[:-1]
+    return f"{safe}-{digest}" if safe else digest

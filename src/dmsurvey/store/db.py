@@ -13,8 +13,10 @@ pandas is never imported here: the interview imports this module and must start 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
+import urllib.parse
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,16 +61,47 @@ def connect(path: Path, *, autocommit: bool = False) -> StudyConnection:
     """Open the database at `path` in WAL mode with a busy timeout.
 
     With `autocommit`, Python opens no transactions of its own: the caller issues
-    `BEGIN IMMEDIATE` / `COMMIT` (what `write` does).
+    `BEGIN IMMEDIATE` / `COMMIT` (what `write` does). A study on a read-only medium (a
+    DVD, a write-protected share) opens for reading only.
     """
+    path = Path(path)
+    target, uri = (read_only_uri(path), True) if _is_read_only(path) else (path, False)
     connection = sqlite3.connect(
-        path,
+        target,
         timeout=BUSY_TIMEOUT_MS / 1000,
         factory=StudyConnection,
         isolation_level=None if autocommit else "DEFERRED",
+        uri=uri,
     )
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return connection
+
+
+def _is_read_only(path: Path) -> bool:
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
+
+
+def read_only_uri(path: Path) -> str:
+    """An SQLite URI that reads `path` without writing anything beside it.
+
+    In WAL mode even a reader needs the `-shm` file, which a read-only folder cannot hold;
+    `immutable` skips it (and the locks), which is right only if no write is pending in the
+    `-wal` file, so a study with one is refused with what to do.
+    """
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise StudyError(
+            f"The study database {path} is read-only and has changes not yet merged into it "
+            f"({wal.name}). Copy the study folder to a place you can write to and open it there."
+        )
+    return "file:" + urllib.parse.quote(str(path.resolve())) + "?immutable=1"
+
+
+def damage_advice(path: Path | str) -> str:
+    """What to do about a damaged database file."""
+    return (f"Restore {path} from a backup of the study; or rescue what can be read with "
+            f"`sqlite3 {path} .recover | sqlite3 recovered.sqlite`, then export from a new "
+            f"study after importing what was recovered.")
 
 
 def write(path: Path, work: Callable[[sqlite3.Connection], T], *, bulk: bool = False) -> T:
@@ -167,7 +200,8 @@ def check_schema(path: Path, questionnaire: Questionnaire) -> None:
             version = connection.execute("PRAGMA user_version").fetchone()[0]
             present = {row[1] for row in connection.execute("PRAGMA table_info(responses)")}
     except sqlite3.DatabaseError as error:
-        raise StudyError(f"The study database {path} cannot be read: {error}") from error
+        raise StudyError(f"The study database {path} cannot be read ({error}). "
+                         f"{damage_advice(path)}") from error
     if version > SCHEMA_VERSION:
         raise StudyError(
             f"The study database {path} has schema version {version}, newer than this dmsurvey "

@@ -191,7 +191,9 @@ class Study:
             import secrets
 
             try:
-                with open(path, "x", encoding="ascii") as file:
+                # Readable by its owner only: whoever holds it can recognise response ids.
+                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "w", encoding="ascii") as file:
                     file.write(secrets.token_hex(32) + "\n")
             except FileExistsError:  # made meanwhile by another export
                 pass
