@@ -97,6 +97,7 @@ def test_a_damaged_database_gives_one_message_with_what_to_do(copy_of_sample, tm
     message = completed.stderr.strip()
     assert message.startswith("Error:") and message.count("Error:") == 1
     assert "damaged" in message and ".recover" in message and "backup" in message
+    assert str(copy_of_sample / "study.sqlite") in message
 
 
 def test_a_database_with_a_damaged_header_is_refused_on_opening(copy_of_sample):

@@ -14,14 +14,26 @@ from dmsurvey.errors import DmsurveyError
 
 DEBUG = bool(os.environ.get("DMSURVEY_DEBUG"))
 
+# The study folder the command was given, named when its database turns out to be damaged.
+_study_in_use: list[Path] = []
+
+
+def _remember_study(path: Path | None) -> Path | None:
+    if path is not None and path.is_dir():
+        _study_in_use[:] = [path]
+    return path
+
+
 # Arguments and options several command groups share.
 StudyArgument = Annotated[
-    Path, typer.Argument(metavar="STUDY", help="The study folder.", show_default=False)
+    Path, typer.Argument(metavar="STUDY", help="The study folder.", show_default=False,
+                         callback=_remember_study)
 ]
 Source = Annotated[
     Path,
     typer.Argument(metavar="STUDY|FILE",
-                   help="A study folder, or a response file (.csv, .xlsx, .parquet) of codes."),
+                   help="A study folder, or a response file (.csv, .xlsx, .parquet) of codes.",
+                   callback=_remember_study),
 ]
 QuestionnaireOption = Annotated[
     str | None,
@@ -59,9 +71,11 @@ def run_app(app: typer.Typer) -> None:
         if DEBUG:
             raise
         from dmsurvey.store.db import damage_advice
+        from dmsurvey.store.study import DATABASE_FILE
 
-        typer.echo(f"Error: a study database is damaged or unreadable ({error}); nothing was "
-                   f"changed. {damage_advice('STUDY/study.sqlite')}", err=True)
+        database = (_study_in_use or [Path("STUDY")])[0] / DATABASE_FILE
+        typer.echo(shown(f"Error: the study database {database} is damaged or unreadable "
+                         f"({error}); nothing was changed. {damage_advice(database)}"), err=True)
         sys.exit(1)
     except OSError as error:
         # Files that cannot be read or written are the user's to fix, not a crash.
