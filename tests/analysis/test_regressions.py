@@ -163,3 +163,58 @@ def test_outcomes_follow_the_codebook(questionnaire):
     assert outcomes["internet_finance_any"].tolist()[:3] == [0, 1, 1]
     assert outcomes["internet_finance_gt50"].tolist()[:3] == [0, 0, 1]
     assert "online_sales_gt50" not in outcomes
+
+
+def test_every_firm_the_same_size_gives_notes_not_a_crash(questionnaire):
+    """A size measure with no variance cannot explain anything: every model says so."""
+    rng = np.random.default_rng(11)
+    firms = pd.DataFrame({
+        "employees_2019": [50] * 60,
+        "online_procurement_share": rng.choice(BANDS, 60),
+        "online_sales_share": rng.choice(BANDS, 60),
+    })
+    scores = pd.DataFrame({"composite": rng.uniform(0, 100, 60)}, index=firms.index)
+    table = size_regressions(firms, questionnaire=questionnaire, scores=scores, industry=None)
+    assert set(table["model"]) == {"logit", "ordered_logit", "ols"}
+    assert table["coef"].isna().all()
+    assert table["note"].str.contains("no variance").all()
+
+
+def test_ols_on_a_size_with_no_variance_is_an_empty_row(questionnaire):
+    """R's lm gives NA for such a coefficient; statsmodels gives a number, p = 0."""
+    firms = pd.DataFrame({"revenue_2019": [7.5] * 30})
+    scores = pd.DataFrame({"composite": np.linspace(10, 90, 30)})
+    table = size_regressions(firms, questionnaire=questionnaire, scores=scores,
+                             industry=None, size_measures=["revenue_2019"])
+    row = table.set_index("model").loc["ols"]
+    assert np.isnan(row["coef"]) and np.isnan(row["p_value"])
+    assert "no variance" in row["note"] and row["n"] == 30
+
+
+def test_singular_design_is_named(questionnaire):
+    """Industry dummies that duplicate the size measure leave the design singular."""
+    employees = np.repeat([10, 100], 40)
+    rng = np.random.default_rng(5)
+    firms = pd.DataFrame({
+        "employees_2019": employees,
+        "industry": np.where(employees == 10, "manufacturing", "software_it"),
+        "online_procurement_share": rng.choice(BANDS, 80),
+    })
+    table = size_regressions(firms, questionnaire=questionnaire, industry="industry")
+    row = table.query("model == 'logit_industry' and outcome == 'online_procurement_gt50'")
+    assert len(row) == 1
+    assert np.isnan(row["coef"].iloc[0])
+    assert "singular design" in row["note"].iloc[0]
+
+
+def test_ordered_logit_under_separation_is_an_empty_row(questionnaire):
+    """Small firms all in the lowest bands, large ones all in the top: no finite estimate."""
+    employees = np.arange(1, 61)
+    bands = np.where(employees <= 20, "none", np.where(employees <= 40, "26_50", "76_100"))
+    firms = pd.DataFrame({"employees_2019": employees, "online_procurement_share": bands})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = size_regressions(firms, questionnaire=questionnaire, industry=None)
+    row = table.query("model == 'ordered_logit' and outcome == 'online_procurement_share'")
+    assert np.isnan(row["coef"].iloc[0]) and np.isnan(row["odds_ratio"].iloc[0])
+    assert "separation" in row["note"].iloc[0]

@@ -9,8 +9,9 @@ coefficient, in the columns of the `size_regressions.csv` contract:
 
 Models: `logit` (outcome on log size and an intercept), `logit_industry` (plus industry
 dummies), `ordered_logit` (the share band itself, five ordered bands), `ols` (a score on
-log size, HC3 standard errors). Cases a model cannot answer (too few events, perfect
-separation, no convergence) are rows with empty estimates and the reason in `note`.
+log size, HC3 standard errors). Cases a model cannot answer (too few events, a size measure
+with no variance, a singular design, perfect separation, no convergence) are rows with empty
+estimates and the reason in `note`; every model is built and fitted inside that guard.
 """
 
 from __future__ import annotations
@@ -156,7 +157,8 @@ def _result(n: int, note: str = "", events: int | None = None, **estimates) -> d
 
 
 def _fit_quietly(fit):
-    """Run `fit()`; statsmodels' warnings become notes on the row instead of output."""
+    """Run `fit()` (which builds the model too); statsmodels' warnings and errors become
+    notes on the row instead of output or a traceback."""
     from statsmodels.tools.sm_exceptions import (
         ConvergenceWarning,
         HessianInversionWarning,
@@ -168,7 +170,7 @@ def _fit_quietly(fit):
         warnings.simplefilter("always")
         try:
             result = fit()
-        except (np.linalg.LinAlgError, ValueError) as error:
+        except (np.linalg.LinAlgError, ValueError, ArithmeticError) as error:
             return None, [f"could not be estimated ({error})"], False
     fatal = False
     for warning in caught:
@@ -209,23 +211,29 @@ def _logit(
         return _result(n, _join(notes + [
             f"too few events: {events} of {n} firms have the outcome "
             f"(a logit needs at least {MIN_EVENTS} with and without it)"]), events)
+    constant = _no_variance(frame[SIZE_TERM])
+    if constant:
+        return _result(n, _join(notes + [constant]), events)
     separation = _separation(frame["y"].to_numpy(), frame[SIZE_TERM].to_numpy())
     if separation:
         return _result(n, _join(notes + [separation]), events)
-    design = sm.add_constant(frame[[SIZE_TERM]])
+    design = sm.add_constant(frame[[SIZE_TERM]], has_constant="add")
     if industry is not None:
         dummies = pd.get_dummies(frame["industry"], prefix="industry", drop_first=True,
                                  dtype=float)
         design = pd.concat([design, dummies], axis=1)
+    singular = _singular(design)
+    if singular:
+        return _result(n, _join(notes + [singular]), events)
     if weight is None:
-        model = sm.GLM(frame["y"], design, family=sm.families.Binomial())
-        fit_kwargs = {}
+        def fit():
+            return sm.GLM(frame["y"], design, family=sm.families.Binomial()).fit()
     else:
-        normalised = frame["weight"] / frame["weight"].mean()
-        model = sm.GLM(frame["y"], design, family=sm.families.Binomial(),
-                       var_weights=normalised)
-        fit_kwargs = {"cov_type": "HC0"}
-    result, fit_notes, fatal = _fit_quietly(lambda: model.fit(**fit_kwargs))
+        def fit():
+            normalised = frame["weight"] / frame["weight"].mean()
+            return sm.GLM(frame["y"], design, family=sm.families.Binomial(),
+                          var_weights=normalised).fit(cov_type="HC0")
+    result, fit_notes, fatal = _fit_quietly(fit)
     notes += fit_notes
     if result is None or fatal:
         return _result(n, _join(notes), events)
@@ -233,7 +241,7 @@ def _logit(
     ame, ame_se = average_marginal_effect(result, SIZE_TERM,
                                           None if weight is None else frame["weight"])
     return _result(n, _join(notes), events, **estimates, ame=ame, ame_se=ame_se,
-                   odds_ratio=math.exp(estimates["coef"]))
+                   odds_ratio=_odds_ratio(estimates["coef"]))
 
 
 def average_marginal_effect(result, term: str, weights: pd.Series | None = None):
@@ -263,6 +271,41 @@ def _industry_groups(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     variation = frame.groupby("industry")["y"].agg(["min", "max"])
     constant = variation.index[variation["min"] == variation["max"]].tolist()
     return frame[~frame["industry"].isin(constant)], sorted(map(str, constant))
+
+
+def _no_variance(log_size: pd.Series) -> str:
+    """A note when every firm in a model has the same size (nothing to regress on), else ''."""
+    if log_size.nunique() > 1:
+        return ""
+    size = math.exp(log_size.iloc[0]) if len(log_size) else math.nan
+    return f"size has no variance: every firm in the model has the same size ({size:g})"
+
+
+def _singular(design: pd.DataFrame) -> str:
+    """A note when the design's columns are linearly dependent (say size and an industry
+    control carry the same information), else ''."""
+    if np.linalg.matrix_rank(design.to_numpy(dtype=float)) < design.shape[1]:
+        return ("singular design: size is collinear with the other terms "
+                "(the industry controls), so its effect cannot be separated from theirs")
+    return ""
+
+
+def _band_separation(bands: pd.Series, size: pd.Series) -> str:
+    """Name a (quasi-)complete separation of ordered bands by size, else ''.
+
+    The ordered logit has no finite estimate when size orders the firms' bands exactly:
+    every firm of a higher band is at least as large (or at most as large) as every firm of
+    a lower one. A single split separated while others overlap is fine.
+    """
+    ranges = size.groupby(bands, observed=True).agg(["min", "max"])
+    lows, highs = ranges["min"].to_numpy(), ranges["max"].to_numpy()
+    rising_strictly = (highs[:-1] < lows[1:]).all()
+    falling_strictly = (lows[:-1] > highs[1:]).all()
+    if rising_strictly or falling_strictly:
+        return "perfect separation: size orders the bands exactly"
+    if (highs[:-1] <= lows[1:]).all() or (lows[:-1] >= highs[1:]).all():
+        return "quasi-complete separation: size orders the bands exactly but at the edges"
+    return ""
 
 
 def _separation(outcome: np.ndarray, size: np.ndarray) -> str:
@@ -349,20 +392,26 @@ def _ordered_logit(
     observed = [code for code in question.choice_codes if counts.get(code, 0) > 0]
     if len(observed) < 2:
         return _result(n, _join(notes + ["fewer than two bands answered"]))
+    constant = _no_variance(frame[SIZE_TERM])
+    if constant:
+        return _result(n, _join(notes + [constant]))
     sparse = [f"{code} ({counts[code]})" for code in observed if counts[code] < MIN_EVENTS]
     if sparse:
         notes.append("few firms in band " + ", ".join(sparse))
     band = pd.Series(pd.Categorical(frame["band"], categories=observed, ordered=True),
                      index=frame.index)
-    model = OrderedModel(band, frame[[SIZE_TERM]], distr="logit")
+    separation = _band_separation(band, frame[SIZE_TERM])
+    if separation:
+        return _result(n, _join(notes + [separation]))
     result, fit_notes, fatal = _fit_quietly(
-        lambda: model.fit(method="bfgs", disp=False, maxiter=500)
+        lambda: OrderedModel(band, frame[[SIZE_TERM]], distr="logit").fit(
+            method="bfgs", disp=False, maxiter=500)
     )
     notes += fit_notes
     if result is None or fatal or not result.mle_retvals.get("converged", True):
         return _result(n, _join(notes + ([] if fatal else ["did not converge"])))
     estimates = tidy_term(result, SIZE_TERM)
-    return _result(n, _join(notes), **estimates, odds_ratio=math.exp(estimates["coef"]))
+    return _result(n, _join(notes), **estimates, odds_ratio=_odds_ratio(estimates["coef"]))
 
 
 def _ols(values: pd.Series, log_size: pd.Series, weight: pd.Series | None) -> dict:
@@ -375,15 +424,25 @@ def _ols(values: pd.Series, log_size: pd.Series, weight: pd.Series | None) -> di
     n = len(frame)
     if n < 3:
         return _result(n, f"too few firms with a score and a size ({n})")
-    design = sm.add_constant(frame[[SIZE_TERM]])
+    constant = _no_variance(frame[SIZE_TERM])
+    if constant:
+        return _result(n, constant)
+    design = sm.add_constant(frame[[SIZE_TERM]], has_constant="add")
     if weight is None:
-        model = sm.OLS(frame["y"], design)
+        def fit():
+            return sm.OLS(frame["y"], design).fit(cov_type="HC3")
     else:
-        model = sm.WLS(frame["y"], design, weights=frame["weight"])
-    result, notes, fatal = _fit_quietly(lambda: model.fit(cov_type="HC3"))
+        def fit():
+            return sm.WLS(frame["y"], design, weights=frame["weight"]).fit(cov_type="HC3")
+    result, notes, fatal = _fit_quietly(fit)
     if result is None or fatal:
         return _result(n, _join(notes))
     return _result(n, _join(notes), **tidy_term(result, SIZE_TERM))
+
+
+def _odds_ratio(coef: float) -> float:
+    with np.errstate(over="ignore"):
+        return float(np.exp(coef))
 
 
 def _join(notes: Sequence[str]) -> str:
