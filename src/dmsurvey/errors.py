@@ -10,6 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+# A value longer than this is cut in messages (a 1 MiB cell would flood the terminal).
+SHOWN_VALUE_CHARS = 120
+
+
+def shortened(text: str, limit: int = SHOWN_VALUE_CHARS) -> str:
+    """`text` itself if short, else its start and end around a note of its full length."""
+    if len(text) <= limit:
+        return text
+    keep = max(limit - 40, 10)
+    return f"{text[: keep * 2 // 3]}…[{len(text):,} characters]…{text[-(keep // 3):]}"
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -37,7 +48,10 @@ class Problem:
             where.append(f"column {self.column}")
         text = self.message
         if self.value is not None and self.value != "":
-            text += f": {self.value!r}"
+            shown = repr(self.value)
+            if len(shown) > SHOWN_VALUE_CHARS:
+                shown = repr(shortened(str(self.value)))
+            text += f": {shown}"
         if self.expected:
             text += f" (expected: {self.expected})"
         return f"{', '.join(where)}: {text}" if where else text

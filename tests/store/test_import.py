@@ -398,7 +398,7 @@ def malformed_cases():
         ("ragged.csv", f"{header}\n{row},extra\n", "this row has 11 cells"),
         ("one-cell.csv", f"{header}\nr9\n", "this row has 1 cell but the header has 10"),
         ("truncated.csv", f"{header}\n{row}\nr9,2020-07-10T09:00:00,甲", "is the file complete"),
-        ("unclosed-quote.csv", f'{header}\n{row}\nr9,"2020-07-10', "cannot be read beyond"),
+        ("unclosed-quote.csv", f'{header}\n{row}\nr9,"2020-07-10', "is never closed"),
         ("empty.csv", "", "is empty"),
         ("header-only.csv", header + "\n", "header but no responses"),
         ("binary.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not a text file"),

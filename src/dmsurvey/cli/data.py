@@ -88,6 +88,12 @@ def import_command(
         = False,
     who: Annotated[str | None, typer.Option(
         help="Your name, for the audit trail (default: your login name).")] = None,
+    max_mb: Annotated[float | None, typer.Option(
+        "--max-mb", min=1, help="Largest file, and largest part of an .xlsx or .zip once "
+        "unpacked, in MB (default 512).")] = None,
+    max_cell: Annotated[int | None, typer.Option(
+        "--max-cell", min=1, help="Longest cell, in characters (default 32767, as in Excel).")] \
+        = None,
     lang: LanguageOption = Language.en,
     column_map: Annotated[Path | None, typer.Option(
         "--map", metavar="MAP.yaml",
@@ -118,18 +124,20 @@ def import_command(
     """
     from dmsurvey.store.importing import import_files
     from dmsurvey.store.mapping import read_map
+    from dmsurvey.store.readers import ReadLimits
     from dmsurvey.store.study import open_study
     from dmsurvey.wording import plural
 
     opened = open_study(study)
     read = read_map(column_map, opened.questionnaire) if column_map else None
+    limits = ReadLimits().raised(max_mb=max_mb, max_cell=max_cell)
     with _progress() as report:
         result = _problems_listed(opened, lambda: import_files(
             opened, files, source=source.value if source else None, entry=entry,
             encoding=encoding, sheet=sheet, dry_run=dry_run, skip_invalid=skip_invalid,
             ignore_columns=ignore_columns, replace=replace, strict=strict,
             who=who or _login_name(), language=lang.value, progress=report,
-            column_map=read))
+            column_map=read, limits=limits))
     for line in result.recognised:
         typer.echo(line)
     typer.echo(_import_summary(result, dry_run=dry_run))

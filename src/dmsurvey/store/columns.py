@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from dmsurvey.errors import Problem
 from dmsurvey.questionnaire.model import RESPONSE_METADATA, Questionnaire
-from dmsurvey.store.readers import Table, excel_column
+from dmsurvey.store.readers import Table
 
 # Columns of KoboToolbox and ODK Central exports that carry response metadata we keep.
 # field -> headers, best first (when several are present, the first one found wins).
@@ -61,7 +61,7 @@ class ColumnPlan:
     headers: dict[str, str] = field(default_factory=dict)  # study field -> header as written
 
     def header_of(self, position: int, table: Table) -> str:
-        return table.headers[position] or f"column {excel_column(position)}"
+        return table.headers[position] or f"column {table.letter(position)}"
 
 
 def study_fields(questionnaire: Questionnaire) -> list[str]:
@@ -82,10 +82,10 @@ def plan_columns(table: Table, questionnaire: Questionnaire, *, ignore_unknown: 
     claims: dict[str, list[tuple[int, int]]] = {}  # field -> [(rank, position)]
     seen: dict[str, int] = {}
     for position, header in enumerate(table.headers):
-        if header in seen:
+        if header and header in seen:
             plan.problems.append(Problem(
                 f"the column name {header!r} appears more than once (columns "
-                f"{excel_column(seen[header])} and {excel_column(position)})",
+                f"{table.letter(seen[header])} and {table.letter(position)})",
                 file=table.file, column=header, expected="unique column names",
             ))
             continue
@@ -94,7 +94,7 @@ def plan_columns(table: Table, questionnaire: Questionnaire, *, ignore_unknown: 
             if (table.cells[position] != "").any():
                 plan.problems.append(Problem(
                     "a column without a header holds values", file=table.file,
-                    column=f"column {excel_column(position)}",
+                    column=f"column {table.letter(position)}",
                     expected="a header naming the question",
                 ))
             continue

@@ -58,7 +58,7 @@ from dmsurvey.store.columns import (
 )
 from dmsurvey.store.mapping import ColumnMap
 from dmsurvey.store.platforms import recognise
-from dmsurvey.store.readers import Table, read_table, text_frame
+from dmsurvey.store.readers import DEFAULT_LIMITS, ReadLimits, Table, read_table, text_frame
 from dmsurvey.wording import plural
 
 if TYPE_CHECKING:
@@ -170,6 +170,7 @@ def import_files(
     language: str | None = "en",
     progress: Progress | None = None,
     column_map: ColumnMap | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> ImportResult:
     """Import response files into `study`, all of them or nothing (see the module docs).
 
@@ -177,7 +178,8 @@ def import_files(
     is a problem, as in the interview, instead of item non-response stored as missing.
     `language`: the questionnaire's messages (constraints, required answers) in problems.
     Exports of survey platforms are recognised; other files may be read with `column_map`
-    (see `dmsurvey.store.platforms`).
+    (see `dmsurvey.store.platforms`). `limits`: how large a file, an unpacked archive member
+    and a cell may be.
     """
     _check_options(source, entry)
     if not files:
@@ -187,7 +189,8 @@ def import_files(
         _report(progress, f"Reading {Path(path).name}", number - 1, len(files))
         item, lines = _read_checked(path, study.questionnaire, encoding=encoding, sheet=sheet,
                                     column_map=column_map, ignore_columns=ignore_columns,
-                                    language=language, progress=progress, strict=strict)
+                                    language=language, progress=progress, strict=strict,
+                                    limits=limits)
         checked.append(item)
         recognised += lines
     result = _store(study, checked, source=source, entry=entry, dry_run=dry_run,
@@ -228,10 +231,11 @@ def read_responses(
 
 
 def _read_checked(path, questionnaire: Questionnaire, *, encoding, sheet, column_map=None,
-                  ignore_columns=False, **checking) -> tuple[_Checked, list[str]]:
+                  ignore_columns=False, limits=DEFAULT_LIMITS,
+                  **checking) -> tuple[_Checked, list[str]]:
     """One file read (a platform export or a file with a column map rewritten first) and
     checked; with the lines saying how its columns were recognised."""
-    table = read_table(path, encoding=encoding, sheet=sheet)
+    table = read_table(path, encoding=encoding, sheet=sheet, limits=limits)
     recognition = recognise(table, questionnaire, column_map, ignore_columns=ignore_columns)
     if recognition is None:
         return check_table(table, questionnaire, ignore_columns=ignore_columns, **checking), []
