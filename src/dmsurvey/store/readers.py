@@ -61,8 +61,14 @@ MB = 1 << 20
 # An archive member unpacking to more than this is checked for its compression ratio: a
 # spreadsheet compresses about 10:1, a zip bomb 1000:1; small members may do anything.
 RATIO_CHECKED_FROM_MB = 32
-# Text that is empty once these are removed counts as no answer.
-INVISIBLE = r"[\s\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]*"
+# Text that is empty once these are removed counts as no answer: white space, and characters
+# that show nothing (soft hyphen, zero-width spaces and joiners, direction marks, BOM).
+INVISIBLE_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace()) + (
+    "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\ufeff")
+INVISIBLE = re.compile(f"[{re.escape(INVISIBLE_CHARS)}]+")
+# The invisible characters the importer's own stripping of white space leaves.
+SHOWING_NOTHING = re.compile(f"[{re.escape(INVISIBLE_CHARS[INVISIBLE_CHARS.index(chr(0xad)):])}]")
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Refusals of one kind listed one by one up to this many; the rest are counted.
 LISTED_PROBLEMS = 20
@@ -248,7 +254,7 @@ def _read_csv(name: str, data: bytes, encoding: str | None,
         cells, rows = fast, np.arange(2, len(fast) + 2)
     else:
         cells, rows = _parse_csv_carefully(name, text, len(headers), delimiter)
-    return _table(name, headers, cells, rows, limits=limits)
+    return _table(name, headers, cells, rows, limits=limits, text=text)
 
 
 def _parse_csv_fast(utf8: bytes, width: int, delimiter: str) -> pd.DataFrame | None:
@@ -599,7 +605,7 @@ def _refuse_json_values(name: str, records: list[dict]) -> None:
                 problems.append(Problem(
                     "half of a UTF-16 character pair (a lone surrogate \\ud800-\\udfff)",
                     file=name, row=number, column=str(key),
-                    value=value.encode("utf-8", "backslashreplace").decode("ascii", "replace"),
+                    value=LONE_SURROGATE.sub(lambda half: f"\\u{ord(half.group()):04x}", value),
                     expected="whole characters: the program that wrote the file cut one"))
     if problems:
         raise DataError(f"{name} has values that are not answers", _listed(problems))
@@ -680,13 +686,19 @@ def _nested_arrow_type(arrow_type) -> bool:
 
 
 def _table(name, headers, cells, rows, row_kind="row", positions=None,
-           limits: ReadLimits = DEFAULT_LIMITS) -> Table:
+           limits: ReadLimits = DEFAULT_LIMITS, text: str | None = None) -> Table:
+    """The `Table` of a file's header and cells, cleaned and checked (see the module docs).
+
+    `text`, the file's whole text when it has one, lets a large CSV skip the cell checks that
+    cannot find anything in it.
+    """
     headers = [str(header).strip().removeprefix("\ufeff") for header in headers]
     if not headers or not any(headers):
         raise DataError(f"{name} has no header row: its first row must name the columns.")
     rows = np.asarray(rows, dtype=int)
     positions = list(range(len(headers))) if positions is None else list(positions)
-    cells = _no_answer_if_invisible(cells)
+    if text is None or SHOWING_NOTHING.search(text):
+        cells = _no_answer_if_invisible(cells)
     # Columns with neither a header nor a value are formatting, not data (a CSV ending in
     # ",,", a sheet's formatted empty header cells).
     keep = [column for column, header in enumerate(headers)
@@ -703,28 +715,33 @@ def _table(name, headers, cells, rows, row_kind="row", positions=None,
         rows = rows[filled]
     table = Table(name, headers, cells, rows, row_kind,
                   None if positions == list(range(len(headers))) else positions)
-    _refuse_unreadable_cells(table, limits)
+    _refuse_unreadable_cells(table, limits, nul=text is None or "\x00" in text,
+                             long=text is None or len(text) > limits.max_cell_chars)
     return table
 
 
 def _no_answer_if_invisible(cells: pd.DataFrame) -> pd.DataFrame:
     """Text made only of spaces and invisible characters becomes "" (no answer)."""
     changed = False
+    starts = list(INVISIBLE_CHARS)
     for column in cells.columns:
         values = cells[column]
-        suspect = values.str.len().le(64) & (values != "")
-        if not suspect.any():
+        # only text starting with an invisible character can be all invisible: a vectorised
+        # test first, the pattern on those few
+        candidates = values[values.str.slice(0, 1).isin(starts).to_numpy(dtype=bool)]
+        if candidates.empty:
             continue
-        blank = suspect & values.str.fullmatch(INVISIBLE).fillna(False).astype(bool)
-        if blank.any():
+        blank = candidates[[INVISIBLE.fullmatch(text) is not None for text in candidates]]
+        if len(blank):
             if not changed:
                 cells, changed = cells.copy(), True
-            cells[column] = values.mask(blank, "")
+            cells.loc[blank.index, column] = ""
     return cells
 
 
-def _refuse_unreadable_cells(table: Table, limits: ReadLimits) -> None:
-    """Refuse, with their places, cells holding a NUL character or too long to be an answer."""
+def _refuse_unreadable_cells(table: Table, limits: ReadLimits, *, nul=True, long=True) -> None:
+    """Refuse, with their places, cells holding a NUL character or too long to be an answer
+    (`nul`, `long`: False when the file cannot have them)."""
     problems = []
     header_where = ({"line": 1} if table.row_kind == "row" and table.rows.size == 0 else {})
     for column, header in enumerate(table.headers):
@@ -735,15 +752,19 @@ def _refuse_unreadable_cells(table: Table, limits: ReadLimits) -> None:
                 column=table.letter(column), value=header, **header_where,
                 expected=f"at most {limits.max_cell_chars:,} characters (--max-cell)"))
             name = f"column {table.letter(column)}"
+        if not (nul or long):
+            continue
         values = table.cells[column]
-        lengths = values.str.len()
-        for position in np.flatnonzero((lengths > limits.max_cell_chars).to_numpy()):
+        lengths = (values.str.len().to_numpy(dtype=float, na_value=0) if long
+                   else np.zeros(len(values)))
+        for position in np.flatnonzero(lengths > limits.max_cell_chars):
             problems.append(Problem(
-                f"a cell of {int(lengths.iat[position]):,} characters", file=table.file,
+                f"a cell of {int(lengths[position]):,} characters", file=table.file,
                 row=int(table.rows[position]), column=name, value=values.iat[position],
                 expected=f"at most {limits.max_cell_chars:,} characters (raise with --max-cell)"))
-        nul = values.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool)
-        for position in np.flatnonzero(nul):
+        with_nul = (values.str.contains("\x00", regex=False).to_numpy(dtype=bool, na_value=False)
+                    if nul else np.zeros(len(values), dtype=bool))
+        for position in np.flatnonzero(with_nul):
             problems.append(Problem(
                 "a NUL character (binary zero) in the text", file=table.file,
                 row=int(table.rows[position]), column=name,
