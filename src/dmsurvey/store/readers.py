@@ -462,6 +462,7 @@ def _sheet_rows(worksheet) -> tuple[tuple | None, list[tuple], list[int]]:
     """(header, data rows holding something, their row numbers), reading only the cells the
     sheet stores: its dimension tag may claim a million rows and columns of formatting."""
     worksheet.reset_dimensions()
+    _skip_empty_rows(worksheet)
     header, records, numbers = None, [], []
     for number, record in enumerate(worksheet.iter_rows(values_only=True), start=1):
         if number == 1:
@@ -470,6 +471,48 @@ def _sheet_rows(worksheet) -> tuple[tuple | None, list[tuple], list[int]]:
             records.append(record)
             numbers.append(number)
     return header, records, numbers
+
+
+class _ValuesOnly(io.RawIOBase):
+    """A worksheet's XML without its formatting-only cells and rows (`<c r="B7" s="3"/>`,
+    `<row r="8" s="1"/>`): a sheet formatted down to row 1,048,576 reads in a second, not in
+    minutes. Works on the bytes as they stream by, never on the whole sheet at once."""
+
+    EMPTY = re.compile(rb"<c\b[^>]*/>|<row\b[^>]*/>|<row\b[^>]*>\s*</row>")
+
+    def __init__(self, stream):
+        self.stream, self.pending, self.tail = stream, b"", b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.pending:
+            chunk = self.stream.read(1 << 20)
+            if not chunk:
+                self.pending, self.tail = self.tail, b""
+                break
+            text = self.tail + chunk
+            cut = text.rfind(b"<row")
+            if cut <= 0:
+                cut = text.rfind(b"<")
+            self.pending, self.tail = self.EMPTY.sub(b"", text[:cut]), text[cut:]
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+    def close(self) -> None:
+        self.stream.close()
+        super().close()
+
+
+def _skip_empty_rows(worksheet) -> None:
+    """Read `worksheet` through `_ValuesOnly` (openpyxl opens a read-only sheet's XML
+    through `_get_source`; without it, nothing changes but the speed)."""
+    opened = getattr(worksheet, "_get_source", None)
+    if opened is not None:
+        worksheet._get_source = lambda: io.BufferedReader(_ValuesOnly(opened()), 1 << 20)
 
 
 def _holds(value) -> bool:
