@@ -216,10 +216,23 @@ def test_stata_export_renames_a_reserved_word_in_one_line(tmp_path, questionnair
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""
-    assert completed.stdout.splitlines()[1:] == ["Stata: renamed end → end_ (a reserved word)"]
+    notes = completed.stdout.splitlines()[1:]
+    assert notes[0] == "Stata: renamed end → end_ (a reserved word)"
+    assert len(notes) == 4  # and the three 0/1 columns of a question with a long id
+    assert all(note.startswith("Stata: renamed supply_chain_platform_services/")
+               for note in notes[1:])
     with pd.io.stata.StataReader(out) as reader:
         data = reader.read()
         labels = reader.variable_labels()
     assert data.loc[0, "end_"] == "2026-03-02T09:40:00.000+08:00"
     assert labels["end_"] == "访问结束时间（设备时间，ISO 8601）"  # the default language
     assert labels["start"] == "访问开始时间（设备时间，ISO 8601）"
+
+
+def test_export_csv_neutralises_formulas_unless_raw(study_with_firms, tmp_path):
+    safe, raw = tmp_path / "safe.csv", tmp_path / "raw.csv"
+    path = str(study_with_firms.path)
+    assert runner.invoke(app, ["export", path, "-o", str(safe)]).exit_code == 0
+    assert runner.invoke(app, ["export", path, "-o", str(raw), "--raw"]).exit_code == 0
+    assert pd.read_csv(safe, dtype=str)["remarks"][0] == "'=1+1"
+    assert pd.read_csv(raw, dtype=str)["remarks"][0] == "=1+1"

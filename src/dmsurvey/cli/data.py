@@ -244,9 +244,11 @@ def _problems_listed(study, work):
             raise
         import pandas as pd
 
+        from dmsurvey.store.exporting import spreadsheet_safe
+
         path = study.reports_dir / f"import-problems-{now()[:19].replace(':', '')}.csv"
-        pd.DataFrame([vars(p) for p in error.problems]).to_csv(path, index=False,
-                                                               encoding="utf-8-sig")
+        spreadsheet_safe(pd.DataFrame([vars(p) for p in error.problems])).to_csv(
+            path, index=False, encoding="utf-8-sig")
         raise DataError(
             f"{error.message}\nThe first {SHOWN_PROBLEMS} of {len(error.problems)} are listed; "
             f"all are in {path}.", error.problems[:SHOWN_PROBLEMS]) from None

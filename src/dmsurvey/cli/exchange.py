@@ -44,8 +44,16 @@ def export(
     only_complete: Annotated[
         bool, typer.Option("--only-complete", help="Only responses whose status is complete.")
     ] = False,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="CSV: the exact text, for programs; without it, text "
+                           "a spreadsheet would run as a formula gets a leading '.")
+    ] = False,
 ) -> None:
     """Export the responses of a study to CSV, Excel, Parquet, JSON, Stata or SPSS.
+
+    A CSV is written for Excel and WPS: UTF-8 with a byte-order mark, and text starting with
+    = + - @ (a formula to a spreadsheet) preceded by ' so it shows as text; **--raw** keeps
+    the exact text for programs.
 
     Stata (.dta) and SPSS (.sav) files get variable labels, value labels for every choice
     list (choices numbered 1..n) and 0/1 variables for multiple choices. A name the program
@@ -60,7 +68,7 @@ def export(
 
     result = export_study(
         open_study(study), output, labels=labels, anonymize=anonymize, keep_text=keep_text,
-        only_complete=only_complete,
+        only_complete=only_complete, raw=raw,
     )
     typer.echo(f"Wrote {plural(result.rows, 'response')} ({plural(result.columns, 'column')}) "
                f"to {result.path}")

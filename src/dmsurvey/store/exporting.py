@@ -133,6 +133,7 @@ def export_study(
     anonymize: bool = False,
     keep_text: bool = False,
     only_complete: bool = False,
+    raw: bool = False,
 ) -> ExportResult:
     """Export the responses of `study` to `path`; the extension chooses the format.
 
@@ -141,7 +142,8 @@ def export_study(
     `anonymize` leaves out what identifies a firm or a person (see `anonymized`; free-text
     answers stay with `keep_text`), with pseudonyms that link the anonymised exports of this
     study; `only_complete` keeps only responses whose status is complete (otherwise every
-    response but void ones).
+    response but void ones); `raw` keeps a CSV's text exactly as stored (see
+    `write_responses`).
     """
     frame = study.responses(status="complete" if only_complete else ("in_progress", "complete"))
     if frame.empty:
@@ -149,6 +151,7 @@ def export_study(
     return write_responses(
         frame, path, questionnaire=study.questionnaire, labels=labels, anonymize=anonymize,
         keep_text=keep_text, pseudonym_key=study.pseudonym_key() if anonymize else None,
+        raw=raw,
     )
 
 
@@ -178,11 +181,14 @@ def write_responses(
     anonymize: bool = False,
     keep_text: bool = False,
     pseudonym_key: bytes | None = None,
+    raw: bool = False,
 ) -> ExportResult:
     """Write a typed responses frame (as `Study.responses()` returns it) to `path`.
 
     Anonymised without a `pseudonym_key`, the pseudonyms are made with a key used once, so
-    they link to no other export.
+    they link to no other export. A CSV is made for spreadsheets: text Excel would run as a
+    formula gets a leading `'` (`spreadsheet_safe`); `raw` writes the exact text instead, for
+    programs.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -218,6 +224,8 @@ def write_responses(
             from dmsurvey.store.frames import with_labels
 
             frame = with_labels(frame, questionnaire, labels)
+        if suffix == ".csv" and not raw:
+            frame = spreadsheet_safe(frame)
         writer = _TABLE_WRITERS[suffix]
         write_atomically(path, lambda tmp: writer(frame, tmp, questionnaire, language))
         columns = len(frame.columns)
@@ -283,6 +291,33 @@ def anonymized(
 
 
 # --- CSV, Excel, Parquet, JSON --------------------------------------------------------------
+
+
+# OWASP's advice against CSV injection: a cell starting with one of these is a formula to a
+# spreadsheet (=HYPERLINK(...) can send data away); a leading ' makes it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with text that a spreadsheet would run as a formula prefixed with `'`.
+
+    Plain numbers written as text ("-5", "+86") are left alone: a spreadsheet reads them as
+    numbers, which runs nothing.
+    """
+    import pandas as pd
+
+    changed = {}
+    for name in frame.columns:
+        column = frame[name]
+        if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
+            continue
+        text = column.astype("str")
+        risky = (column.notna() & text.str.startswith(FORMULA_STARTS)
+                 & ~text.str.fullmatch(PLAIN_NUMBER)).to_numpy(dtype=bool, na_value=False)
+        if risky.any():
+            changed[name] = column.mask(risky, "'" + text)
+    return frame.assign(**changed) if changed else frame
 
 
 def _write_csv(frame, path, questionnaire, language):
@@ -433,8 +468,30 @@ def stata_frame(
             f"{rules.program}: renamed {old} → {new} ({_why_renamed(old, rules)})"
             for old, new in names.items()
             if old != new and "/" not in old
-        ),
+) + _choice_columns_renamed(names, rules),
     )
+
+
+def _choice_columns_renamed(names: dict[str, str], rules: NamingRules) -> tuple[str, ...]:
+    """Notes on the 0/1 columns (`question/code`) renamed beyond `/` -> `_`: one per question
+    when its columns share a new stem (`stem/* → ste_*`), else one per column."""
+    changed: dict[str, list[tuple[str, str, str]]] = {}
+    for old, new in names.items():
+        stem, slash, code = old.partition("/")
+        plain = re.sub(r"[^A-Za-z0-9_]", "_", old)
+        if slash and new != plain:
+            changed.setdefault(stem, []).append((old, new, plain[len(stem) + 1:]))
+    notes = []
+    for stem, columns in changed.items():
+        why = _why_renamed(stem + "_" + columns[0][2], rules)
+        prefixes = {new[: len(new) - len(code)] for _, new, code in columns
+                    if new.endswith(code)}
+        if len(prefixes) == 1 and all(new.endswith(code) for _, new, code in columns):
+            notes.append(f"{rules.program}: renamed {stem}/* → {prefixes.pop()}* ({why})")
+        else:
+            notes += [f"{rules.program}: renamed {old} → {new} ({why})"
+                      for old, new, _ in columns]
+    return tuple(notes)
 
 
 def _plain_column(column: pd.Series) -> pd.Series:

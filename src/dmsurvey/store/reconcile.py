@@ -254,10 +254,10 @@ class ReconcileResult:
         return table
 
     def write_report(self, path: str | os.PathLike) -> Path:
-        from dmsurvey.store.exporting import write_atomically
+        from dmsurvey.store.exporting import spreadsheet_safe, write_atomically
 
         path = Path(path)
-        frame = self.disagreements()
+        frame = spreadsheet_safe(self.disagreements())
         write_atomically(path, lambda tmp: frame.to_csv(tmp, index=False, encoding="utf-8-sig"))
         return path
 
