@@ -45,6 +45,7 @@ def run_probe(*arguments: str) -> dict:
     "arguments",
     [
         ("--help",),
+        ("--version",),
         ("questionnaire", "--help"),
         ("questionnaire", "list"),
         ("questionnaire", "validate", str(ROOT / "questionnaires" / "sme-digital-2020.yaml")),
@@ -64,3 +65,15 @@ def test_python_dash_m_runs_the_command_line():
     assert completed.returncode == 0, completed.stderr
     assert "Usage" in completed.stdout
     assert "questionnaire" in completed.stdout
+
+
+def test_version_is_the_one_the_package_is_built_with():
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    completed = subprocess.run(
+        [sys.executable, "-m", "dmsurvey", "--version"], capture_output=True, text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout == f"dmsurvey {declared}\n"

@@ -30,10 +30,22 @@ for group in (data.app, mapping.app, exchange.app, collect.app, analysis.app, re
     app.add_typer(group)
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from dmsurvey import __version__
+
+        typer.echo(f"dmsurvey {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     debug: bool = typer.Option(
         False, "--debug", help="Show the full traceback when something goes wrong."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_print_version, is_eager=True,
+        help="Print the version of dmsurvey and exit.",
     ),
 ) -> None:
     if debug:
