@@ -141,7 +141,9 @@ def test_chart_2_shows_the_wales_figures_beside_the_study(written, chart_questio
         fig = draw_summary_chart(table, chart_questionnaire, "02_online_procurement_sales",
                                  base_n=99, comparison=comparison)
     panel_bars = [sorted(p.get_width() for p in ax.patches) for ax in fig.axes[1:]]
+    width = fig.get_size_inches()[0]
     plt.close(fig)
+    assert width == 8  # as wide as every other chart, so its text is as large in the report
     wales = references[references["reference"] == "wales_2019"]
     assert sorted(wales["share"]) == pytest.approx([0.13, 0.2, 0.36, 0.44, 0.44, 0.44])
     assert len(panel_bars) == 2

@@ -141,3 +141,11 @@ def test_a_chart_without_answers_says_so():
     ax = plot_shares(empty, title="Manufacturers (0)", empty_message="No firm answered")
     assert [t.get_text() for t in ax.texts] == ["No firm answered"]
     plt.close(ax.figure)
+
+
+def test_text_is_as_large_in_every_figure_of_the_report(figures):
+    """The report shows every figure at the same width; a wider figure would be shrunk, and
+    its values, legends and source line with it (to about 7 px at 1280 px)."""
+    drawn, _ = figures
+    widths = {name: figure.figure.get_size_inches()[0] for name, figure in drawn.items()}
+    assert all(width <= 8.0 for width in widths.values()), widths

@@ -258,10 +258,12 @@ def draw_summary_chart(
     captions = {q: question_caption(questionnaire, q, language) for q in table["series"].unique()}
     if chart.grouped:
         with_comparison = comparison is not None and not comparison.empty
-        fig = plt.figure(figsize=(11.5 if with_comparison else 8, 5.2), layout="constrained")
-        grid = fig.add_gridspec(2, 2 if with_comparison else 1,
-                                width_ratios=[3, 2] if with_comparison else [1])
-        ax = fig.add_subplot(grid[:, 0])
+        # The comparison goes under the study's chart, not beside it: every chart is shown at
+        # one width in the report, and a wider one would have smaller text.
+        compared = comparison["series"].nunique() if with_comparison else 0
+        fig = plt.figure(figsize=(8, 5.2 + 2.4 * compared), layout="constrained")
+        grid = fig.add_gridspec(1 + compared, 1, height_ratios=[5.2] + [2.4] * compared)
+        ax = fig.add_subplot(grid[0, 0])
         plot_shares(table, hue="series", hue_labels=captions, title=title,
                     xlabel=text("share_axis", language), ax=ax,
                     empty_message=text("no_answers", language))
@@ -290,7 +292,7 @@ def _draw_comparison(fig, grid, comparison, captions, language) -> None:
     sources = list(dict.fromkeys(comparison["source"]))
     colors = [STUDY_COLOUR, REFERENCE_COLOUR, *PALETTE[2:]]
     for row, (series, frame) in enumerate(comparison.groupby("series", sort=False)):
-        ax = fig.add_subplot(grid[row, 1])
+        ax = fig.add_subplot(grid[row + 1, 0])
         references = [s for s in sources if s != text("this_study", language)]
         last = row == comparison["series"].nunique() - 1
         plot_shares(

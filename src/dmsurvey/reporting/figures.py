@@ -104,9 +104,22 @@ def _figure(rows: int, width: float = 8.0):
     return plt.subplots(figsize=(width, 0.45 * rows + 1.7), layout="constrained")
 
 
+def _stacked_panels(rows: list[int]):
+    """A figure of bar panels one under another, each as tall as its bars need.
+
+    Side by side they would make the figure wider than the others, and the report, which
+    shows every figure at one width, would shrink its text with it.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(rows), 1, figsize=(8.0, 0.45 * sum(rows) + 1.4 * len(rows)),
+                             height_ratios=[count + 2 for count in rows],
+                             layout="constrained", squeeze=False)
+    return fig, axes[:, 0]
+
+
 def industry_distribution(context: FigureContext) -> ReportFigure | None:
     """Industry of all firms, and sub-sector of the manufacturers beside it."""
-    import matplotlib.pyplot as plt
     import pandas as pd
 
     if not context.has("industry"):
@@ -116,10 +129,8 @@ def industry_distribution(context: FigureContext) -> ReportFigure | None:
     if context.has("mfg_subsector"):
         panels.append((context.shares("mfg_subsector", base=MANUFACTURING),
                        context.title("mfg_subsector_distribution", MANUFACTURING)))
-    rows = max(len(table) for table, _ in panels)
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 0.45 * rows + 1.7),
-                             layout="constrained", squeeze=False)
-    for ax, (table, title) in zip(axes[0], panels, strict=True):
+    fig, axes = _stacked_panels([len(table) for table, _ in panels])
+    for ax, (table, title) in zip(axes, panels, strict=True):
         plot_shares(table, title=title, xlabel=text("share_axis", context.language), ax=ax,
                     empty_message=text("no_answers", context.language))
     return context.finish("industry_distribution", fig,
@@ -128,7 +139,6 @@ def industry_distribution(context: FigureContext) -> ReportFigure | None:
 
 def size_distribution(context: FigureContext) -> ReportFigure | None:
     """Firms by employee size class (EU classes) and by revenue and asset bands."""
-    import matplotlib.pyplot as plt
     import pandas as pd
 
     from dmsurvey.analysis.sizes import size_band, size_class
@@ -146,9 +156,8 @@ def size_distribution(context: FigureContext) -> ReportFigure | None:
         panels.append(_category_shares(groups, measure,
                                        question_caption(context.questionnaire, measure,
                                                         context.language)))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels), 4.0),
-                             layout="constrained", squeeze=False)
-    for ax, table in zip(axes[0], panels, strict=True):
+    fig, axes = _stacked_panels([len(table) for table in panels])
+    for ax, table in zip(axes, panels, strict=True):
         plot_shares(table, title=table["caption"].iloc[0], ax=ax,
                     empty_message=text("no_answers", context.language))
         ax.title.set_fontsize(10)
