@@ -99,6 +99,17 @@ _MESSAGES: dict[str, dict[str, str]] = {
               "dmsurvey reconcile {study}",
     },
     "interrupted": {"en": "Interview interrupted. What now?", "zh": "访谈已中断，接下来？"},
+    "database_busy": {
+        "en": "The study database is busy (an import or another program is writing to it). "
+              "The answers are safe in {path} and are stored as soon as it is free.",
+        "zh": "研究数据库正忙（正在导入或有其他程序写入）。答案已安全保存在 {path}，"
+              "数据库空闲后即写入。",
+    },
+    "wait_choice": {"en": "Wait and try again", "zh": "等待并重试"},
+    "leave_choice": {
+        "en": "Leave now: the next dmsurvey collect stores them",
+        "zh": "现在退出：下次运行 dmsurvey collect 时写入",
+    },
     "pause_choice": {
         "en": "Pause: keep the answers and resume later",
         "zh": "暂停：保留答案，稍后继续",

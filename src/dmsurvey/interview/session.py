@@ -1,14 +1,17 @@
 """One interview from the first question to submission: engine, prompts and study together.
 
-Every answer is committed to the study store the moment it is given (status `in_progress`),
-so a crash or `kill -9` loses at most the question on screen. Ctrl-C asks whether to pause
-(the answers stay, to resume later) or discard (the response is marked void).
+Every answer is committed the moment it is given (status `in_progress`), so a crash or
+`kill -9` loses at most the question on screen. It is committed first to the interview's
+outbox (`dmsurvey.store.outbox`), from which the study database gets it as soon as it is free:
+an import holding the database for seconds never makes the interview wait. Ctrl-C asks
+whether to pause (the answers stay, to resume later) or discard (the response is marked void).
 """
 
 from __future__ import annotations
 
 import enum
 import os
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,12 +27,15 @@ if TYPE_CHECKING:
     from prompt_toolkit.input import Input
     from prompt_toolkit.output import Output
 
+    from dmsurvey.store.outbox import Outbox
     from dmsurvey.store.study import Study
 
 MODES = ("interview", "clerk", "self")
 # Entries in one list (review page, unfinished interviews), so that it fits a 24-line
 # terminal with its header.
 LIST_ROWS = 15
+# How long the end of an interview waits for the study database before saying it is busy.
+BUSY_PATIENCE_SECONDS = 10
 
 
 class _Step(enum.Enum):
@@ -81,6 +87,7 @@ class InterviewSession:
         self.entry = entry
         self.form_number = form_number
         self.response_id: str | None = None
+        self._outbox: Outbox | None = None
         # When a new interview opened (XLSForm `start`), though it is stored at the first answer.
         self.opened_at = local_now()
 
@@ -88,6 +95,18 @@ class InterviewSession:
 
     def run(self, resume_id: str | None = None) -> SessionResult:
         """Interview one firm (a new one, or `resume_id`) until submitted, paused or discarded."""
+        try:
+            return self._run(resume_id)
+        finally:
+            self._settle()
+
+    def _run(self, resume_id: str | None) -> SessionResult:
+        from dmsurvey.store.outbox import apply_leftovers
+
+        try:
+            apply_leftovers(self.study)  # what an interview that ended abruptly left
+        except StudyError:
+            pass  # the database is busy: the next session stores them
         try:
             answers = self._choose_response(resume_id)
             self.opened_at = local_now()
@@ -360,12 +379,53 @@ class InterviewSession:
             return
         if self.response_id is None:
             self._start_response()
-        self.study.save_answer(self.response_id, question.id, value, who=self.enumerator)
+        self._store("save_answer", question=question.id, value=value)
         interview.record(value, question)
+
+    def _store(self, change: str, **arguments: object) -> None:
+        """Commit one change of this response through its outbox (see the module docs)."""
+        from dmsurvey.store.outbox import Outbox
+
+        if self._outbox is None:
+            self._outbox = Outbox(self.study, self.response_id)
+        if change != "start_response":
+            arguments["response_id"] = self.response_id
+        if change in ("save_answer", "set_metadata", "set_status"):
+            arguments["who"] = self.enumerator
+        self._outbox.add(change, **arguments)
+
+    def _stored(self) -> bool:
+        """Wait until the study has stored every change, saying so if it is busy; False when
+        the user leaves first (the changes stay in the outbox for the next session)."""
+        if self._outbox is None:
+            return True
+        while not self._outbox.flush(timeout=BUSY_PATIENCE_SECONDS):
+            self.prompter.new_screen()
+            choice = self.prompter.select(
+                self._say("database_busy", path=self._outbox.path),
+                [("wait", self._say("wait_choice")), ("leave", self._say("leave_choice"))],
+                back=False)
+            if choice == "leave":
+                return False
+        return True
+
+    def _settle(self) -> None:
+        if self._outbox is None:
+            return
+        try:
+            self._stored()
+        except (KeyboardInterrupt, EOFError):
+            pass  # the changes stay in the outbox; the next session stores them
+        finally:
+            self._outbox.close()
+            self._outbox = None
 
     def _start_response(self) -> None:
         # Started at the first answer, so a session left before it leaves no empty response.
-        self.response_id = self.study.start_response(
+        self.response_id = str(uuid.uuid4())
+        self._store(
+            "start_response",
+            response_id=self.response_id,
             source="paper" if self.mode == "clerk" else "electronic",
             enumerator=self.enumerator,
             entry=self.entry or 1,
@@ -383,11 +443,13 @@ class InterviewSession:
         # Answers to questions the skip logic no longer asks (the firm's industry was
         # corrected, say) must not reach the analysis.
         for question_id in interview.stale_answers():
-            self.study.save_answer(self.response_id, question_id, None, who=self.enumerator)
+            self._store("save_answer", question=question_id, value=None)
             interview.record(None, self.questionnaire.question(question_id))
         closing = closing_metadata(self.questionnaire.metadata_fields, closed=local_now())
-        self.study.set_metadata(self.response_id, who=self.enumerator, **closing)
-        self.study.set_status(self.response_id, "complete", who=self.enumerator)
+        self._store("set_metadata", **closing)
+        self._store("set_status", status="complete")
+        if not self._stored():
+            return self._result("submitted")  # stored from the outbox at the next session
         # A paper form keyed twice stays in progress until its keyings are reconciled.
         stored = self.study.get_response(self.response_id)["status"]
         return self._result("submitted" if stored == "complete" else "keyed_for_reconcile")
@@ -409,12 +471,12 @@ class InterviewSession:
         if choice == "pause":
             return self._paused()
         if choice == "discard":
-            self.study.set_status(self.response_id, "void", who=self.enumerator)
+            self._store("set_status", status="void")
             return self._result("discarded")
         return None
 
     def _remember_screen(self, question: Question | None) -> None:
-        self.study.remember_screen(self.response_id, None if question is None else question.id)
+        self._store("remember_screen", question_id=None if question is None else question.id)
 
     def _paused_on(self) -> str | None:
         return self.study.paused_on(self.response_id)

@@ -136,6 +136,11 @@ def write(path: Path, work: Callable[[sqlite3.Connection], T], *, bulk: bool = F
     raise AssertionError("unreachable")  # the loop returns or raises
 
 
+def locked(error: BaseException | None) -> bool:
+    """Whether `error` (a write's cause) says another program holds the database."""
+    return isinstance(error, sqlite3.OperationalError) and _is_locked(error)
+
+
 def _is_locked(error: sqlite3.OperationalError) -> bool:
     text = str(error).lower()
     return "locked" in text or "busy" in text

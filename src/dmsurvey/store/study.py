@@ -217,12 +217,14 @@ class Study:
         An optional question left blank leaves no trace among the answers, yet resuming
         must not ask it again.
         """
-        with self.connect() as connection:
+        def note(connection):
             connection.execute(_PAUSED_ON_TABLE)
             connection.execute(
                 "INSERT OR REPLACE INTO interview_paused_on VALUES (?, ?)",
                 (response_id, question_id or ""),
             )
+
+        db.write(self.database_path, note)
 
     def paused_on(self, response_id: str) -> str | None:
         """The screen noted by `remember_screen`: a question id, "" for the review page, or
