@@ -229,8 +229,10 @@ class Study:
     def paused_on(self, response_id: str) -> str | None:
         """The screen noted by `remember_screen`: a question id, "" for the review page, or
         None when nothing was noted (the process was killed, say)."""
-        with self.connect() as connection:
-            connection.execute(_PAUSED_ON_TABLE)
+        with self.connect() as connection:  # only reads: an import may hold the writing
+            if not connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                                      "name = 'interview_paused_on'").fetchone():
+                return None
             row = connection.execute(
                 "SELECT question FROM interview_paused_on WHERE response_id = ?",
                 (response_id,),
