@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dmsurvey.errors import DataError, Problem
+from dmsurvey.errors import DataError, Problem, shortened
 from dmsurvey.questionnaire.answer_columns import Coded, Collector, check_rules
 from dmsurvey.questionnaire.answers import AnswerChecker
 from dmsurvey.questionnaire.model import SOURCES, Questionnaire
@@ -636,7 +636,7 @@ def _conflict_problem(incoming, stored, differs, names, position, known, checked
 
 
 def _show(value) -> str:
-    return "empty" if value is None else repr(value)
+    return "empty" if value is None else shortened(repr(value))
 
 
 def _insert(connection, rows: _Batch, columns, source, who, progress) -> set[str]:

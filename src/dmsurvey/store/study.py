@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dmsurvey import __version__
-from dmsurvey.errors import DataError, Problem, StudyError
+from dmsurvey.errors import DataError, Problem, StudyError, shortened
 from dmsurvey.questionnaire.answers import AnswerChecker, InvalidAnswer
 from dmsurvey.questionnaire.model import (
     RESPONSE_METADATA,
@@ -566,6 +566,6 @@ def canonical_value(question: Question, value: Any, checker: AnswerChecker) -> A
     except InvalidAnswer as invalid:
         flaw = invalid.flaw
         raise DataError(
-            f"{value!r} is not an answer to {question.id}",
+            f"{shortened(repr(value))} is not an answer to {question.id}",
             [Problem(flaw.message, column=question.id, value=value, expected=flaw.expected)],
         ) from None
