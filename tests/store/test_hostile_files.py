@@ -294,3 +294,14 @@ def test_the_limits_are_options_of_import(study, tmp_path):
     accepted = CliRunner().invoke(app, ["import", str(study.path), str(path), "--max-cell", "60"])
     assert accepted.exit_code == 0, accepted.output
     assert study.response_ids() == ["r1"]
+
+
+def test_a_json_list_is_a_multiple_choice_answer_and_nothing_else(study, tmp_path):
+    content = json.dumps([{"response_id": "r1", "firm_name": ["甲", "乙"], "industry": "other",
+                           "tech_used": ["ai", "big_data"]}]).encode()
+    error = refused(study, tmp_path, "list.json", content)
+    assert [(p.row, p.column) for p in error.problems] == [(1, "firm_name")]
+    content = json.dumps([{"response_id": "r1", "firm_name": "甲", "industry": "other",
+                           "tech_used": ["ai", "big_data"]}]).encode()
+    stored = imported(study, tmp_path, "list-ok.json", content)
+    assert stored.loc["r1", "tech_used"] == "big_data ai"  # in the order of the choices

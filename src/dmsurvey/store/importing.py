@@ -286,12 +286,30 @@ def check_table(
         )
     if not plan.fields and not plan.options:
         raise DataError(f"Nothing was imported: {table.file} has no column of the questionnaire.")
+    _refuse_lists(table, plan, questionnaire)
     if is_label_row(table, plan, questionnaire):
         table.cells = table.cells.iloc[1:].reset_index(drop=True)
         table.rows = table.rows[1:]
     if table.cells.empty:
         raise DataError(f"Nothing was imported: {table.file} has a header but no responses.")
     return _check_cells(table, plan, questionnaire, language, progress, strict)
+
+
+def _refuse_lists(table: Table, plan, questionnaire: Questionnaire) -> None:
+    """A list (from JSON) is the answer to a multiple-choice question, never to another."""
+    problems = []
+    for name, position in plan.fields.items():
+        header = table.headers[position]
+        multiple = name in questionnaire and questionnaire.question(name).type == \
+            "select_multiple"
+        if not multiple:
+            problems += [Problem("a list of values where one answer belongs", file=table.file,
+                                 row=row, column=header,
+                                 expected="one value (only a multiple-choice answer is a list)")
+                         for row in sorted(table.listed.get(header, ()))]
+    if problems:
+        raise DataError(f"Nothing was imported: {table.file} has lists where one answer "
+                        "belongs", problems)
 
 
 # --------------------------------------------------------------------------- checking

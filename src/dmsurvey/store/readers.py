@@ -112,6 +112,9 @@ class Table:
     # 0-based position in the file of each column of `cells` (columns holding nothing at
     # all are left out, so these may skip); None: 0..n-1
     positions: list[int] | None = field(default=None, repr=False)
+    # header -> rows whose cell was a JSON list (read as its items separated by spaces):
+    # only a multiple-choice answer may be one
+    listed: dict[str, set[int]] = field(default_factory=dict, repr=False)
 
     def letter(self, column: int) -> str:
         """The spreadsheet letter of a column of `cells` as the file has it (A, B, ... XFD)."""
@@ -624,20 +627,26 @@ def _read_json(name: str, data: bytes, encoding: str | None,
             f"{name}: expected a list of responses, each an object of column: value "
             '(for example [{"response_id": "...", "industry": "manufacturing"}])'
         )
-    _refuse_json_values(name, records)
+    listed = _refuse_json_values(name, records)
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame()
     headers = [str(column) for column in frame.columns]
     frame.columns = range(len(headers))
     numbers = np.arange(1, len(frame) + 1)
-    return _table(name, headers, text_frame(frame), numbers, row_kind="record", limits=limits)
+    table = _table(name, headers, text_frame(frame), numbers, row_kind="record", limits=limits)
+    table.listed = listed
+    return table
 
 
-def _refuse_json_values(name: str, records: list[dict]) -> None:
+def _refuse_json_values(name: str, records: list[dict]) -> dict[str, set[int]]:
     """An answer is a string, number, true/false, null, or a list of those (the choices of
-    a multi-select); objects, lists of lists and lone UTF-16 surrogates are refused."""
+    a multi-select); objects, lists of lists and lone UTF-16 surrogates are refused.
+    Returns, per header, the records where the value is a list."""
     problems = []
+    listed: dict[str, set[int]] = {}
     for number, record in enumerate(records, start=1):
         for key, value in record.items():
+            if isinstance(value, list):
+                listed.setdefault(str(key).strip(), set()).add(number)
             if isinstance(value, dict) or (isinstance(value, list) and any(
                     isinstance(item, list | dict) for item in value)):
                 problems.append(Problem(
@@ -652,6 +661,7 @@ def _refuse_json_values(name: str, records: list[dict]) -> None:
                     expected="whole characters: the program that wrote the file cut one"))
     if problems:
         raise DataError(f"{name} has values that are not answers", _listed(problems))
+    return listed
 
 
 def _json_lines(name: str, text: str) -> list:
