@@ -9,9 +9,10 @@ raises a `DataError` that says what is wrong, where, and what to do. That holds 
 whatever goes wrong inside a parser becomes a `DataError` naming the file.
 
 Some cells are settled here because they are the same in every format: text made only of
-invisible characters (spaces, zero-width spaces, a stray byte-order mark) is no answer; a NUL
-character, a lone UTF-16 surrogate, a nested JSON value or a cell longer than Excel allows is
-refused with its row and column. Columns without a header and without a value are left out
+invisible characters (spaces, zero-width spaces, a stray byte-order mark) is no answer; a
+UTF-16 surrogate without its pair, a nested JSON value or a cell longer than Excel allows is
+refused with its row and column (control characters such as NUL are refused by the answer
+checker). Columns without a header and without a value are left out
 (a sheet's formatted but empty cells, a CSV ending in `,,`). `ReadLimits` bounds what a file may
 make us read (its size, what an archive unpacks to) before reading it whole.
 
@@ -768,8 +769,8 @@ def _table(name, headers, cells, rows, row_kind="row", positions=None,
         rows = rows[filled]
     table = Table(name, headers, cells, rows, row_kind,
                   None if positions == list(range(len(headers))) else positions)
-    _refuse_unreadable_cells(table, limits, nul=text is None or "\x00" in text,
-                             long=text is None or len(text) > limits.max_cell_chars)
+    if text is None or len(text) > limits.max_cell_chars:
+        _refuse_long_cells(table, limits)
     return table
 
 
@@ -792,9 +793,9 @@ def _no_answer_if_invisible(cells: pd.DataFrame) -> pd.DataFrame:
     return cells
 
 
-def _refuse_unreadable_cells(table: Table, limits: ReadLimits, *, nul=True, long=True) -> None:
-    """Refuse, with their places, cells holding a NUL character or too long to be an answer
-    (`nul`, `long`: False when the file cannot have them)."""
+def _refuse_long_cells(table: Table, limits: ReadLimits) -> None:
+    """Refuse, with their places, cells too long to be an answer. (Control characters such
+    as NUL are the answer checker's: it refuses them in every way answers come in.)"""
     problems = []
     header_where = ({"line": 1} if table.row_kind == "row" and table.rows.size == 0 else {})
     for column, header in enumerate(table.headers):
@@ -805,24 +806,13 @@ def _refuse_unreadable_cells(table: Table, limits: ReadLimits, *, nul=True, long
                 column=table.letter(column), value=header, **header_where,
                 expected=f"at most {limits.max_cell_chars:,} characters (--max-cell)"))
             name = f"column {table.letter(column)}"
-        if not (nul or long):
-            continue
         values = table.cells[column]
-        lengths = (values.str.len().to_numpy(dtype=float, na_value=0) if long
-                   else np.zeros(len(values)))
+        lengths = values.str.len().to_numpy(dtype=float, na_value=0)
         for position in np.flatnonzero(lengths > limits.max_cell_chars):
             problems.append(Problem(
                 f"a cell of {int(lengths[position]):,} characters", file=table.file,
                 row=int(table.rows[position]), column=name, value=values.iat[position],
                 expected=f"at most {limits.max_cell_chars:,} characters (raise with --max-cell)"))
-        with_nul = (values.str.contains("\x00", regex=False).to_numpy(dtype=bool, na_value=False)
-                    if nul else np.zeros(len(values), dtype=bool))
-        for position in np.flatnonzero(with_nul):
-            problems.append(Problem(
-                "a NUL character (binary zero) in the text", file=table.file,
-                row=int(table.rows[position]), column=name,
-                value=values.iat[position].replace("\x00", "\\x00"),
-                expected="text without control characters: is this a binary file?"))
     if problems:
         problems.sort(key=lambda problem: problem.row or 0)
         raise DataError(f"{table.file} has cells that cannot be imported", _listed(problems))
