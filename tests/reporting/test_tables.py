@@ -11,6 +11,8 @@ import pandas as pd
 from dmsurvey.reporting.report import quantity
 from dmsurvey.reporting.tables import format_numbers, html_table
 from dmsurvey.reporting.texts import translate_note
+from dmsurvey.store.quality import MESSAGES
+from dmsurvey.wording import translated
 
 
 def cells(page: str) -> list[str]:
@@ -54,7 +56,9 @@ def test_quality_issues_show_blanks_and_labels(questionnaire):
     assert shown[:3] == ["Check", "Severity", "Response"]
     assert "Implausible ratio" in shown and "warning" in shown
     assert "Operating revenue, 2019 / Employees, end of 2019" in shown
-    zh = cells(html_table(issues, "zh", questionnaire=questionnaire))
+    # The store writes its messages in the report's language; the table shows them as they are.
+    chinese = translated(MESSAGES, "implausible", "zh", ratio="人均营业收入", z=-3.5, median=35.3)
+    zh = cells(html_table(issues.assign(message=[chinese]), "zh", questionnaire=questionnaire))
     assert "警告" in zh and "比值异常" in zh
     assert "人均营业收入与其他企业差异过大（对数尺度稳健z值-3.5；中位数35.3）" in zh
 

@@ -158,7 +158,9 @@ def validate(
     json_output: Annotated[bool, typer.Option("--json", help="Print the issues as JSON.")] = False,
     lang: LanguageOption = Language.en,
 ) -> None:
-    """Report data-quality issues: missing answers, skip-logic violations, outliers, duplicates.
+    """Report data-quality issues: stored answers the questionnaire refuses, required answers
+    left blank (per question: how many firms, which), skip-logic violations, outliers,
+    duplicates.
 
     Example: **dmsurvey validate my-study --json > issues.json**
     """
@@ -178,7 +180,8 @@ def validate(
     elif issues.empty:
         typer.echo("No data-quality issues found.")
     else:
-        typer.echo("\n".join(issue_lines(issues, width=shutil.get_terminal_size().columns)))
+        typer.echo("\n".join(issue_lines(issues, width=shutil.get_terminal_size().columns,
+                                      language=lang.value)))
 
 
 def _import_summary(result, *, dry_run: bool) -> str:

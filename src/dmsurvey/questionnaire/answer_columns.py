@@ -334,7 +334,8 @@ def relevance(frame: pd.DataFrame, questionnaire: Questionnaire, question: Quest
     return applies
 
 
-def stored_problems(raw: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
+def stored_problems(raw: pd.DataFrame, questionnaire: Questionnaire,
+                    language: str | None = "en") -> pd.DataFrame:
     """Stored answers that could not be stored today: (position, column, value, message,
     expected) for every answer that breaks its type, its choices, a rule of its type or its
     constraint. `raw` holds the values as the store gives them (one column per question).
@@ -357,14 +358,14 @@ def stored_problems(raw: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataF
             answered = pd.Series(frame[question.id]).notna().to_numpy()
             found.add(answered & ~constraint_holds(frame, question), question.id,
                       stored_texts(raw[question.id]), "not allowed",
-                      constraint_expectation(question))
+                      constraint_expectation(question, language))
     return found.frame()
 
 
 def stored_texts(values: pd.Series) -> np.ndarray:
     """Stored values as the texts a file would hold (None for blank)."""
     def text(value):
-        if value is None or (isinstance(value, float) and value != value):
+        if pd.isna(value):
             return None
         return repr(value) if isinstance(value, float) else str(value)
 

@@ -353,29 +353,7 @@ NOTES: tuple[tuple[str, dict[str, str]], ...] = (
     (r"every firm has the outcome", {"en": "every firm has the outcome",
                                      "zh": "所有企业均具有该结果"}),
     (r"no variation to test", {"en": "no variation to test", "zh": "没有可检验的变异"}),
-    (r"required answer missing in a complete response",
-     {"en": "required answer missing in a complete response",
-      "zh": "已完成问卷中缺少必答题答案"}),
-    (r"answered although the skip logic says it is not asked(?P<rest>.*)",
-     {"en": "answered although the skip logic says it is not asked{rest}",
-      "zh": "按跳转逻辑无需作答却有答案{rest}"}),
-    (r"(?P<ratio>revenue|assets) per employee far from the other firms \(robust z "
-     r"(?P<z>\S+) on a log scale; median (?P<median>\S+)\)",
-     {"en": "{ratio} per employee far from the other firms (robust z {z} on a log scale; "
-            "median {median})",
-      "zh": "人均{ratio}与其他企业差异过大（对数尺度稳健z值{z}；中位数{median}）"}),
-    (r"same firm name as (?P<list>.*)", {"en": "same firm name as {list}",
-                                         "zh": "企业名称与以下问卷相同：{list}"}),
-    (r"identical answers to (?P<list>.*)", {"en": "identical answers to {list}",
-                                            "zh": "答案与以下问卷完全相同：{list}"}),
-    (r"paper form keyed twice.*", {"en": "paper form keyed twice: settle it with "
-                                         "dmsurvey reconcile",
-                                   "zh": "纸质问卷录入两次：请用 dmsurvey reconcile 核对"}),
-    (r"interview not finished: (?P<count>[\d,]+) of (?P<total>[\d,]+) questions? answered",
-     {"en": "interview not finished: {count} of {total} questions answered",
-      "zh": "访问未完成：{total}题中已答{count}题"}),
 )
-NOTE_WORDS = {"revenue": {"zh": "营业收入"}, "assets": {"zh": "资产"}}
 
 
 def translate_note(note: object, language: str) -> str:
@@ -391,9 +369,7 @@ def translate_note(note: object, language: str) -> str:
             match = re.fullmatch(pattern, clause)
             if match:
                 template = texts.get(language) or texts["en"]
-                values = {key: NOTE_WORDS.get(value, {}).get(language, value)
-                          for key, value in match.groupdict().items()}
-                clause = template.format(**values)
+                clause = template.format(**match.groupdict())
                 break
         clauses.append(clause)
     return ("；" if language.startswith("zh") else "; ").join(clauses)

@@ -4,11 +4,14 @@
     >>> issues.groupby("check").size()
 
 One tidy row per issue (`check, severity, response_id, form_number, question, value,
-message`). Checks: required answers missing from finished responses, answers the skip logic
-says were never asked, implausible values (a ratio such as revenue per employee far from the
-other firms', by a robust z-score on the log scale), likely duplicate firms (identical answers,
-else the same name once case, spaces and punctuation are ignored: one issue per pair, on the
-later response), and unfinished interviews.
+message`), the message in the language asked for (English or Chinese). Checks: stored answers
+the questionnaire's answer checker refuses (a wrong type, an unknown choice, a broken
+constraint such as a negative number of employees: whatever got in before a rule existed),
+required answers left blank in finished responses (item non-response: a warning, listed per
+question), answers the skip logic says were never asked, implausible values (a ratio such as
+revenue per employee far from the other firms', by a robust z-score on the log scale), likely
+duplicate firms (identical answers, else the same name once case, spaces and punctuation are
+ignored: one issue per pair, on the later response), and unfinished interviews.
 Void responses are left out; duplicates are looked for among first entries only, since the
 second entry of a paper form is meant to repeat the first.
 """
@@ -24,16 +27,45 @@ import pandas as pd
 
 from dmsurvey.questionnaire.model import Questionnaire
 from dmsurvey.questionnaire.values import printable
-from dmsurvey.wording import plural
+from dmsurvey.wording import plural, translated
 
 ISSUE_COLUMNS = ["check", "severity", "response_id", "form_number", "question", "value", "message"]
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 SEVERITY_NOUNS = {"info": "note"}
 # (numerator, denominator, what the ratio is called): used where both questions exist.
 DEFAULT_RATIOS = (
-    ("revenue_2019", "employees_2019", "revenue per employee"),
-    ("assets_2019", "employees_2019", "assets per employee"),
+    ("revenue_2019", "employees_2019", {"en": "revenue per employee", "zh": "人均营业收入"}),
+    ("assets_2019", "employees_2019", {"en": "assets per employee", "zh": "人均资产"}),
 )
+# The messages of the checks, written in each language the reports speak.
+MESSAGES = {
+    "invalid_answer": {"en": "{message}; expected {expected}",
+                       "zh": "{message}；应为：{expected}"},
+    "missing_required": {"en": "required answer left blank in a complete response{reason}",
+                         "zh": "已完成问卷中必答题未作答{reason}"},
+    "not_relevant": {"en": "answered although the skip logic says it is not asked",
+                     "zh": "按跳转逻辑无需作答却有答案"},
+    "implausible": {"en": "{ratio} far from the other firms (robust z {z:+.1f} on a log "
+                          "scale; median {median:.3g})",
+                    "zh": "{ratio}与其他企业差异过大"
+                          "（对数尺度稳健z值{z:+.1f}；中位数{median:.3g}）"},
+    "duplicate_answers": {"en": "identical answers to {ids}",
+                          "zh": "答案与以下问卷完全相同：{ids}"},
+    "duplicate_name": {"en": "same firm name as {ids}", "zh": "企业名称与以下问卷相同：{ids}"},
+    "unreconciled": {"en": "paper form keyed twice: it counts once settled with "
+                           "`dmsurvey reconcile`",
+                     "zh": "纸质问卷录入两次：用 dmsurvey reconcile 核对后计为一份"},
+    "unfinished": {"en": "interview not finished: {count} of {total} answered",
+                   "zh": "访问未完成：{total}题中已答{count}题"},
+    # What the answer checker says is wrong with a stored answer.
+    "not allowed": {"en": "not allowed", "zh": "不符合规则"},
+    "not a number": {"en": "not a number", "zh": "不是数字"},
+    "not a whole number": {"en": "not a whole number", "zh": "不是整数"},
+    "not a finite number": {"en": "not a finite number", "zh": "不是有限数值"},
+    "unknown choice": {"en": "unknown choice", "zh": "未知选项"},
+    "blank_by_question": {"en": "{question}: {firms} left it blank: {ids}",
+                          "zh": "{question}：{firms}家企业未作答：{ids}"},
+}
 # Modified z-score (Iglewicz and Hoaglin): 0.6745 (x - median) / MAD; beyond 3.5 is an outlier.
 ROBUST_Z_LIMIT = 3.5
 MIN_FOR_OUTLIERS = 8
@@ -45,12 +77,26 @@ UUID_PATTERN = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9
 
 
 def validate_study(study_or_path, **options) -> pd.DataFrame:
-    """`quality_issues` of every response of a study (a `Study` or its folder)."""
+    """`quality_issues` of every response of a study (a `Study` or its folder).
+
+    Stored answers are judged as the store holds them, before they are typed, so that one
+    the questionnaire refuses is reported rather than stopping the check."""
+    from dmsurvey.questionnaire.answer_columns import stored_problems
+    from dmsurvey.store.frames import typed_responses
     from dmsurvey.store.study import Study, open_study
 
     study = study_or_path if isinstance(study_or_path, Study) else open_study(
         os.fspath(study_or_path))
-    return quality_issues(study.responses(status=None), study.questionnaire, **options)
+    raw = study.stored_rows()
+    raw = raw[raw["status"].astype("str") != "void"].reset_index(drop=True)
+    language = study.questionnaire.label_language(options.get("language", "en"))
+    invalid = stored_problems(raw, study.questionnaire, language)
+    cleaned = raw.copy()
+    for column, positions in invalid.groupby("column")["position"]:
+        cleaned.loc[positions.to_numpy(dtype=int), column] = None
+    data = typed_responses(cleaned, study.questionnaire)
+    invalid["value"] = invalid["value"].astype(object)
+    return quality_issues(data, study.questionnaire, invalid=invalid, **options)
 
 
 def quality_issues(
@@ -60,20 +106,26 @@ def quality_issues(
     ratios=DEFAULT_RATIOS,
     z_limit: float = ROBUST_Z_LIMIT,
     language: str | None = "en",
+    invalid: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every data-quality issue in typed responses (as `Study.responses()` gives them).
 
-    `language`: of the questionnaire's own messages quoted in issues (required answers).
+    `language`: of the messages, and of the questionnaire's own messages quoted in them.
+    `invalid`: the stored answers the answer checker refuses, as `stored_problems` lists
+    them for these rows without void responses (found here when not given).
     """
-    from dmsurvey.questionnaire.answer_columns import relevance
+    from dmsurvey.questionnaire.answer_columns import relevance, stored_problems
 
+    words = "zh" if str(language).startswith("zh") else "en"
     language = questionnaire.label_language(language)
     data = data.reset_index(drop=True)
     if "status" in data:
         data = data[data["status"].astype("str") != "void"].reset_index(drop=True)
     status = data["status"].astype("str") if "status" in data else pd.Series("complete",
                                                                                index=data.index)
-    parts = []
+    if invalid is None:
+        invalid = stored_problems(data, questionnaire, language=language)
+    parts = [_invalid_issues(data, invalid, words)]
     for question in questionnaire.answerable:
         if question.id not in data:
             continue
@@ -81,28 +133,31 @@ def quality_issues(
         applies = relevance(data, questionnaire, question)
         if question.required:
             missing = applies & ~answered & (status == "complete").to_numpy()
-            reason = (f": {question.required_message.in_language(language)}"
+            reason = ((": " if words == "en" else "：")
+                      + question.required_message.in_language(language)
                       if question.required_message else "")
-            parts.append(_issues(data, missing, "missing_required", "error", question.id,
-                                 None, f"required answer missing in a complete response{reason}"))
+            parts.append(_issues(data, missing, "missing_required", "warning", question.id,
+                                 None, translated(MESSAGES, "missing_required", words,
+                                                  reason=reason)))
         asked_not = answered & ~applies
         parts.append(_issues(
             data, asked_not, "not_relevant", "warning", question.id, data[question.id],
-            "answered although the skip logic says it is not asked",
+            translated(MESSAGES, "not_relevant", words),
         ))
-    parts += _implausible(data, questionnaire, ratios, z_limit)
-    parts += _duplicates(data, questionnaire)
+    parts += _implausible(data, questionnaire, ratios, z_limit, words)
+    parts += _duplicates(data, questionnaire, words)
     in_progress = (status == "in_progress").to_numpy()
     keyed_twice, second_keying = _double_keyed(data)
     parts.append(_issues(
         data, in_progress & keyed_twice & ~second_keying, "unreconciled", "info", None, None,
-        "paper form keyed twice: it counts once settled with `dmsurvey reconcile`"))
+        translated(MESSAGES, "unreconciled", words)))
     unfinished = in_progress & ~keyed_twice
     answers = [q.id for q in questionnaire.answerable if q.id in data]
     counts = data[answers].notna().sum(axis=1).to_numpy() if answers else np.zeros(len(data))
+    total = plural(len(answers), "question") if words == "en" else f"{len(answers):,}"
     parts.append(_issues(
         data, unfinished, "unfinished", "info", None, None,
-        [f"interview not finished: {count} of {plural(len(answers), 'question')} answered"
+        [translated(MESSAGES, "unfinished", words, count=count, total=total)
          for count in counts],
     ))
     issues = pd.concat([p for p in parts if not p.empty] or [pd.DataFrame(columns=ISSUE_COLUMNS)],
@@ -110,6 +165,26 @@ def quality_issues(
     order = issues["severity"].map(SEVERITY_ORDER)
     issues = issues.assign(_order=order).sort_values(["_order", "check"], kind="stable")
     return issues.drop(columns="_order").reset_index(drop=True)[ISSUE_COLUMNS]
+
+
+def _invalid_issues(data: pd.DataFrame, invalid: pd.DataFrame, words: str) -> pd.DataFrame:
+    """One error per stored answer the questionnaire's answer checker refuses."""
+    if invalid.empty:
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    rows = invalid["position"].to_numpy(dtype=int)
+    return pd.DataFrame({
+        "check": "invalid_answer",
+        "severity": "error",
+        "response_id": _column(data, "response_id")[rows],
+        "form_number": _column(data, "form_number")[rows],
+        "question": invalid["column"].to_numpy(dtype=object),
+        "value": invalid["value"].to_numpy(dtype=object),
+        "message": [translated(MESSAGES, "invalid_answer", words,
+                               message=translated(MESSAGES, message, words)
+                               if message in MESSAGES else message, expected=expected)
+                    for message, expected in zip(invalid["message"], invalid["expected"],
+                                                 strict=True)],
+    })
 
 
 def _double_keyed(data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -161,9 +236,11 @@ def robust_z(values: pd.Series) -> pd.Series:
     return 0.6745 * (values - median) / mad
 
 
-def _implausible(data, questionnaire, ratios, z_limit) -> list[pd.DataFrame]:
+def _implausible(data, questionnaire, ratios, z_limit, words="en") -> list[pd.DataFrame]:
     parts = []
     for numerator, denominator, name in ratios:
+        if not isinstance(name, str):
+            name = name.get(words) or name["en"]
         if numerator not in data or denominator not in data:
             continue
         top = pd.to_numeric(data[numerator], errors="coerce").astype("float64")
@@ -178,13 +255,13 @@ def _implausible(data, questionnaire, ratios, z_limit) -> list[pd.DataFrame]:
         parts.append(_issues(
             data, flagged, "implausible", "warning", f"{numerator}/{denominator}",
             ratio.round(3),
-            [f"{name} far from the other firms (robust z {value:+.1f} on a log scale; median "
-             f"{median:.3g})" if not np.isnan(value) else "" for value in z.to_numpy()],
+            [translated(MESSAGES, "implausible", words, ratio=name, z=value, median=median)
+             if not np.isnan(value) else "" for value in z.to_numpy()],
         ))
     return parts
 
 
-def _duplicates(data, questionnaire) -> list[pd.DataFrame]:
+def _duplicates(data, questionnaire, words="en") -> list[pd.DataFrame]:
     """One warning per pair of likely duplicates, on the later response of the pair.
 
     The reason given is the strongest that holds: identical answers, else the same firm name.
@@ -200,18 +277,17 @@ def _duplicates(data, questionnaire) -> list[pd.DataFrame]:
         enough = (data[answers].notna().sum(axis=1) >= MIN_ANSWERS_FOR_DUPLICATE).to_numpy()
         keys = pd.util.hash_pandas_object(data[answers].astype("str"), index=False)
         answer_keys = keys.astype("UInt64").where(first_entries & enough)
-    parts = [_same_as(data, answer_keys, ids, "duplicate_answers", None, None,
-                      "identical answers to")]
+    parts = [_same_as(data, answer_keys, ids, "duplicate_answers", None, None, words)]
     if NAME_QUESTION in data:
         names = data[NAME_QUESTION].astype("str").str.casefold().str.replace(
             r"[\W_]+", "", regex=True)
         names = names.where(first_entries & (names.fillna("") != "").to_numpy())
         parts.append(_same_as(data, names, ids, "duplicate_name", NAME_QUESTION,
-                              data[NAME_QUESTION], "same firm name as", stronger=answer_keys))
+                              data[NAME_QUESTION], words, stronger=answer_keys))
     return parts
 
 
-def _same_as(data, keys: pd.Series, ids, check, question, values, wording,
+def _same_as(data, keys: pd.Series, ids, check, question, values, words,
              stronger: pd.Series | None = None) -> pd.DataFrame:
     """An issue on each response sharing a key with earlier ones, naming those.
 
@@ -230,8 +306,8 @@ def _same_as(data, keys: pd.Series, ids, check, question, values, wording,
             ), SHOWN_DUPLICATES))
             if earlier:
                 flagged[position] = True
-                messages[position] = f"{wording} " + ", ".join(
-                    short_id(ids[other]) for other in earlier)
+                messages[position] = translated(MESSAGES, check, words, ids=", ".join(
+                    short_id(ids[other]) for other in earlier))
     return _issues(data, flagged, check, "warning", question, values, messages)
 
 
@@ -246,26 +322,41 @@ def short_id(response_id) -> str:
     return text[:8] if UUID_PATTERN.fullmatch(text) else text
 
 
-def issue_lines(issues: pd.DataFrame, width: int = 80) -> list[str]:
+def issue_lines(issues: pd.DataFrame, width: int = 80, language: str | None = "en") -> list[str]:
     """The issues as lines for a terminal `width` columns wide, grouped by severity.
 
-    Each issue is one entry: the response (`short_id`) and form number, the
-    question and value, then the message; long entries wrap under their own indent.
+    Each issue is one entry: the response (`short_id`) and form number, the question and
+    value, then the message; long entries wrap under their own indent. Required questions
+    left blank make one entry per question, naming the firms (item non-response is read
+    per question: its base shrinks by that many).
     """
     import textwrap
 
+    words = "zh" if str(language).startswith("zh") else "en"
     lines: list[str] = []
-    indent = "    "
     for severity, group in issues.groupby("severity", sort=False):
         lines.append(f"{plural(len(group), SEVERITY_NOUNS.get(severity, str(severity)))}:")
-        for row in group.astype(object).where(group.notna(), None).itertuples(index=False):
+        entries = []
+        blank = group[group["check"] == "missing_required"]
+        for question, rows in blank.groupby("question", sort=False):
+            entries.append(translated(MESSAGES, "blank_by_question", words, question=question,
+                                      firms=_firms(len(rows), words), ids=", ".join(
+                                          short_id(rid) for rid in rows["response_id"])))
+        rest = group[group["check"] != "missing_required"]
+        for row in rest.astype(object).where(rest.notna(), None).itertuples(index=False):
             where = short_id(row.response_id)
             if row.form_number is not None:
                 where += f" (form {row.form_number})"
             subject = str(row.question) if row.question is not None else ""
             if row.value is not None and row.value != "":
                 subject += f" = {row.value}" if subject else str(row.value)
-            text = f"{where} {subject}: {row.message}" if subject else f"{where}: {row.message}"
-            lines += textwrap.wrap(printable(text), width=max(width, 40) - 1, initial_indent="  ",
-                                   subsequent_indent=indent, break_on_hyphens=False)
+            entries.append(f"{where} {subject}: {row.message}" if subject
+                           else f"{where}: {row.message}")
+        for entry in entries:
+            lines += textwrap.wrap(printable(entry), width=max(width, 40) - 1, initial_indent="  ",
+                                   subsequent_indent="    ", break_on_hyphens=False)
     return lines
+
+
+def _firms(count: int, words: str) -> str:
+    return plural(count, "firm") if words == "en" else f"{count:,}"

@@ -465,10 +465,17 @@ class Study:
         `entry` those of one data-entry round; `labels` ("zh", "en") turns single-choice
         categories into labels in that language.
         """
+        from dmsurvey.store.frames import typed_responses
+
+        raw = self.stored_rows(status=status, entry=entry)
+        return typed_responses(raw, self.questionnaire, labels=labels)
+
+    def stored_rows(
+        self, status: str | Iterable[str] | None = None, entry: int | None = None
+    ) -> pd.DataFrame:
+        """The responses as stored: columns of Python objects as SQLite gives them."""
         import numpy as np
         import pandas as pd
-
-        from dmsurvey.store.frames import typed_responses
 
         conditions, parameters = [], []
         if status is not None:
@@ -488,13 +495,11 @@ class Study:
             )
             names = [column[0] for column in cursor.description]
             rows = cursor.fetchall()
-        # columns of Python objects as SQLite gave them; typed_responses gives each its type
         columns = zip(*rows, strict=True) if rows else [()] * len(names)
-        raw = pd.DataFrame({
+        return pd.DataFrame({
             name: pd.Series(np.array(values, dtype=object), dtype=object, copy=False)
             for name, values in zip(names, columns, strict=True)
         })
-        return typed_responses(raw, self.questionnaire, labels=labels)
 
     def audit(self, response_id: str | None = None) -> pd.DataFrame:
         """The audit trail (every change: who, when, old and new value), oldest first."""
