@@ -209,3 +209,52 @@ def test_form_keyed_twice_in_one_round_is_listed_not_compared(keyed, key_form):
     assert result.keyed_too_often == ["1"]
     assert [c.form_number for c in result.comparisons] == ["2"]
     assert "1 form keyed more than once in the same entry round" in result.summary()
+
+
+BACKSPACE, SPACE = "\x7f", " "
+
+
+def test_a_typed_answer_the_questionnaire_refuses_is_asked_again(keyed):
+    """-4 employees was accepted and the form marked complete; now the prompt refuses it."""
+    study, ids = keyed
+    with create_pipe_input() as keys:
+        # industry: the second keying; employees: type -4 (refused), then correct it to 4.
+        keys.send_text(DOWN + ENTER + DOWN + DOWN + ENTER + "-4" + ENTER
+                       + BACKSPACE * 2 + "4" + ENTER)
+        resolver = TerminalResolver(study.questionnaire, language="en", input=keys,
+                                    output=DummyOutput())
+        result = reconcile_study(study, who="Li", resolve=resolver)
+    assert result.pending == []
+    assert study.get_answers(ids[("2", 1)])["employees_2019"] == 4
+    assert list(resolutions_log(study)["resolved_value"]) == ['"software_it"', "4"]
+
+
+def test_none_ticked_with_another_choice_is_refused_at_the_prompt(keyed):
+    study, _ = keyed
+    question = study.questionnaire["supply_chain_platform_services"]
+    with create_pipe_input() as keys:
+        # tick "employee sharing" and "none": refused on Enter; untick "none", then Enter
+        keys.send_text(SPACE + DOWN * 2 + SPACE + ENTER + SPACE + ENTER)
+        resolver = TerminalResolver(study.questionnaire, input=keys, output=DummyOutput())
+        assert resolver.ask_value(question) == "employee_sharing"
+
+
+def test_a_study_holding_a_refused_resolution_opens_and_settles_it_again(keyed):
+    """An older version logged what the questionnaire refuses (-4 employees typed from the
+    paper; "5g none" locked every later run). Now the resolution is set aside and asked again."""
+    study, ids = keyed
+    reconcile_study(study, resolve=lambda d: Resolution(d.second, "second")
+                    if d.question.id == "industry" else None)
+    with study.connect() as connection:
+        connection.execute(
+            "INSERT INTO reconciliation_log (form_number, question, first_value, second_value, "
+            "resolved_value, choice, who, resolved_at) VALUES ('2', 'employees_2019', '15', "
+            "'51', '-4', 'typed', 'old', '2020-07-10T09:00:00+08:00')")
+        connection.commit()
+    result = reconcile_study(study)
+    assert [(d.form_number, d.question.id) for d in result.pending] == [("2", "employees_2019")]
+    assert "1 logged resolution the questionnaire refuses is to be settled again: 2 " \
+           "employees_2019" in result.summary()
+    assert reconcile_study(study, resolve=lambda d: Resolution(d.second, "second")).pending == []
+    assert study.get_answers(ids[("2", 1)])["employees_2019"] == 51
+    assert study.get_response(ids[("2", 1)])["status"] == "complete"

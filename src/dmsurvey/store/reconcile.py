@@ -32,6 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dmsurvey.errors import DataError, Problem
 from dmsurvey.questionnaire.answers import AnswerChecker, InvalidAnswer
 from dmsurvey.questionnaire.model import Question, Questionnaire
 from dmsurvey.store import db
@@ -81,6 +82,8 @@ class Disagreement:
     second: Any
     first_enumerator: str = ""
     second_enumerator: str = ""
+    # The answers agreed or settled before this field: what a typed answer is checked with.
+    answers: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ class FormComparison:
     fields_compared: int = 0
     # Every field keyed differently, with its resolution (None while unsettled).
     differences: list[tuple[Disagreement, Resolution | None]] = field(default_factory=list)
+    # Questions whose logged resolution the questionnaire refuses: to be settled again.
+    refused: list[str] = field(default_factory=list)
 
     @property
     def pending(self) -> list[Disagreement]:
@@ -146,6 +151,7 @@ def compare_form(
     one applies only while the keyings still hold those two values.
     """
     resolutions = resolutions or {}
+    checker = AnswerChecker(questionnaire)
     comparison = FormComparison(form_number, first, second)
     sections = {section.id: section for section in questionnaire.sections}
     pending: dict[str, tuple[Any, Any]] = {}
@@ -161,6 +167,11 @@ def compare_form(
         first_value = normalised(question, first.answers.get(question.id))
         second_value = normalised(question, second.answers.get(question.id))
         logged = resolutions.get((form_number, question.id))
+        if logged is not None and answer_problem(checker, question, logged[2].value,
+                                                 comparison.settled):
+            # Logged before every way in was checked: settle it again rather than store it.
+            comparison.refused.append(question.id)
+            logged = None
         if logged is not None and first_value == logged[2].value:
             # The entry-1 response holds the settled value: compare the value as first keyed.
             first_value = logged[0]
@@ -169,7 +180,8 @@ def compare_form(
                 comparison.settled[question.id] = first_value
             continue
         disagreement = Disagreement(
-            form_number, question, first_value, second_value, first.enumerator, second.enumerator
+            form_number, question, first_value, second_value, first.enumerator,
+            second.enumerator, dict(comparison.settled),
         )
         resolution = None
         if logged is not None and (logged[0], logged[1]) == (first_value, second_value):
@@ -180,6 +192,18 @@ def compare_form(
             pending[question.id] = (first_value, second_value)
         comparison.differences.append((disagreement, resolution))
     return comparison
+
+
+def answer_problem(checker: AnswerChecker, question: Question, value: Any,
+                   answers: Mapping[str, Any]) -> str | None:
+    """Why `value` cannot be the settled answer to `question` (None if it can): the checks
+    every way in makes, with the form's other settled `answers` for its constraint. A blank
+    is allowed: the paper may have been left blank."""
+    try:
+        checker.judge(question, value, {**answers, question.id: value}, asking=False)
+    except InvalidAnswer as invalid:
+        return f"{invalid.flaw.message}; expected {invalid.flaw.expected}"
+    return None
 
 
 def _holds(rules: list[str], answers: Mapping[str, Any]) -> bool:
@@ -280,6 +304,13 @@ class ReconcileResult:
             lines.append(
                 f"{plural(len(self.reopened), 'form')} {_was_complete(len(self.reopened))} "
                 f"in progress until reconciled: {_listed(self.reopened)}"
+            )
+        refused = [f"{c.form_number} {question}" for c in self.comparisons
+                   for question in c.refused]
+        if refused:
+            lines.append(
+                f"{plural(len(refused), 'logged resolution')} the questionnaire refuses "
+                f"{'is' if len(refused) == 1 else 'are'} to be settled again: {_listed(refused)}"
             )
         if self.keyed_once:
             lines.append(
@@ -449,8 +480,18 @@ def load_resolutions(study: Study) -> dict[tuple[str, str], tuple[Any, Any, Reso
 def record_resolution(
     study: Study, disagreement: Disagreement, resolution: Resolution, *, who: str = ""
 ) -> Resolution:
-    """Log how `disagreement` was settled (committed at once) and return the logged entry."""
-    value = normalised(disagreement.question, resolution.value)
+    """Log how `disagreement` was settled (committed at once) and return the logged entry.
+
+    A value the questionnaire refuses (a wrong type, an exclusive choice with others, a
+    broken constraint) raises a `DataError` and is not logged."""
+    question = disagreement.question
+    value = normalised(question, resolution.value)
+    problem = answer_problem(AnswerChecker(study.questionnaire), question, value,
+                             disagreement.answers)
+    if problem:
+        raise DataError(f"{value!r} cannot settle {question.id} of form "
+                        f"{disagreement.form_number}",
+                        [Problem(problem, column=question.id, value=value)])
     logged = Resolution(value, resolution.choice, resolution.who or who, db.now())
 
     def insert(connection):
@@ -504,11 +545,16 @@ class TerminalResolver:
 
         question = disagreement.question
         label = question.label.in_language(self.language)
+        # A keyed value the questionnaire refuses (say, -4 employees) cannot be taken.
+        refused = {
+            which: answer_problem(self.checker, question, value, disagreement.answers)
+            for which, value in (("first", disagreement.first), ("second", disagreement.second))
+        }
         choices = [
             questionary.Choice(f"first keying:  {self.shown(question, disagreement.first)}",
-                               value="first"),
+                               value="first", disabled=refused["first"]),
             questionary.Choice(f"second keying: {self.shown(question, disagreement.second)}",
-                               value="second"),
+                               value="second", disabled=refused["second"]),
             questionary.Choice("type what the paper says", value="typed"),
             questionary.Choice("skip for now", value="skip"),
         ]
@@ -521,32 +567,46 @@ class TerminalResolver:
         if action == "second":
             return Resolution(disagreement.second, "second")
         if action == "typed":
-            return Resolution(self.ask_value(question), "typed")
+            return Resolution(self.ask_value(question, disagreement.answers), "typed")
         return None
 
-    def ask_value(self, question: Question) -> Any:
-        """What the paper says, as the canonical value (None = left blank on the paper)."""
+    def ask_value(self, question: Question, answers: Mapping[str, Any] | None = None) -> Any:
+        """What the paper says, as the canonical value (None = left blank on the paper).
+
+        The answer is checked as every way in checks it, with the form's other settled
+        `answers` for a constraint; a refused one is asked again with the reason."""
         import questionary
 
+        answers = answers or {}
         prompt = "What does the paper say?"
-        if question.type == "select_one":
-            choices = [
-                questionary.Choice(self.shown(question, choice.code), value=choice.code)
-                for choice in question.choices
-            ] + [questionary.Choice("(blank)", value="")]
-            code = questionary.select(prompt, choices=choices, **self._io).unsafe_ask()
-            return code or None
+
+        def problem(raw) -> str | None:
+            return answer_problem(self.checker, question, raw, answers)
+
         if question.type == "select_multiple":
             choices = [
                 questionary.Choice(self.shown(question, choice.code), value=choice.code)
                 for choice in question.choices
             ]
-            codes = questionary.checkbox(prompt, choices=choices, **self._io).unsafe_ask()
-            return " ".join(codes) or None
+            codes = questionary.checkbox(
+                prompt, choices=choices, validate=lambda ticked: problem(ticked) or True,
+                **self._io).unsafe_ask()
+            return self.checker.read(question, codes)
+        if question.type == "select_one":
+            choices = [
+                questionary.Choice(self.shown(question, choice.code), value=choice.code)
+                for choice in question.choices
+            ] + [questionary.Choice("(blank)", value="")]
+            while True:
+                code = questionary.select(prompt, choices=choices, **self._io).unsafe_ask()
+                refused = problem(code)
+                if not refused:
+                    return code or None
+                prompt = f"{refused}. What does the paper say?"
         typed = questionary.text(
-            prompt, validate=lambda text: self._problem(question, text) or True, **self._io
+            prompt, validate=lambda text: problem(text) or True, **self._io
         ).unsafe_ask()
-        return self._parse(question, typed)
+        return self.checker.read(question, typed)
 
     def shown(self, question: Question, value: Any) -> str:
         if value is None:
@@ -559,13 +619,3 @@ class TerminalResolver:
                 for code in str(value).split()
             )
         return str(value)
-
-    def _parse(self, question: Question, text: str) -> Any:
-        return self.checker.read(question, text)
-
-    def _problem(self, question: Question, text: str) -> str | None:
-        try:
-            self._parse(question, text)
-        except InvalidAnswer as invalid:
-            return f"{invalid.flaw.message}: {invalid.flaw.expected}"
-        return None
