@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from dmsurvey.cli import app
 from dmsurvey.errors import StudyError
+from dmsurvey.store.importing import import_files
 from dmsurvey.store.merge import merge_log, merge_studies
 from dmsurvey.store.study import init_study
 
@@ -235,3 +236,36 @@ def test_the_same_import_on_two_laptops_is_not_a_conflict(laptops, tmp_path):
     assert result.conflicts == []
     assert result.already_present == {a.path: 1}
     assert result.summary() == f"{a.path}: 0 responses added, 1 response already present"
+
+
+def test_the_same_paper_file_imported_on_two_laptops_merges_without_conflict(laptops, tmp_path):
+    """Only the time of the import differs: that is not a conflict."""
+    hq, a, _ = laptops
+    paper = tmp_path / "paper.csv"
+    paper.write_text("form_number,industry,employees_2019\n7,other,12\n8,other,30\n",
+                     encoding="utf-8")
+    import_files(hq, [paper])
+    import_files(a, [paper])
+    with sqlite3.connect(a.database_path) as connection:  # imported a day later on laptop a
+        connection.execute("UPDATE responses SET submitted_at = '2020-07-11T09:00:00+08:00', "
+                           "started_at = submitted_at, updated_at = submitted_at")
+    result = merge_studies(hq.path, [a.path])
+    assert result.conflicts == []
+    assert result.already_present == {a.path: 2}
+    outcome = CliRunner().invoke(app, ["merge", str(hq.path), str(a.path)])
+    assert outcome.exit_code == 0, outcome.output
+    assert "differ" not in outcome.output
+
+
+def test_an_answer_the_questionnaire_refuses_stops_the_merge(laptops):
+    hq, a, _ = laptops
+    bad = _interview(a, "Wang", {"firm_name": "乙", "employees_2019": 30})
+    with sqlite3.connect(a.database_path) as connection:
+        connection.execute("UPDATE responses SET employees_2019 = -7")
+    before = _dump(hq)
+    with pytest.raises(StudyError) as refused:
+        merge_studies(hq.path, [a.path])
+    [problem] = refused.value.problems
+    assert (problem.column, problem.value) == ("employees_2019", "-7")
+    assert bad in problem.message
+    assert _dump(hq) == before

@@ -8,9 +8,12 @@ the responses of the other folders into one study:
   error lists every difference. Questionnaires that differ only in wording (a corrected label,
   a reworded hint, another scoring) merge with a note; the study keeps its own wording, and
   multiple-choice answers are put in its choice order;
-- a response is identified by its `response_id`: one already present with the same content is
-  skipped, so merging twice changes nothing; one present with different content is a conflict,
-  reported with the fields that differ and left as it is;
+- every incoming answer is judged by the questionnaire's answer checker, as an import judges
+  it: an answer it refuses stops the merge and is listed;
+- a response is identified by its `response_id`: one already present with the same answers
+  and metadata is skipped, so merging twice changes nothing (when each copy was stored, such
+  as the time of an import, is not compared); one present with different content is a
+  conflict, reported with the fields that differ and left as it is;
 - new responses are copied with all their metadata (status, entry, form number, timestamps)
   together with their audit trail from the other study, plus a `merge` entry saying where they
   came from; the study's `merge_log` table lists every response merged in.
@@ -32,9 +35,9 @@ from dmsurvey.store.study import Study, open_study
 from dmsurvey.wording import plural
 
 MERGE_TABLE = "merge_log"
-# Store bookkeeping (when a copy was started or last written, e.g. the time of an import):
-# it says nothing about whether two copies hold the same response.
-VOLATILE_COLUMNS = ("started_at", "updated_at")
+# When a copy was stored (an import stamps the time it ran on forms that carry none) or last
+# written: two laptops importing the same paper file hold the same responses at other times.
+VOLATILE_COLUMNS = ("submitted_at", "started_at", "updated_at")
 
 _CREATE_LOG = f"""
 CREATE TABLE IF NOT EXISTS {MERGE_TABLE} (
@@ -103,6 +106,7 @@ def merge_studies(
         (source, _in_choice_order(target, columns, _rows(source, columns)), _audit_rows(source))
         for source in sources
     ]
+    _check_answers(target, columns, incoming)
     result = MergeResult(study=target.path, notes=_wording_notes(target, sources))
 
     def merge(connection) -> None:
@@ -170,6 +174,27 @@ def _check_same_structure(target: Study, sources: list[Study]) -> None:
             "Studies merge when their questionnaires differ in wording only",
             problems,
         )
+
+
+def _check_answers(target: Study, columns: list[str], incoming) -> None:
+    """Refuse the merge when an incoming answer is one the questionnaire refuses."""
+    import pandas as pd
+
+    from dmsurvey.questionnaire.answer_columns import stored_problems
+
+    problems = []
+    for source, rows, _ in incoming:
+        frame = pd.DataFrame.from_records(rows, columns=columns).astype(object)
+        for found in stored_problems(frame, target.questionnaire).itertuples(index=False):
+            problems.append(Problem(
+                f"{found.message} (response {frame.at[found.position, 'response_id']})",
+                file=str(source.path), column=found.column, value=found.value,
+                expected=found.expected))
+    if problems:
+        raise StudyError(
+            f"Nothing was merged: {plural(len(problems), 'answer')} the questionnaire refuses; "
+            "correct them in the study they come from (`dmsurvey validate` lists them)",
+            problems)
 
 
 def _wording_notes(target: Study, sources: list[Study]) -> list[str]:
