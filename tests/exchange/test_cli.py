@@ -37,19 +37,22 @@ def test_help_has_an_example(command):
     assert "Example" in result.output and f"dmsurvey {command}" in result.output
 
 
-def test_export_csv_leaves_out_void_and_can_keep_only_complete(study_with_firms, tmp_path):
+def test_export_csv_writes_complete_responses_unless_all(study_with_firms, tmp_path):
+    """What score and report count, by default: an unfinished keying is not a firm."""
     out = tmp_path / "firms.csv"
-    result = runner.invoke(app, ["export", str(study_with_firms.path), "-o", str(out)])
+    result = runner.invoke(app, ["export", str(study_with_firms.path), "-o", str(out), "--all"])
     assert result.exit_code == 0, result.output
-    assert "Wrote 2 responses" in result.output
+    assert "Wrote 2 responses (complete and in progress)" in result.output
     assert list(pd.read_csv(out, encoding="utf-8-sig")["firm_name"]) == ["上海甲", "乙"]
     result = runner.invoke(
-        app, ["export", str(study_with_firms.path), "-o", str(out), "--only-complete",
-              "--labels", "en", "--anonymize"],
+        app, ["export", str(study_with_firms.path), "-o", str(out), "--labels", "en",
+              "--anonymize"],
     )
     assert result.exit_code == 0, result.output
+    assert "Wrote 1 complete response (" in result.output
     back = pd.read_csv(out, encoding="utf-8-sig")
     assert list(back["industry"]) == ["Manufacturing"]
+    assert len(back) == len(study_with_firms.responses())  # as many as score counts
     assert "firm_name" not in back.columns and "enumerator" not in back.columns
 
 
@@ -134,7 +137,7 @@ def test_export_of_one_firm_says_one_response(small_study, tmp_path):
     result = runner.invoke(app, ["export", str(small_study.path), "-o", str(out)])
     assert result.exit_code == 0, result.output
     columns = len(pd.read_csv(out, encoding="utf-8-sig").columns)
-    assert result.output == f"Wrote 1 response ({columns} columns) to {out}\n"
+    assert result.output == f"Wrote 1 complete response ({columns} columns) to {out}\n"
 
 
 def user_sees(result) -> str:
@@ -161,16 +164,15 @@ def test_export_refuses_when_nothing_is_left_to_export(
     assert user_sees(result) == f"Error: {NO_RESPONSES}\n"  # as report and charts say it
     complete = study_with_firms.responses()["response_id"][0]
     study_with_firms.set_status(complete, "in_progress")
-    result = runner.invoke(
-        app, ["export", str(study_with_firms.path), "-o", str(out), "--only-complete"])
+    result = runner.invoke(app, ["export", str(study_with_firms.path), "-o", str(out)])
     assert result.exit_code == 1
     assert user_sees(result) == (
-        f"Error: {NO_RESPONSES} (--only-complete leaves out 2 responses in progress; "
+        f"Error: {NO_RESPONSES} (2 responses in progress are exported with --all; "
         "1 void response is never exported)\n")
     assert out.read_text(encoding="utf-8") == "an earlier export\n"  # left as it was
     assert [path.name for path in out.parent.iterdir()] == ["none.csv"]  # no temporary left
-    # without the filter the two responses in progress are exported
-    result = runner.invoke(app, ["export", str(study_with_firms.path), "-o", str(out)])
+    # with --all the two responses in progress are exported
+    result = runner.invoke(app, ["export", str(study_with_firms.path), "-o", str(out), "--all"])
     assert result.exit_code == 0 and "Wrote 2 responses" in result.output
 
 

@@ -41,15 +41,19 @@ def export(
         bool, typer.Option("--keep-text",
                            help="With --anonymize, keep free-text answers not marked pii.")
     ] = False,
-    only_complete: Annotated[
-        bool, typer.Option("--only-complete", help="Only responses whose status is complete.")
+    all_responses: Annotated[
+        bool, typer.Option("--all", help="Also responses in progress (unfinished interviews, "
+                                         "paper forms not yet reconciled).")
     ] = False,
     raw: Annotated[
         bool, typer.Option("--raw", help="CSV: the exact text, for programs; without it, text "
                            "a spreadsheet would run as a formula gets a leading '.")
     ] = False,
 ) -> None:
-    """Export the responses of a study to CSV, Excel, Parquet, JSON, Stata or SPSS.
+    """Export the complete responses of a study to CSV, Excel, Parquet, JSON, Stata or SPSS.
+
+    Complete responses are what **score** and **report** count: a paper form keyed twice counts
+    once, after **dmsurvey reconcile**. **--all** adds the responses in progress.
 
     A CSV is written for Excel and WPS: UTF-8 with a byte-order mark, and text starting with
     = + - @ (a formula to a spreadsheet) preceded by ' so it shows as text; **--raw** keeps
@@ -68,10 +72,12 @@ def export(
 
     result = export_study(
         open_study(study), output, labels=labels, anonymize=anonymize, keep_text=keep_text,
-        only_complete=only_complete, raw=raw,
+        all_responses=all_responses, raw=raw,
     )
-    typer.echo(f"Wrote {plural(result.rows, 'response')} ({plural(result.columns, 'column')}) "
-               f"to {result.path}")
+    which = ("complete response" if result.responses == "complete"
+             else "response (complete and in progress)")
+    typer.echo(f"Wrote {plural(result.rows, which, which.replace('response', 'responses', 1))} "
+               f"({plural(result.columns, 'column')}) to {result.path}")
     for note in result.notes:
         typer.echo(note)
 

@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -123,6 +123,8 @@ class ExportResult:
     rows: int
     columns: int
     notes: tuple[str, ...] = ()  # what a user should know, one line each (renamed variables)
+    # Which responses: "complete" (what scores and reports count) or "all" (in progress too).
+    responses: str = "all"
 
 
 def export_study(
@@ -132,27 +134,30 @@ def export_study(
     labels: str | None = None,
     anonymize: bool = False,
     keep_text: bool = False,
-    only_complete: bool = False,
+    all_responses: bool = False,
     raw: bool = False,
 ) -> ExportResult:
-    """Export the responses of `study` to `path`; the extension chooses the format.
+    """Export the complete responses of `study` to `path`; the extension chooses the format.
 
-    `labels` ("zh", "en") writes choice labels in that language instead of codes (Stata and SPSS
-    always keep numbered codes with value labels, and use `labels` for the label language);
-    `anonymize` leaves out what identifies a firm or a person (see `anonymized`; free-text
-    answers stay with `keep_text`), with pseudonyms that link the anonymised exports of this
-    study; `only_complete` keeps only responses whose status is complete (otherwise every
-    response but void ones); `raw` keeps a CSV's text exactly as stored (see
+    Complete responses are what scores and reports count (a paper form keyed twice counts
+    once, reconciled); `all_responses` adds those in progress (unfinished interviews, second
+    keyings), never void ones. `labels` ("zh", "en") writes choice labels in that language
+    instead of codes (Stata and SPSS always keep numbered codes with value labels, and use
+    `labels` for the label language); `anonymize` leaves out what identifies a firm or a
+    person (see `anonymized`; free-text answers stay with `keep_text`), with pseudonyms that
+    link the anonymised exports of this study; `raw` keeps a CSV's text exactly as stored (see
     `write_responses`).
     """
+    only_complete = not all_responses
     frame = study.responses(status="complete" if only_complete else ("in_progress", "complete"))
     if frame.empty:
         raise DataError(_nothing_to_export(study, only_complete=only_complete))
-    return write_responses(
+    result = write_responses(
         frame, path, questionnaire=study.questionnaire, labels=labels, anonymize=anonymize,
         keep_text=keep_text, pseudonym_key=study.pseudonym_key() if anonymize else None,
         raw=raw,
     )
+    return replace(result, responses="complete" if only_complete else "all")
 
 
 def _nothing_to_export(study: Study, *, only_complete: bool) -> str:
@@ -164,8 +169,8 @@ def _nothing_to_export(study: Study, *, only_complete: bool) -> str:
             "SELECT status, count(*) FROM responses GROUP BY status").fetchall())
     left_out = []
     if only_complete and counts.get("in_progress"):
-        left_out.append(f"--only-complete leaves out "
-                        f"{plural(counts['in_progress'], 'response')} in progress")
+        left_out.append(f"{plural(counts['in_progress'], 'response')} in progress "
+                        f"{'is' if counts['in_progress'] == 1 else 'are'} exported with --all")
     if counts.get("void"):
         left_out.append(f"{plural(counts['void'], 'void response')} "
                         f"{'is' if counts['void'] == 1 else 'are'} never exported")
