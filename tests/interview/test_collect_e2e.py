@@ -139,9 +139,12 @@ def test_interview_a_manufacturer_completely(study_path):
     answer_all(terminal, MANUFACTURER_STEPS)
     terminal.expect("Submit the questionnaire")
     terminal.send(ENTER)
+    terminal.expect("Submit the questionnaire now?")  # Enter alone would say no
+    terminal.send("y")
     status, printed = terminal.finish()
     assert status == 0
     assert "is complete" in printed
+    assert f"dmsurvey collect {study_path} --edit " in printed
     response, answers = stored(study_path)
     assert answers == MANUFACTURER_ANSWERS
     assert (response["status"], response["source"], response["enumerator"]) == (
@@ -245,6 +248,8 @@ def test_interview_a_software_firm_completely_in_chinese(study_path):
     answer_all(terminal, SOFTWARE_FIRM_STEPS_AFTER_TECH)
     terminal.expect("提交问卷")
     terminal.send(ENTER)
+    terminal.expect("现在提交问卷吗")
+    terminal.send("y")
     status, printed = terminal.finish()
     assert status == 0
     assert "已提交" in printed

@@ -11,8 +11,10 @@ from prompt_toolkit.data_structures import Size
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 from prompt_toolkit.output.vt100 import Vt100_Output
+from prompt_toolkit.utils import get_cwidth
 
 from dmsurvey.interview.prompts import BACK, Prompter
+from dmsurvey.wording import wrap
 
 from .terminal import BACKSPACE, CTRL_B, CTRL_C, DOWN, ENTER, SPACE, UP
 
@@ -178,3 +180,43 @@ def test_tick_all_and_invert_never_tick_the_back_entry(keys, typed, ticked):
 
     keys.send_text(typed + ENTER)
     assert prompter(keys).checkbox("Which?", CHOICES, validate=validate) == ticked
+
+
+def test_a_clerks_number_is_always_an_answer_never_the_back_choice(keys):
+    """With three choices the back entry used to be "4) « Back": typing 4 went back."""
+    output, screen = screen_output()
+    ask = prompter(keys, compact=True, output=output)
+    keys.send_text("4" + ENTER)
+    send_when_shown(keys, screen, "No such choice", "2" + ENTER)
+    assert ask.select("Fruit?", CHOICES) == "b"
+    drawn = screen.getvalue()
+    assert "3) Cherry" in drawn and "4)" not in drawn
+    assert "No such choice: press a number from 1 to 3" in drawn
+
+
+def test_a_stray_key_then_enter_does_not_take_the_highlighted_choice(keys):
+    ask = prompter(keys, compact=True)
+    keys.send_text("x" + ENTER + DOWN + ENTER)
+    assert ask.select("Fruit?", CHOICES) == "b"  # not "a", highlighted when x was pressed
+
+
+def test_submitting_is_confirmed_and_enter_alone_says_no(keys):
+    ask = prompter(keys)
+    keys.send_text(ENTER)
+    assert ask.confirm("Submit?") is False
+    keys.send_text("y")
+    assert ask.confirm("Submit?") is True
+
+
+@pytest.mark.parametrize("width", [40, 79])
+def test_english_wraps_between_words_and_chinese_between_characters(width):
+    english = ("What share of your total financing came over the internet in 2019, "
+               "as a percentage of revenue?")
+    lines = wrap(english, width).split("\n")
+    assert all(get_cwidth(line) <= width for line in lines)
+    assert " ".join(lines) == english  # no word cut: "inter / net" or "revenu / e"
+    chinese = "2019年贵企业通过互联网获得的融资占融资总额的比例是多少？" * 3
+    lines = wrap(chinese, width).split("\n")
+    assert "".join(lines) == chinese
+    assert all(get_cwidth(line) <= width for line in lines)
+    assert get_cwidth(lines[0]) >= width - 1  # filled to the edge, character by character

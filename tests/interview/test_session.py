@@ -20,7 +20,8 @@ from dmsurvey.store.study import open_study
 from .terminal import BACKSPACE, CTRL_B, CTRL_C, DOWN, ENTER, SPACE, UP
 
 
-def run(study, keys: str, *, mode="interview", language="en", resume_id=None, output=None, **kw):
+def run(study, keys: str, *, mode="interview", language="en", resume_id=None, output=None,
+        edit_id=None, **kw):
     """Run one session on `keys`; fails (EOF) rather than hangs if the keys run out."""
     with create_pipe_input() as pipe:
         pipe.send_text(keys)
@@ -29,7 +30,7 @@ def run(study, keys: str, *, mode="interview", language="en", resume_id=None, ou
             language=language, compact=mode == "clerk", input=pipe, output=output or DummyOutput()
         )
         session = InterviewSession(study, prompter, language=language, mode=mode, **kw)
-        return session.run(resume_id)
+        return session.run(resume_id, edit_id)
 
 
 def screen() -> tuple[Vt100_Output, io.StringIO]:
@@ -38,7 +39,7 @@ def screen() -> tuple[Vt100_Output, io.StringIO]:
 
 
 START = ENTER  # the introduction's single "Start" choice
-SUBMIT = ENTER  # the review opens on "Submit"
+SUBMIT = ENTER + "y"  # the review opens on "Submit"; then confirm
 SERVICES_FIRM = "".join(
     [
         START,
@@ -402,3 +403,28 @@ def test_every_submitted_interview_gets_its_submission_time(study):
     for result in (run(study, SERVICES_FIRM + SUBMIT), paper):
         submitted_at = stored(study, result.response_id)[0]["submitted_at"]
         assert before <= datetime.fromisoformat(submitted_at) <= datetime.now(UTC)
+
+
+def test_submitting_asks_first_and_enter_alone_goes_back_to_the_review(study):
+    """One Enter on the review used to submit with no way back."""
+    output, shown = screen()
+    result = run(study, SERVICES_FIRM + ENTER + ENTER + CTRL_C + ENTER, output=output)
+    assert result.outcome == "paused"
+    assert stored(study, result.response_id)[0]["status"] == "in_progress"
+    assert "Submit the questionnaire now?" in shown.getvalue()
+    assert "dmsurvey collect --edit ID" in shown.getvalue()
+
+
+def test_a_submitted_form_is_reopened_with_edit_and_the_audit_keeps_both(study):
+    first = run(study, SERVICES_FIRM + SUBMIT, enumerator="Li")
+    # --edit opens on the review: section A, its employees answer, a new number, submit
+    edited = run(study, UP + UP + ENTER + DOWN + ENTER + BACKSPACE * 5 + "900" + ENTER + SUBMIT,
+                 edit_id=first.response_id[:6])
+    assert (edited.outcome, edited.response_id) == ("submitted", first.response_id)
+    response, answers = stored(study, first.response_id)
+    assert (response["status"], answers["employees"]) == ("complete", 900)
+    audit = study.audit(first.response_id)
+    employees = audit[audit["field"] == "employees"]
+    assert list(zip(employees["old"], employees["new"], strict=True))[-1] == ("1200", "900")
+    statuses = audit[audit["field"] == "status"]
+    assert list(statuses["new"]) == ["complete", "in_progress", "complete"]

@@ -39,6 +39,15 @@ def collect(
             help="Go straight to this unfinished response (the first characters of its id do).",
         ),
     ] = None,
+    edit: Annotated[
+        str | None,
+        typer.Option(
+            "--edit",
+            metavar="ID",
+            help="Reopen a submitted response to correct it (the audit trail keeps the old "
+                 "answers).",
+        ),
+    ] = None,
     entry: Annotated[
         int | None,
         typer.Option("--entry", min=1, max=2, help="Key in a paper form: first or second entry."),
@@ -52,7 +61,8 @@ def collect(
 ) -> None:
     """Interview a firm in the terminal, one question at a time; every answer is saved at once.
 
-    Ctrl-B goes back, Ctrl-C pauses (or discards); run it again to resume.
+    Ctrl-B goes back, Ctrl-C pauses (or discards); run it again to resume. Submitting asks
+    for a confirmation; a submitted form is corrected with **--edit ID**.
 
     Example: **dmsurvey collect my-study --enumerator Li --lang en**
 
@@ -62,6 +72,9 @@ def collect(
 
     if (entry is None) != (form is None):
         raise typer.BadParameter("--entry and --form go together", param_hint="--entry/--form")
+    if edit and resume:
+        raise typer.BadParameter("--edit reopens a submitted response, --resume an unfinished "
+                                 "one: give one of them", param_hint="--edit")
     if entry and self_completion:
         raise typer.BadParameter("paper forms are keyed by a clerk", param_hint="--self")
     language = lang.value if lang else None
@@ -78,6 +91,7 @@ def collect(
         entry=entry,
         form_number=form,
         resume_id=resume,
+        edit_id=edit,
     )
     typer.echo(
         message(result.outcome, result.language, study=study, response_id=result.response_id)

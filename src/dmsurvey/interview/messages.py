@@ -89,8 +89,24 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "zh": "尚未提交：还有{questions}没有回答。",
     },
     "submitted": {
-        "en": "Submitted: response {response_id} is complete. Thank you.",
-        "zh": "已提交：问卷 {response_id} 已完成。谢谢！",
+        "en": "Submitted: response {response_id} is complete. Thank you.\n"
+              "To correct it later: dmsurvey collect {study} --edit {response_id}",
+        "zh": "已提交：问卷 {response_id} 已完成。谢谢！\n"
+              "如需修改：dmsurvey collect {study} --edit {response_id}",
+    },
+    "confirm_submit": {
+        "en": "Submit the questionnaire now? To correct it afterwards, reopen it with "
+              "dmsurvey collect --edit ID.",
+        "zh": "现在提交问卷吗？提交后如需修改，可用 dmsurvey collect --edit ID 重新打开。",
+    },
+    "no_such_choice": {
+        "en": "No such choice: press a number from 1 to {count}, or an arrow key.",
+        "zh": "没有这个选项：请按 1 至 {count} 的数字键，或用方向键选择。",
+    },
+    "reopened": {
+        "en": "Response {response_id} reopened for correction; the audit trail keeps what it "
+              "held before.",
+        "zh": "问卷 {response_id} 已重新打开以便修改；修改前的内容保留在审计记录中。",
     },
     "keyed_for_reconcile": {
         "en": "Saved: response {response_id} is keyed. This form is keyed twice, so it "

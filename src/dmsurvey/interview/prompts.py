@@ -23,6 +23,7 @@ from prompt_toolkit.filters import Condition
 from prompt_toolkit.formatted_text import FormattedText
 from prompt_toolkit.input import Input
 from prompt_toolkit.key_binding import KeyBindings, merge_key_bindings
+from prompt_toolkit.keys import Keys
 from prompt_toolkit.layout import ConditionalContainer, FormattedTextControl, Window
 from prompt_toolkit.output import Output
 from prompt_toolkit.styles import Style
@@ -31,6 +32,7 @@ from questionary.constants import INDICATOR_SELECTED, INDICATOR_UNSELECTED
 from questionary.prompts.common import InquirerControl
 
 from dmsurvey.interview.messages import message
+from dmsurvey.wording import SCREEN_WIDTH, wrap
 
 
 class Navigation(enum.Enum):
@@ -40,7 +42,6 @@ class Navigation(enum.Enum):
 BACK = Navigation.BACK
 
 BACK_KEY = "c-b"
-SCREEN_WIDTH = 80
 STYLE = Style.from_dict(
     {
         "progress": "bold",
@@ -111,10 +112,11 @@ class Prompter:
         self.output.flush()
 
     def show(self, lines: Sequence[tuple[str, str]]) -> None:
-        """Print `(style, text)` lines, such as the section title and the progress."""
+        """Print `(style, text)` lines, such as the section title and the progress, wrapped
+        at word boundaries (Chinese between characters) to the screen width."""
         fragments = []
         for style, text in lines:
-            fragments += [(f"class:{style}" if style else "", text), ("", "\n")]
+            fragments += [(f"class:{style}" if style else "", wrap(text)), ("", "\n")]
         print_formatted_text(FormattedText(fragments), style=STYLE, output=self.output, end="")
 
     def _kwargs(self) -> dict:
@@ -130,23 +132,38 @@ class Prompter:
         default: object = None,
         back: bool = True,
     ) -> object:
-        """One choice from a list; returns its value, or BACK."""
+        """One choice from a list; returns its value, or BACK.
+
+        A clerk (`compact`) picks by number key; the back entry has no number, so a number
+        is always an answer, and a key that is no choice's number holds Enter back until a
+        choice is picked, so that a typo cannot accept the highlighted entry."""
         entries = [questionary.Choice(fit(title), value=value) for value, title in choices]
+        numbered = self.compact and len(entries) <= len(InquirerControl.SHORTCUT_KEYS)
         if back:
-            entries.append(questionary.Choice(message("back_choice", self.language), value=BACK))
+            entries.append(questionary.Choice(message("back_choice", self.language), value=BACK,
+                                              shortcut_key=False))
         with _shared_default_bindings():
             prompt = questionary.select(
-                question,
+                wrap(question, SCREEN_WIDTH - 3),
                 choices=entries,
                 default=next((entry for entry in entries if entry.value == default), None),
                 instruction=" ",
-                use_shortcuts=self.compact and len(entries) <= len(InquirerControl.SHORTCUT_KEYS),
+                use_shortcuts=numbered,
                 use_jk_keys=False,
                 **self._kwargs(),
             )
+        control = _choice_control(prompt)
         if back:
-            _show_as_navigation(_choice_control(prompt), entries[-1].title)
-        return self._ask(prompt, back=back)
+            _show_as_navigation(control, entries[-1].title)
+        extra = _stray_keys_hold_enter(prompt, control, self.language) if numbered else None
+        return self._ask(prompt, back=back, extra=extra)
+
+    def confirm(self, question: str, *, default: bool = False) -> bool:
+        """Yes or no: y or n answers at once, Enter takes `default`."""
+        with _shared_default_bindings():
+            prompt = questionary.confirm(wrap(question, SCREEN_WIDTH - 9), default=default,
+                                         **self._kwargs())
+        return bool(self._ask(prompt, back=False))
 
     def checkbox(
         self,
@@ -171,7 +188,7 @@ class Prompter:
             entries.append(questionary.Choice(message("back_choice", self.language), value=BACK))
         with _shared_default_bindings():
             prompt = questionary.checkbox(
-                question,
+                wrap(question, SCREEN_WIDTH - 3),
                 choices=entries,
                 instruction=" ",
                 validate=validate or (lambda ticked: True),
@@ -210,7 +227,7 @@ class Prompter:
         """Typed text, checked by `validate` (True, or the message to show); or BACK."""
         with _shared_default_bindings():
             prompt = questionary.text(
-                question,
+                wrap(question, SCREEN_WIDTH - 3),
                 default=default,
                 validate=validate or (lambda typed: True),
                 **self._kwargs(),
@@ -303,6 +320,47 @@ def _show_as_navigation(control: InquirerControl, title: str) -> None:
         return tokens
 
     control.text = draw
+
+
+def _stray_keys_hold_enter(prompt, control: InquirerControl, language: str) -> KeyBindings:
+    """After a key that picks nothing (a typo such as 7 in a list of five), Enter does
+    nothing and the line under the list says so, until a number or an arrow picks a choice."""
+    held = [False]
+    numbered = [index for index, choice in enumerate(control.choices) if choice.shortcut_key]
+    parts = prompt.application.layout.container.children
+    parts.append(ConditionalContainer(
+        Window(FormattedTextControl(lambda: [("class:error", message(
+            "no_such_choice", language, count=len(numbered)))]), dont_extend_height=True),
+        filter=Condition(lambda: held[0]),
+    ))
+    bindings = KeyBindings()
+
+    @bindings.add(Keys.Any)
+    def stray(event) -> None:
+        held[0] = True
+
+    def picking(index: int):
+        def pick(event) -> None:
+            control.pointed_at = index
+            held[0] = False
+
+        return pick
+
+    def moving(step):
+        def move(event) -> None:
+            step()
+            while not control.is_selection_valid():
+                step()
+            held[0] = False
+
+        return move
+
+    for index in numbered:
+        bindings.add(str(control.choices[index].shortcut_key), eager=True)(picking(index))
+    bindings.add(Keys.Down, eager=True)(moving(control.select_next))
+    bindings.add(Keys.Up, eager=True)(moving(control.select_previous))
+    bindings.add("enter", filter=Condition(lambda: held[0]), eager=True)(lambda event: None)
+    return bindings
 
 
 def _go_back(event) -> None:

@@ -93,8 +93,20 @@ class InterviewSession:
 
     # -- the whole session -------------------------------------------------------------------
 
-    def run(self, resume_id: str | None = None) -> SessionResult:
-        """Interview one firm (a new one, or `resume_id`) until submitted, paused or discarded."""
+    def run(self, resume_id: str | None = None, edit_id: str | None = None) -> SessionResult:
+        """Interview one firm (a new one, or `resume_id`) until submitted, paused or discarded.
+
+        `edit_id`: reopen a submitted response to correct it; it opens on the review. Its
+        status goes back to in progress until it is submitted again, and the audit trail
+        keeps every answer it held before."""
+        if edit_id is not None:
+            answers = self._reopen(edit_id)
+            interview = Interview(self.questionnaire, answers, language=self.language,
+                                  skip_notes=self.mode == "clerk")
+            interview.pick_up("")
+            # Every question was seen before it was submitted: a correction asks only what
+            # it opens, not the optional questions left blank.
+            return self._loop(interview, seen={q.id for q in interview.applicable()})
         try:
             return self._run(resume_id)
         finally:
@@ -121,8 +133,8 @@ class InterviewSession:
             interview.pick_up(self._paused_on())
         return self._loop(interview)
 
-    def _loop(self, interview: Interview) -> SessionResult:
-        shown: set[str] = set()
+    def _loop(self, interview: Interview, seen: set[str] | None = None) -> SessionResult:
+        shown: set[str] = set(seen or ())
         back_to_review = False
         error = ""
         while True:
@@ -133,7 +145,9 @@ class InterviewSession:
                     if target is _Step.SUBMIT:
                         missing = interview.missing_required()
                         if not missing:
-                            return self._submit(interview)
+                            if self.prompter.confirm(self._say("confirm_submit")):
+                                return self._submit(interview)
+                            continue
                         interview.go_to(missing[0].id)
                         back_to_review = True
                         unanswered = counted(len(missing), "required_question", self.tool_language)
@@ -183,6 +197,26 @@ class InterviewSession:
         self.response_id = resume_id
         self.enumerator = self.enumerator or (response.get("enumerator") or "")
         return self.study.get_answers(resume_id)
+
+    def _reopen(self, typed: str) -> dict:
+        """Reopen the response whose id starts with `typed` for correction."""
+        typed = typed.strip()
+        matches = [rid for rid in self.study.response_ids() if rid.startswith(typed)]
+        if typed in matches:
+            matches = [typed]
+        if len(matches) != 1:
+            raise StudyError(
+                f"--edit {typed} fits {plural(len(matches), 'response')}"
+                + ("; type more of the id" if matches else "; `dmsurvey export STUDY -o "
+                   "firms.csv --all` lists the ids"))
+        response = self.study.get_response(matches[0])
+        if response.get("status") == "void":
+            raise StudyError(f"response {matches[0]} is void: it cannot be edited")
+        self.response_id = matches[0]
+        self.enumerator = self.enumerator or (response.get("enumerator") or "")
+        if response.get("status") == "complete":
+            self.study.set_status(self.response_id, "in_progress", who=self.enumerator)
+        return self.study.get_answers(self.response_id)
 
     def _unfinished_id(self, typed: str) -> str:
         """The unfinished response whose id starts with `typed` (the first few characters
@@ -513,11 +547,13 @@ def collect(
     entry: int | None = None,
     form_number: str | None = None,
     resume_id: str | None = None,
+    edit_id: str | None = None,
     input: Input | None = None,
     output: Output | None = None,
 ) -> SessionResult:
     """Open the study at `study_path` and interview one firm in the terminal.
 
+    `edit_id` reopens a submitted response for correction (see `InterviewSession.run`).
     `input`/`output` are prompt_toolkit objects (the real terminal when None).
     """
     from dmsurvey.store.study import open_study
@@ -541,4 +577,4 @@ def collect(
     # took half the time of an answer.
     with prompter.keyboard(), study.connect() as held:
         held.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return session.run(resume_id)
+        return session.run(resume_id, edit_id)

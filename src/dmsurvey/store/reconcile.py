@@ -37,7 +37,7 @@ from dmsurvey.questionnaire.answers import AnswerChecker, InvalidAnswer
 from dmsurvey.questionnaire.model import Question, Questionnaire
 from dmsurvey.store import db
 from dmsurvey.store.exporting import chosen_language
-from dmsurvey.wording import plural
+from dmsurvey.wording import SCREEN_WIDTH, plural, wrap
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -559,8 +559,8 @@ class TerminalResolver:
             questionary.Choice("skip for now", value="skip"),
         ]
         action = questionary.select(
-            f"Form {disagreement.form_number}, {question.id} ({label})", choices=choices,
-            **self._io,
+            wrap(f"Form {disagreement.form_number}, {question.id} ({label})", SCREEN_WIDTH - 3),
+            choices=choices, **self._io,
         ).unsafe_ask()
         if action == "first":
             return Resolution(disagreement.first, "first")
