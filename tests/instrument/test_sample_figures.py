@@ -219,11 +219,12 @@ def test_digital_rd(firms, manufacturers):
 
 
 def test_internet_finance(firms):
-    share = firms["internet_finance_share"]
+    share = firms["internet_finance_share"].dropna()
+    assert len(share) == 98  # one firm left it blank: the paper's base
     assert percent(share == "none") > 64
     assert (share != "none").sum() == 35
     assert share.isin(ABOVE_HALF).sum() == 1
-    used = share != "none"
+    used = firms["internet_finance_share"].notna() & (firms["internet_finance_share"] != "none")
     assert firms.loc[used, "internet_finance_channels"].notna().all()
     assert firms.loc[~used, "internet_finance_channels"].isna().all()
 
@@ -237,7 +238,9 @@ def test_covid(firms):
     coped = ["no_barrier", "overcome"]
     assert percent(firms["covid_customer_comm"].isin(coped)) > 90
     assert percent(firms["covid_remote_work"].isin(coped)) > 80
-    assert percent(firms["covid_digital_importance"] == "yes") > 90
+    importance = firms["covid_digital_importance"].dropna()
+    assert len(importance) == 98  # one firm left it blank
+    assert percent(importance == "yes") > 90
 
 
 def test_biggest_obstacles_fees_35_percent_funds_30_percent(firms):
@@ -255,3 +258,19 @@ def test_policy_support(firms):
 
 def test_97_percent_say_digitalisation_helps(firms):
     assert round(percent(firms["digital_helps"] == "yes")) == 97
+
+
+def test_charts_state_the_base_of_98_where_a_firm_left_the_question_blank(firms, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from dmsurvey.questionnaire.loader import load_questionnaire
+    from dmsurvey.reporting.charts import summary_charts
+    from dmsurvey.store.sample import QUESTIONNAIRE, load_sample_responses
+
+    questionnaire = load_questionnaire(QUESTIONNAIRE)
+    tables = summary_charts(load_sample_responses(), questionnaire, tmp_path, language="en")
+    plt.close("all")
+    finance = tables["04_internet_finance"]
+    assert set(finance["n"]) == {firms["internet_finance_share"].notna().sum()} == {98}
+    assert (tmp_path / "04_internet_finance.svg").read_text(encoding="utf-8").count("(98)") >= 1
+    assert set(tables["01_technology_use"]["n"]) == {99}

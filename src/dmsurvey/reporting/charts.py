@@ -115,6 +115,12 @@ def chart_base(responses: pd.DataFrame, chart: SummaryChart) -> pd.DataFrame:
     return responses[responses[question].astype("str") == code]
 
 
+def answered_base(table: pd.DataFrame, firms: int) -> int:
+    """The base a chart's title states: the firms that answered its questions (a firm that
+    left a question blank is out of its base), else the firms it is about."""
+    return int(table["n"].max()) if len(table) and table["n"].notna().any() else firms
+
+
 def chart_table(
     responses: pd.DataFrame,
     questionnaire: Questionnaire,
@@ -346,7 +352,8 @@ def summary_charts(
             note = reference_note(references, table, language)
         fig = draw_summary_chart(
             table, questionnaire, stem, language=language, source=source_text,
-            base_n=len(chart_base(responses, chart)), comparison=comparison, note=note,
+            base_n=answered_base(table, len(chart_base(responses, chart))),
+            comparison=comparison, note=note,
         )
         return table, fig
 

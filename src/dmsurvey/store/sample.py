@@ -26,6 +26,9 @@ How it is built (run ``python -m dmsurvey.store.sample`` to rewrite the bundled 
   every linear trace of size removed, as the paper found no relation between size and online
   sales. Firms that sell online also lean towards buying online, marketing online and taking
   payments through merchant services, so the online-trade answers hang together.
+* Item non-response: as in the paper's bases of 98, one firm left the internet-finance share
+  blank and another the importance of digitalisation after COVID-19 (`ITEM_NONRESPONSE`);
+  both questions are required, so the interview would not allow it, but paper forms do.
 * Internet finance: one propensity (a little higher in digital firms) ranks the firms for the
   share of financing raised online, the number of channels used and the interest in SME
   financing platforms, so borrowers tend to use more channels and care more about such
@@ -54,6 +57,9 @@ if TYPE_CHECKING:
 QUESTIONNAIRE = "sme-digital-2020"
 SEED = 20200715
 N_FIRMS = 99
+# Required questions one firm each left blank, as the paper's bases of 98 show, and the answer
+# the firm blanked would have given.
+ITEM_NONRESPONSE = (("internet_finance_share", "none"), ("covid_digital_importance", "yes"))
 SAMPLE_CSV = Path(__file__).resolve().parent.parent / "data" / "sample_responses.csv"
 METADATA_COLUMNS = ("response_id", "source", "enumerator", "submitted_at")
 # Namespace of the response ids: uuid5(namespace, "<seed>/<firm number>") is stable per seed.
@@ -587,7 +593,23 @@ def generate_sample(seed: int = SEED) -> pd.DataFrame:
             for name, values in columns.items()
         }
     )
-    return frame.sort_values(["submitted_at", "response_id"], ignore_index=True)
+    frame = frame.sort_values(["submitted_at", "response_id"], ignore_index=True)
+    return _with_item_nonresponse(frame)
+
+
+def _with_item_nonresponse(frame: pd.DataFrame) -> pd.DataFrame:
+    """The paper's bases below 99: one firm left each of `ITEM_NONRESPONSE` blank.
+
+    The firm is the last, in order of submission, whose answer was the commonest one (so
+    every share the paper reports still holds), and another firm for each question; no
+    other answer changes, and the random draws stay as they were."""
+    taken: set[int] = set()
+    for question, answer in ITEM_NONRESPONSE:
+        firm = next(index for index in reversed(frame.index)
+                    if frame.at[index, question] == answer and index not in taken)
+        frame.loc[firm, question] = None
+        taken.add(firm)
+    return frame
 
 
 def write_sample_csv(path: str | Path = SAMPLE_CSV, seed: int = SEED) -> Path:
