@@ -297,6 +297,7 @@ def check_rules(typed: pd.DataFrame, given: dict[str, np.ndarray], originals: di
         in_progress = pd.Series(typed["status"]).eq("in_progress").to_numpy(dtype=bool)
     language = questionnaire.label_language(language)
     blank: dict[str, np.ndarray] = {}
+    known: dict[str, np.ndarray] = {}
     for question in questionnaire.answerable:
         header = headers.get(question.id, question.id)
         if question.constraint:
@@ -305,7 +306,7 @@ def check_rules(typed: pd.DataFrame, given: dict[str, np.ndarray], originals: di
             found.add(broken, header, originals[question.id], "not allowed",
                       constraint_expectation(question, language))
         if question.required:
-            missing = relevance(typed, questionnaire, question) & ~given[question.id]
+            missing = relevance(typed, questionnaire, question, known) & ~given[question.id]
             missing &= ~in_progress
             if missing.any():
                 blank[question.id] = missing
@@ -323,14 +324,21 @@ def constraint_holds(frame: pd.DataFrame, question: Question) -> np.ndarray:
     return held.to_numpy(dtype=bool)
 
 
-def relevance(frame: pd.DataFrame, questionnaire: Questionnaire, question: Question) -> np.ndarray:
-    """Rows where `question` is asked: its own and its section's `relevant` both hold."""
+def relevance(frame: pd.DataFrame, questionnaire: Questionnaire, question: Question,
+              known: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Rows where `question` is asked: its own and its section's `relevant` both hold.
+
+    `known`: rules already evaluated on this frame (rule -> rows), kept for the next
+    question: the questions of a section, and often several others, share a rule."""
+    known = {} if known is None else known
     applies = np.ones(len(frame), dtype=bool)
     section = next(s for s in questionnaire.sections if question.id in
                    {q.id for q in s.questions})
     for source in (section.relevant, question.relevant):
         if source:
-            applies &= expression(source).holds_frame(frame).to_numpy(dtype=bool)
+            if source not in known:
+                known[source] = expression(source).holds_frame(frame).to_numpy(dtype=bool)
+            applies &= known[source]
     return applies
 
 

@@ -126,11 +126,12 @@ def quality_issues(
     if invalid is None:
         invalid = stored_problems(data, questionnaire, language=language)
     parts = [_invalid_issues(data, invalid, words)]
+    known: dict[str, np.ndarray] = {}
     for question in questionnaire.answerable:
         if question.id not in data:
             continue
         answered = data[question.id].notna().to_numpy()
-        applies = relevance(data, questionnaire, question)
+        applies = relevance(data, questionnaire, question, known)
         if question.required:
             missing = applies & ~answered & (status == "complete").to_numpy()
             reason = ((": " if words == "en" else "：")
