@@ -231,3 +231,100 @@ def _dask_client(scheduler: str | None):
         Client(cluster) as client,
     ):
         yield client
+
+
+# ---------------------------------------------------------------------------------------------
+# Any source: a study folder, a response file, or a Parquet dataset
+
+
+def score_file(
+    source: str | Path,
+    target: str | Path,
+    questionnaire: str | Path | Questionnaire | None = None,
+    *,
+    engine: str = "pandas",
+    scheduler: str | None = None,
+    batch_rows: int = 250_000,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Score a study folder or response file into `target` (.csv or .parquet); the number
+    of firms scored.
+
+    A Parquet file or folder of Parquet parts is scored by `dmsurvey.datasets.score_dataset`:
+    in batches of `batch_rows` rows (only the columns the index needs), so memory stays flat
+    however many firms it holds, or on a Dask cluster with `engine="dask"`. `on_batch(rows)`
+    is called after each batch.
+    """
+    from dmsurvey.analysis._answers import require_responses
+    from dmsurvey.analysis.inputs import load_responses, questionnaire_model
+    from dmsurvey.analysis.scoring import score
+
+    source, target = Path(source), Path(target)
+    if target.suffix.lower() not in (".csv", ".parquet"):
+        raise AnalysisError(f"{target}: scores are written as .csv or .parquet")
+    if is_parquet_dataset(source):
+        return score_dataset(
+            source, questionnaire_model(questionnaire), target, engine=engine,
+            scheduler=scheduler, batch_rows=batch_rows, on_batch=on_batch,
+        )
+    responses, model = load_responses(source, questionnaire)
+    require_responses(responses)
+    scores = score(responses, model)
+    _write_scores(scores, target)
+    if on_batch:
+        on_batch(len(scores))
+    return len(scores)
+
+
+def _write_scores(scores: pd.DataFrame, target: Path) -> None:
+    from dmsurvey.analysis.scoring import for_csv
+
+    if target.suffix.lower() == ".parquet":
+        scores.to_parquet(target, index=False)
+    else:
+        for_csv(scores).to_csv(target, index=False)
+
+
+def shares_of_source(
+    source: str | Path,
+    question: str,
+    questionnaire: str | Path | Questionnaire | None = None,
+    *,
+    by: str | Sequence[str] | None = None,
+    language: str | None = None,
+    engine: str = "pandas",
+    scheduler: str | None = None,
+) -> pd.DataFrame:
+    """`shares` of a study folder, a response file, or a Parquet dataset of any size."""
+    return shares_with_view(source, question, questionnaire, by=by, language=language,
+                            engine=engine, scheduler=scheduler)[0]
+
+
+def shares_with_view(
+    source: str | Path,
+    question: str,
+    questionnaire: str | Path | Questionnaire | None = None,
+    *,
+    by: str | Sequence[str] | None = None,
+    language: str | None = None,
+    engine: str = "pandas",
+    scheduler: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """`shares_of_source`, its `share_view` for a terminal and the number of firms."""
+    from dmsurvey.analysis._answers import require_responses
+    from dmsurvey.analysis.inputs import load_responses, questionnaire_model
+    from dmsurvey.analysis.shares import share_view, shares
+
+    if is_parquet_dataset(source):
+        import pyarrow.dataset
+
+        model = questionnaire_model(questionnaire)
+        table = shares_dataset(source, question, model, by=by, language=language,
+                               engine=engine, scheduler=scheduler)
+        firms = pyarrow.dataset.dataset(str(source), format="parquet").count_rows()
+    else:
+        responses, model = load_responses(source, questionnaire)
+        require_responses(responses)
+        table = shares(responses, question, questionnaire=model, by=by, language=language)
+        firms = len(responses)
+    return table, share_view(table, questionnaire=model, language=language), firms

@@ -12,9 +12,6 @@ Formulas and a firm worked by hand: docs/methodology.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -23,7 +20,6 @@ from dmsurvey.analysis._answers import (
     indicators,
     question_of,
     require_columns,
-    require_responses,
 )
 from dmsurvey.errors import AnalysisError
 from dmsurvey.questionnaire.model import Dimension, Questionnaire, Scoring, ScoringItem
@@ -168,51 +164,6 @@ def scoring_columns(questionnaire: Questionnaire) -> list[str]:
         if dimension.applies_if:
             needed.extend(sorted(parse_expression(dimension.applies_if).references))
     return list(dict.fromkeys(needed))
-
-
-def score_file(
-    source: str | Path,
-    target: str | Path,
-    questionnaire: str | Path | Questionnaire | None = None,
-    *,
-    engine: str = "pandas",
-    scheduler: str | None = None,
-    batch_rows: int = 250_000,
-    on_batch: Callable[[int], None] | None = None,
-) -> int:
-    """Score a study folder or response file into `target` (.csv or .parquet); the number
-    of firms scored.
-
-    A Parquet file or folder of Parquet parts is scored by `dmsurvey.datasets.score_dataset`:
-    in batches of `batch_rows` rows (only the columns the index needs), so memory stays flat
-    however many firms it holds, or on a Dask cluster with `engine="dask"`. `on_batch(rows)`
-    is called after each batch.
-    """
-    from dmsurvey.analysis.inputs import load_responses, questionnaire_model
-    from dmsurvey.datasets import is_parquet_dataset, score_dataset
-
-    source, target = Path(source), Path(target)
-    if target.suffix.lower() not in (".csv", ".parquet"):
-        raise AnalysisError(f"{target}: scores are written as .csv or .parquet")
-    if is_parquet_dataset(source):
-        return score_dataset(
-            source, questionnaire_model(questionnaire), target, engine=engine,
-            scheduler=scheduler, batch_rows=batch_rows, on_batch=on_batch,
-        )
-    responses, model = load_responses(source, questionnaire)
-    require_responses(responses)
-    scores = score(responses, model)
-    _write_scores(scores, target)
-    if on_batch:
-        on_batch(len(scores))
-    return len(scores)
-
-
-def _write_scores(scores: pd.DataFrame, target: Path) -> None:
-    if target.suffix.lower() == ".parquet":
-        scores.to_parquet(target, index=False)
-    else:
-        for_csv(scores).to_csv(target, index=False)
 
 
 def for_csv(scores: pd.DataFrame) -> pd.DataFrame:

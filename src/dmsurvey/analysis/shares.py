@@ -12,7 +12,6 @@ Kish effective sample size (see docs/methodology.md).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,7 +21,6 @@ from dmsurvey.analysis._answers import (
     indicators,
     question_of,
     require_columns,
-    require_responses,
 )
 from dmsurvey.errors import AnalysisError, Problem
 from dmsurvey.questionnaire.model import Questionnaire
@@ -171,50 +169,6 @@ def _tabulate(
     for name, values in columns.items():
         long[name] = values
     return long[long["n"] > 0].reset_index(drop=True)
-
-
-def shares_of_source(
-    source: str | Path,
-    question: str,
-    questionnaire: str | Path | Questionnaire | None = None,
-    *,
-    by: str | Sequence[str] | None = None,
-    language: str | None = None,
-    engine: str = "pandas",
-    scheduler: str | None = None,
-) -> pd.DataFrame:
-    """`shares` of a study folder, a response file, or a Parquet dataset of any size."""
-    return shares_with_view(source, question, questionnaire, by=by, language=language,
-                            engine=engine, scheduler=scheduler)[0]
-
-
-def shares_with_view(
-    source: str | Path,
-    question: str,
-    questionnaire: str | Path | Questionnaire | None = None,
-    *,
-    by: str | Sequence[str] | None = None,
-    language: str | None = None,
-    engine: str = "pandas",
-    scheduler: str | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """`shares_of_source`, its `share_view` for a terminal and the number of firms."""
-    from dmsurvey.analysis.inputs import load_responses, questionnaire_model
-    from dmsurvey.datasets import is_parquet_dataset, shares_dataset
-
-    if is_parquet_dataset(source):
-        import pyarrow.dataset
-
-        model = questionnaire_model(questionnaire)
-        table = shares_dataset(source, question, model, by=by, language=language,
-                               engine=engine, scheduler=scheduler)
-        firms = pyarrow.dataset.dataset(str(source), format="parquet").count_rows()
-    else:
-        responses, model = load_responses(source, questionnaire)
-        require_responses(responses)
-        table = shares(responses, question, questionnaire=model, by=by, language=language)
-        firms = len(responses)
-    return table, share_view(table, questionnaire=model, language=language), firms
 
 
 def answered_line(table: pd.DataFrame, firms: int, language: str | None = None) -> str:

@@ -50,7 +50,7 @@ def score(
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from dmsurvey.analysis.scoring import score_file
+    from dmsurvey.datasets import score_file
 
     console = Console(stderr=True)
     # Only on a terminal, and on stderr: elsewhere the finished bar leaves a blank line.
@@ -92,7 +92,8 @@ def shares(
     """
     from rich.console import Console
 
-    from dmsurvey.analysis.shares import answered_line, shares_with_view
+    from dmsurvey.analysis.shares import answered_line
+    from dmsurvey.datasets import shares_with_view
     from dmsurvey.reporting.texts import text
 
     table, view, firms = shares_with_view(source, question, questionnaire, by=by or None,

@@ -268,7 +268,7 @@ def write_firm_feedback(
     min_peers: int = MIN_PEERS,
 ) -> Path:
     """Write `firm-<response id>.html` (one self-contained page) and return its path."""
-    from dmsurvey.reporting.report import render_template
+    from dmsurvey.reporting.pages import render_template
 
     feedback = firm_feedback(responses, questionnaire, firm_id, language=language,
                              min_peers=min_peers)

@@ -34,6 +34,7 @@ from dmsurvey.reporting.charts import (
     study_charts,
     summary_charts,
 )
+from dmsurvey.reporting.pages import render_template
 from dmsurvey.reporting.tables import html_table
 from dmsurvey.reporting.texts import TEXTS, text
 from dmsurvey.wording import plural
@@ -270,19 +271,6 @@ def data_quality(source: Path, responses: pd.DataFrame, questionnaire: Questionn
     if source.is_dir():
         return quality.validate_study(source, language=language)
     return quality.quality_issues(responses, questionnaire, language=language)
-
-
-def render_template(name: str, context: Mapping[str, Any]) -> str:
-    import jinja2
-
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("dmsurvey.reporting", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return environment.get_template(name).render(**context)
 
 
 def _svg_data_uri(path: Path) -> str:

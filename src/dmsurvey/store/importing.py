@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -61,8 +61,13 @@ from dmsurvey.store.platforms import recognise
 from dmsurvey.store.readers import DEFAULT_LIMITS, ReadLimits, Table, read_table, text_frame
 from dmsurvey.wording import plural
 
-if TYPE_CHECKING:
-    from dmsurvey.store.study import Study
+
+class Store(Protocol):
+    """What an import needs of a study (a `dmsurvey.store.study.Study`): its questionnaire and
+    the database file it writes to."""
+
+    questionnaire: Questionnaire
+    database_path: Path
 
 # Content-derived response ids live in their own UUID namespace.
 RESPONSE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://dmsurvey.org/response")
@@ -154,7 +159,7 @@ class _Checked:
 
 
 def import_files(
-    study: Study,
+    study: Store,
     files: Sequence[str | os.PathLike],
     *,
     source: str | None = None,
@@ -246,7 +251,7 @@ def _read_checked(path, questionnaire: Questionnaire, *, encoding, sheet, column
 
 
 def add_frame(
-    study: Study,
+    study: Store,
     frame: pd.DataFrame,
     *,
     who: str = "",
