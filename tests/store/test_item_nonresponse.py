@@ -71,3 +71,34 @@ def test_wrong_values_still_refuse_the_whole_file(study, tmp_path):
     for text in ("Cannot be negative", "not a number", "unknown choice"):
         assert text in result.output
     assert study.response_ids() == []
+
+
+def test_a_file_of_an_older_instrument_with_blanks_imports_and_validate_lists_the_blanks(
+        tmp_path):
+    """The bundled sample without the three questions the paper's codebook lacks, and with
+    its two blank answers: it imports, the charts state bases of 98, validate lists both."""
+    import matplotlib.pyplot as plt
+
+    from dmsurvey.reporting.charts import summary_charts
+    from dmsurvey.store.sample import QUESTIONNAIRE, read_sample_csv
+    from dmsurvey.store.study import init_study
+
+    added = ["registered_shanghai", "main_business_shanghai", "covid_digital_tools"]
+    path = tmp_path / "codebook-2020.csv"
+    read_sample_csv().drop(columns=added).to_csv(path, index=False)
+    study = init_study(tmp_path / "zone", questionnaire=QUESTIONNAIRE)
+    result = run("import", study.path, path)
+    assert result.exit_code == 0, result.output
+    assert "Added 99 responses" in result.output
+    for question in added:
+        assert result.output.count(f"{question}: no column in codebook-2020.csv") == 1
+    for question in ("internet_finance_share", "covid_digital_importance"):
+        assert f"{question}: required but left blank in 1 response" in result.output
+
+    issues = validate_study(study)
+    blank = issues[issues["check"] == "missing_required"]
+    assert sorted(blank["question"]) == ["covid_digital_importance", "internet_finance_share"]
+    assert blank["response_id"].nunique() == 2
+    tables = summary_charts(study.responses(), study.questionnaire, tmp_path / "charts")
+    plt.close("all")
+    assert set(tables["04_internet_finance"]["n"]) == {98}

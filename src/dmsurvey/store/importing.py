@@ -74,6 +74,8 @@ RESPONSE_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://dmsurvey.org/respon
 # Never compared when a stored response is imported again: they change as a matter of course.
 COMPARED_METADATA_SKIPPED = ("response_id", "started_at", "updated_at")
 WRITE_CHUNK = 20_000
+# The audit action recording a question the imported file had no column for.
+NOT_ASKED = "not_asked"
 
 Progress = Callable[[str, int, int], None]
 
@@ -419,6 +421,7 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
         if not dry_run:
             awaiting = _insert(connection, incoming.select(adding), columns, source, who,
                                progress)
+            _record_not_asked(connection, checked, incoming, adding, who)
             changed = differs[replacing[known]]
             _replace(connection, incoming.select(replacing), stored, changed, compared, who)
         return ImportResult(
@@ -710,6 +713,27 @@ def _insert(connection, rows: _Batch, columns, source, who, progress) -> set[str
         (who, stamp, before),
     )
     return awaiting
+
+
+def _record_not_asked(connection, checked, incoming: _Batch, added: np.ndarray, who: str) -> None:
+    """In the audit trail: which questions the file of each new response had no column for,
+    so that `validate` does not count them as required answers left blank."""
+    stamp = db.now()
+    rows = []
+    for part, item in enumerate(checked):
+        if item.absent:
+            ids = incoming["response_id"][(incoming.part == part) & added]
+            rows += [(rid, question, who, stamp) for rid in ids for question in item.absent]
+    connection.executemany(
+        "INSERT INTO audit (response_id, field, old, new, who, at, action) "
+        f"VALUES (?, ?, NULL, NULL, ?, ?, '{NOT_ASKED}')", rows)
+
+
+def not_asked(study) -> set[tuple[str, str]]:
+    """(response id, question) of the questions a response's import file had no column for."""
+    with study.connect() as connection:
+        return set(connection.execute(
+            "SELECT response_id, field FROM audit WHERE action = ?", (NOT_ASKED,)))
 
 
 def _hold_double_keyed(connection, rows: _Batch, who: str, stamp: str) -> set[str]:

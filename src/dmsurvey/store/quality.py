@@ -83,6 +83,7 @@ def validate_study(study_or_path, **options) -> pd.DataFrame:
     the questionnaire refuses is reported rather than stopping the check."""
     from dmsurvey.questionnaire.answer_columns import stored_problems
     from dmsurvey.store.frames import typed_responses
+    from dmsurvey.store.importing import not_asked
     from dmsurvey.store.study import Study, open_study
 
     study = study_or_path if isinstance(study_or_path, Study) else open_study(
@@ -96,7 +97,8 @@ def validate_study(study_or_path, **options) -> pd.DataFrame:
         cleaned.loc[positions.to_numpy(dtype=int), column] = None
     data = typed_responses(cleaned, study.questionnaire)
     invalid["value"] = invalid["value"].astype(object)
-    return quality_issues(data, study.questionnaire, invalid=invalid, **options)
+    return quality_issues(data, study.questionnaire, invalid=invalid,
+                          not_asked=not_asked(study), **options)
 
 
 def quality_issues(
@@ -107,12 +109,15 @@ def quality_issues(
     z_limit: float = ROBUST_Z_LIMIT,
     language: str | None = "en",
     invalid: pd.DataFrame | None = None,
+    not_asked: set[tuple[str, str]] = frozenset(),
 ) -> pd.DataFrame:
     """Every data-quality issue in typed responses (as `Study.responses()` gives them).
 
     `language`: of the messages, and of the questionnaire's own messages quoted in them.
     `invalid`: the stored answers the answer checker refuses, as `stored_problems` lists
-    them for these rows without void responses (found here when not given).
+    them for these rows without void responses (found here when not given). `not_asked`:
+    (response id, question) pairs the instrument of a response did not ask (its file had no
+    column for the question): not counted as required answers left blank.
     """
     from dmsurvey.questionnaire.answer_columns import relevance, stored_problems
 
@@ -134,6 +139,9 @@ def quality_issues(
         applies = relevance(data, questionnaire, question, known)
         if question.required:
             missing = applies & ~answered & (status == "complete").to_numpy()
+            if not_asked:
+                missing &= ~np.array([(rid, question.id) in not_asked
+                                      for rid in _column(data, "response_id")], dtype=bool)
             reason = ((": " if words == "en" else "：")
                       + question.required_message.in_language(language)
                       if question.required_message else "")
