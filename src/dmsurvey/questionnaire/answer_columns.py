@@ -241,23 +241,26 @@ def _multi_select(coded, options, question, checker, found, header):
         rows = np.where(answered, rows, from_options)
     rows[broken] = 0
     # The rules of the type (exclusive choices and any registered) on each distinct selection.
-    selections = Coded(*_factorised(rows))
-    flaws = [rule_flaw(question, text) if text is not None else None
-             for text in _mask_texts(selections.uniques, question.choice_codes)]
-    shown = coded.texts()
+    inverse, unique = _factorised(rows)
+    texts = _mask_texts(unique, question.choice_codes)
+    flaws = [rule_flaw(question, text) if text is not None else None for text in texts]
     bad = np.array([flaw is not None for flaw in flaws], dtype=bool)
     if bad.any():
+        selections = Coded(inverse, unique)
         flagged = selections.spread(bad, False).astype(bool)
-        found.add(flagged, header, shown,
+        found.add(flagged, header, coded.texts(),
                   selections.spread([f.message if f else "" for f in flaws]),
                   selections.spread([f.expected if f else "" for f in flaws]))
         rows[flagged] = 0
-    return joined_codes(rows, question.choice_codes)
+        inverse, unique = _factorised(rows)
+        texts = _mask_texts(unique, question.choice_codes)
+    return _joined(inverse, texts)
 
 
 def _factorised(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    unique, inverse = np.unique(masks, return_inverse=True)
-    return inverse.reshape(-1), unique
+    """(per row, which distinct mask; the distinct masks), by hashing rather than sorting."""
+    inverse, unique = pd.factorize(masks)
+    return np.asarray(inverse), np.asarray(unique)
 
 
 def _mask_texts(masks: np.ndarray, codes: Sequence[str]) -> list[str | None]:
@@ -265,16 +268,15 @@ def _mask_texts(masks: np.ndarray, codes: Sequence[str]) -> list[str | None]:
             for m in masks]
 
 
-def joined_codes(masks: np.ndarray, codes: Sequence[str]) -> tuple[np.ndarray, pd.Categorical]:
-    """Space-joined codes in choice order for bit masks (None for 0): objects and categorical."""
-    inverse, unique = _factorised(masks)
-    texts = [text or "" for text in _mask_texts(unique, codes)]
-    table = np.array([text or None for text in texts] + [None], dtype=object)
+def _joined(inverse: np.ndarray, texts: list[str | None]) -> tuple[np.ndarray, pd.Categorical]:
+    """Per row, the text of its distinct selection (`texts`, None for no choice), as objects
+    and as a categorical."""
+    table = np.array([*texts, None], dtype=object)
     values = table[inverse]
     answered = [text for text in texts if text]
     category = {text: number for number, text in enumerate(answered)}
     category_codes = np.array([category.get(text, -1) for text in texts], dtype=int)
-    typed = pd.Categorical.from_codes(category_codes[inverse] if len(masks) else
+    typed = pd.Categorical.from_codes(category_codes[inverse] if len(inverse) else
                                       np.array([], dtype=int), categories=answered)
     return values, typed
 
