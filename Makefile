@@ -4,8 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the charts (CJK glyphs) and the report test (headless browser) need.
-SYSTEM_PACKAGES := fonts-noto-cjk chromium
+# Debian packages the charts (CJK glyphs), the report test (headless browser) and the
+# check of design-based estimates against R (survey; MASS for its ordered logit) need.
+SYSTEM_PACKAGES := fonts-noto-cjk chromium r-cran-survey r-cran-mass
 
 .PHONY: demo test lint system-packages benchmark clean
 

@@ -20,6 +20,7 @@ import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,9 @@ import pandas as pd
 from dmsurvey.analysis._answers import codes, indicators, question_of
 from dmsurvey.analysis.tidy import empty_estimates, tidy_term
 from dmsurvey.questionnaire.model import Questionnaire
+
+if TYPE_CHECKING:
+    from dmsurvey.analysis.design import DesignFit, SurveyDesign
 
 CONTRACT_COLUMNS = ["outcome", "size_measure", "model", "n", "coef", "std_err", "p_value",
                     "ci_low", "ci_high"]
@@ -40,6 +44,7 @@ MIN_EVENTS = 5
 # Industries with fewer firms than this in a model are pooled into one control group.
 MIN_INDUSTRY_FIRMS = 5
 SIZE_TERM = "log_size"
+DESIGN_NOTE = "design-based"
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ def size_regressions(
     size_measures: Sequence[str] = SIZE_MEASURES,
     industry: str | None = "industry",
     weights: str | pd.Series | None = None,
+    design: SurveyDesign | None = None,
 ) -> pd.DataFrame:
     """Every size-vs-adoption model, one row each (columns `REGRESSION_COLUMNS`).
 
@@ -100,7 +106,14 @@ def size_regressions(
     dimension and the composite. `weights` (column name or Series) turns the logits into
     weighted (pseudo-likelihood) GLMs with sandwich errors and the OLS into WLS; the
     ordered logit stays unweighted and says so in `note`.
+
+    `design` (a `SurveyDesign` with one entry per row of `data`) makes every model
+    design-based instead (R's `svyglm`/`svyolr`): pseudo-likelihood estimates, linearised
+    standard errors with firms lacking a value kept in the design, and t references at
+    the design's degrees of freedom; `weights` is then ignored.
     """
+    if design is not None:
+        weights = pd.Series(design.weights, index=data.index)
     weight = _weights(data, weights)
     binary = adoption_outcomes(data, questionnaire, outcomes)
     controls = codes(data[industry]) if industry and industry in data.columns else None
@@ -110,18 +123,20 @@ def size_regressions(
             continue
         log_size = _log_size(data[measure])
         for name in binary.columns:
-            rows.append(_row(name, measure, "logit", _logit(binary[name], log_size, None, weight)))
+            rows.append(_row(name, measure, "logit",
+                             _logit(binary[name], log_size, None, weight, design)))
             if controls is not None:
                 rows.append(_row(name, measure, "logit_industry",
-                                 _logit(binary[name], log_size, controls, weight)))
+                                 _logit(binary[name], log_size, controls, weight, design)))
         for question in ordered:
             if question in questionnaire and question in data.columns:
                 rows.append(_row(question, measure, "ordered_logit",
                                  _ordered_logit(data[question], questionnaire, log_size,
-                                                weight is not None)))
+                                                weight is not None, design)))
         if scores is not None:
             for name in _score_columns(scores):
-                rows.append(_row(name, measure, "ols", _ols(scores[name], log_size, weight)))
+                rows.append(_row(name, measure, "ols",
+                                 _ols(scores[name], log_size, weight, design)))
     return pd.DataFrame(rows, columns=REGRESSION_COLUMNS).astype(
         {"n": "int64", "events": "Int64", "note": "str"}
     )
@@ -190,6 +205,7 @@ def _logit(
     log_size: pd.Series,
     industry: pd.Series | None,
     weight: pd.Series | None,
+    survey_design: SurveyDesign | None = None,
 ) -> dict:
     import statsmodels.api as sm
 
@@ -207,6 +223,7 @@ def _logit(
                          + ", ".join(dropped))
     n = len(frame)
     events = int(frame["y"].sum())
+    notes += [DESIGN_NOTE] if survey_design is not None else []
     if min(events, n - events) < MIN_EVENTS:
         return _result(n, _join(notes + [
             f"too few events: {events} of {n} firms have the outcome "
@@ -225,6 +242,8 @@ def _logit(
     singular = _singular(design)
     if singular:
         return _result(n, _join(notes + [singular]), events)
+    if survey_design is not None:
+        return _design_logit(frame, design, survey_design, outcome.index, notes)
     if weight is None:
         def fit():
             return sm.GLM(frame["y"], design, family=sm.families.Binomial()).fit()
@@ -242,6 +261,35 @@ def _logit(
                                           None if weight is None else frame["weight"])
     return _result(n, _join(notes), events, **estimates, ame=ame, ame_se=ame_se,
                    odds_ratio=_odds_ratio(estimates["coef"]))
+
+
+def _design_fit(fit, frame: pd.DataFrame, index: pd.Index, notes: list[str]):
+    """Run a design-based fit on the firms of `frame` (a subset of `index`); returns the
+    fit, or None with the reason added to `notes`."""
+    rows = index.isin(frame.index)
+    try:
+        with np.errstate(all="ignore"):
+            return fit(rows)
+    except (np.linalg.LinAlgError, ValueError) as error:
+        notes.append(f"could not be estimated ({error})")
+        return None
+
+
+def _design_logit(frame: pd.DataFrame, exog: pd.DataFrame, survey_design: SurveyDesign,
+                  index: pd.Index, notes: list[str]) -> dict:
+    from dmsurvey.analysis.design import design_glm, logit_average_marginal_effect
+
+    n, events = len(frame), int(frame["y"].sum())
+    fit: DesignFit | None = _design_fit(
+        lambda rows: design_glm(frame["y"].to_numpy(float), exog.to_numpy(float),
+                                survey_design, names=list(exog.columns), rows=rows),
+        frame, index, notes)
+    if fit is None:
+        return _result(n, _join(notes), events)
+    estimates = fit.term(SIZE_TERM)
+    ame, ame_se = logit_average_marginal_effect(fit, SIZE_TERM)
+    return _result(n, _join(notes), events, **estimates, ame=ame, ame_se=ame_se,
+                   odds_ratio=math.exp(estimates["coef"]))
 
 
 def average_marginal_effect(result, term: str, weights: pd.Series | None = None):
@@ -380,13 +428,16 @@ def _jacobian(function, point: np.ndarray) -> np.ndarray:
 
 
 def _ordered_logit(
-    answers: pd.Series, questionnaire: Questionnaire, log_size: pd.Series, weighted: bool
+    answers: pd.Series, questionnaire: Questionnaire, log_size: pd.Series, weighted: bool,
+    survey_design: SurveyDesign | None = None,
 ) -> dict:
     OrderedModel = _ordered_logit_model()  # noqa: N806 (a class)
 
     question = question_of(questionnaire, answers.name, select=True)
     frame = pd.DataFrame({"band": codes(answers), SIZE_TERM: log_size}).dropna()
-    notes = ["unweighted: the ordered logit takes no survey weights"] if weighted else []
+    notes = ["unweighted: the ordered logit takes no survey weights"] if (
+        weighted and survey_design is None) else []
+    notes += [DESIGN_NOTE] if survey_design is not None else []
     n = len(frame)
     counts = frame["band"].value_counts()
     observed = [code for code in question.choice_codes if counts.get(code, 0) > 0]
@@ -403,6 +454,8 @@ def _ordered_logit(
     separation = _band_separation(band, frame[SIZE_TERM])
     if separation:
         return _result(n, _join(notes + [separation]))
+    if survey_design is not None:
+        return _design_ordered_logit(band, frame, survey_design, answers.index, notes)
     result, fit_notes, fatal = _fit_quietly(
         lambda: OrderedModel(band, frame[[SIZE_TERM]], distr="logit").fit(
             method="bfgs", disp=False, maxiter=500)
@@ -414,7 +467,24 @@ def _ordered_logit(
     return _result(n, _join(notes), **estimates, odds_ratio=_odds_ratio(estimates["coef"]))
 
 
-def _ols(values: pd.Series, log_size: pd.Series, weight: pd.Series | None) -> dict:
+def _design_ordered_logit(band: pd.Series, frame: pd.DataFrame, survey_design: SurveyDesign,
+                          index: pd.Index, notes: list[str]) -> dict:
+    from dmsurvey.analysis.design import design_ordered_logit
+
+    fit = _design_fit(
+        lambda rows: design_ordered_logit(band.cat.codes.to_numpy(), frame[[SIZE_TERM]]
+                                          .to_numpy(float), survey_design,
+                                          names=[SIZE_TERM], rows=rows),
+        frame, index, notes)
+    if fit is None:
+        return _result(len(frame), _join(notes))
+    estimates = fit.term(SIZE_TERM)
+    return _result(len(frame), _join(notes), **estimates,
+                   odds_ratio=math.exp(estimates["coef"]))
+
+
+def _ols(values: pd.Series, log_size: pd.Series, weight: pd.Series | None,
+         survey_design: SurveyDesign | None = None) -> dict:
     import statsmodels.api as sm
 
     frame = pd.DataFrame({"y": values, SIZE_TERM: log_size})
@@ -428,6 +498,19 @@ def _ols(values: pd.Series, log_size: pd.Series, weight: pd.Series | None) -> di
     if constant:
         return _result(n, constant)
     design = sm.add_constant(frame[[SIZE_TERM]], has_constant="add")
+    design = sm.add_constant(frame[[SIZE_TERM]])
+    if survey_design is not None:
+        from dmsurvey.analysis.design import design_glm
+
+        notes = [DESIGN_NOTE]
+        fit = _design_fit(
+            lambda rows: design_glm(frame["y"].to_numpy(float), design.to_numpy(float),
+                                    survey_design, names=list(design.columns),
+                                    family="gaussian", rows=rows),
+            frame, values.index, notes)
+        if fit is None:
+            return _result(n, _join(notes))
+        return _result(n, _join(notes), **fit.term(SIZE_TERM))
     if weight is None:
         def fit():
             return sm.OLS(frame["y"], design).fit(cov_type="HC3")

@@ -6,12 +6,16 @@
 Without weights a row counts firms: `share = count / n`, where `n` is the firms in the
 base (the group) that answered the question, and the interval is Wilson's score interval.
 With weights the share is the weighted share and the interval is Wilson's formula at the
-Kish effective sample size (see docs/methodology.md).
+Kish effective sample size (see docs/methodology.md). With a survey design
+(`dmsurvey.analysis.design.SurveyDesign`) the share is the design-based estimate, groups
+are domains, and the table adds its linearised `std_err`, design effect `deff` and
+degrees of freedom `df`; the interval is the logit (or Korn-Graubard) interval.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,8 +29,12 @@ from dmsurvey.analysis._answers import (
 from dmsurvey.errors import AnalysisError, Problem
 from dmsurvey.questionnaire.model import Questionnaire
 
+if TYPE_CHECKING:
+    from dmsurvey.analysis.design import SurveyDesign
+
 SHARE_COLUMNS = ["question", "item", "label", "count", "n", "share", "ci_low", "ci_high"]
 WEIGHTED_COLUMNS = ["weighted_count", "weighted_n", "n_effective"]
+DESIGN_COLUMNS = ["std_err", "deff", "df"]
 
 
 def wilson_interval(count, n, confidence: float = 0.95):
@@ -66,6 +74,8 @@ def shares(
     weights: str | pd.Series | None = None,
     language: str | None = None,
     confidence: float = 0.95,
+    design: SurveyDesign | None = None,
+    interval: str = "logit",
 ) -> pd.DataFrame:
     """Count, base, share and Wilson interval of every choice of `question`.
 
@@ -78,21 +88,30 @@ def shares(
     with extra columns `weighted_count`, `weighted_n` and `n_effective` (Kish's
     effective sample size, at which the Wilson interval is computed); `count` and `n`
     still count firms.
+
+    `design` (one entry per row of `data`) makes the shares design-based, with columns
+    `std_err`, `deff` and `df` and an `interval` of kind `logit` or `korn_graubard`;
+    `weights` is then ignored (the design carries the weights).
     """
     question_model = question_of(questionnaire, question, select=True)
     by_columns = [by] if isinstance(by, str) else list(by or [])
     require_columns(data, [question, *by_columns], "this table")
     marks = indicators(data[question], question_model)
     answered = marks.notna().all(axis=1).astype(float)
-    weight = _weights(data, weights, answered)
+    weight = None if design is not None else _weights(data, weights, answered)
     table = _tabulate(marks.fillna(0.0), answered, weight, data[by_columns] if by_columns else None)
 
     lang = questionnaire.label_language(language)
     labels = {choice.code: choice.label.in_language(lang) for choice in question_model.choices}
+    if design is not None:
+        table = _design_estimates(table, marks, data[by_columns], design, interval,
+                                  confidence)
     table.insert(len(by_columns), "question", question)
     table.insert(len(by_columns) + 2, "label", table["item"].map(labels).astype(str))
     table["count"] = table["count"].round().astype("int64")
     table["n"] = table["n"].round().astype("int64")
+    if design is not None:
+        return table[[*by_columns, *SHARE_COLUMNS, *DESIGN_COLUMNS]].reset_index(drop=True)
     if weight is None:
         table["share"] = (table["count"] / table["n"]).where(table["n"] > 0)
         low, high = wilson_interval(table["count"], table["n"], confidence)
@@ -106,6 +125,40 @@ def shares(
     table["ci_low"], table["ci_high"] = low, high
     extra = WEIGHTED_COLUMNS if weight is not None else []
     return table[[*by_columns, *SHARE_COLUMNS, *extra]].reset_index(drop=True)
+
+
+def _design_estimates(table: pd.DataFrame, marks: pd.DataFrame, groups: pd.DataFrame,
+                      design: SurveyDesign, interval: str, confidence: float) -> pd.DataFrame:
+    """Design-based share, standard error, design effect and interval for every row of a
+    `_tabulate` table, each group estimated as a domain of the whole design."""
+    from dmsurvey.analysis.design import domain_means, proportion_interval
+
+    if design.n != len(marks):
+        raise AnalysisError(f"the design has {design.n} firms but the data {len(marks)}")
+    values = marks.to_numpy(dtype=float)
+    items = list(marks.columns)
+    columns = {name: np.full(len(table), np.nan) for name in
+               ("share", "std_err", "deff", "df", "ci_low", "ci_high")}
+    by_columns = list(groups.columns)
+    keys = table[by_columns].drop_duplicates() if by_columns else pd.DataFrame(index=[0])
+    for _, key in keys.iterrows():
+        domain = np.ones(len(marks), bool)
+        rows = np.ones(len(table), bool)
+        for column in by_columns:
+            domain &= (groups[column] == key[column]).fillna(False).to_numpy(dtype=bool)
+            rows &= (table[column] == key[column]).to_numpy(dtype=bool)
+        result = domain_means(values, design, domain)
+        for position in np.flatnonzero(rows):
+            item = items.index(table["item"].iloc[position])
+            share, error = float(result["estimate"][item]), float(result["std_err"][item])
+            columns["share"][position] = share
+            columns["std_err"][position] = error
+            columns["deff"][position] = result["deff"][item]
+            columns["df"][position] = result["df"]
+            low, high = proportion_interval(share, error, df=result["df"], n=result["n"],
+                                            method=interval, confidence=confidence)
+            columns["ci_low"][position], columns["ci_high"][position] = low, high
+    return table.assign(**columns)
 
 
 def _weights(
