@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import typer
 
-from dmsurvey.cli import analysis, collect, data, exchange, mapping, questionnaire, report
+from dmsurvey.cli import (
+    analysis,
+    collect,
+    data,
+    exchange,
+    mapping,
+    questionnaire,
+    report,
+    sampling,
+)
 from dmsurvey.cli._common import run_app
 
 app = typer.Typer(
@@ -26,7 +35,9 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(questionnaire.app, name="questionnaire")
-for group in (data.app, mapping.app, exchange.app, collect.app, analysis.app, report.app):
+app.add_typer(sampling.app, name="sample")
+for group in (data.app, mapping.app, exchange.app, collect.app, analysis.app,
+              sampling.design_app, report.app):
     app.add_typer(group)
 
 

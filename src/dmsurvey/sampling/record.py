@@ -98,3 +98,77 @@ def weight_summary(weights: np.ndarray) -> dict[str, float]:
     return {"min": float(values.min()), "median": float(np.median(values)),
             "max": float(values.max()), "ratio": float(values.max() / values.min()),
             "kish_deff": float(len(values) * (values**2).sum() / values.sum() ** 2)}
+
+
+def record_design(study_path: str | Path, draw: pd.DataFrame, *,
+                  strata: tuple[str, ...], psu: str | None = None, fpc: str | None = None,
+                  link: str = "response_id", classes: tuple[str, ...] = (),
+                  margins: pd.DataFrame | None = None, cells: pd.DataFrame | None = None,
+                  trim_upper: float | None = None, source: str = "the draw"
+                  ) -> pd.DataFrame:
+    """Attach a draw to the study at `study_path`: mark which drawn firms answered (their
+    `link` value is among the study's responses), weight the respondents (design weight,
+    nonresponse within `classes` or the strata, then calibration and trimming as asked),
+    and save draw and weights in the study. Returns the saved draw.
+
+    The draw needs `design_weight` (or `inclusion_probability`) per firm; firms marked
+    `role = reserve` that did not answer were never contacted and are left out.
+    """
+    from dmsurvey.analysis.inputs import load_responses
+    from dmsurvey.sampling.weighting import weighting_steps
+
+    named = [c for c in [*strata, psu, fpc, link, *classes] if c]
+    missing = [c for c in named if c not in draw.columns]
+    if missing:
+        raise AnalysisError(f"{source} has no column {', '.join(map(repr, missing))}",
+                            [Problem("missing column", file=source, column=c)
+                             for c in missing])
+    draw = draw.copy()
+    if "design_weight" not in draw.columns:
+        if "inclusion_probability" not in draw.columns:
+            raise AnalysisError(f"{source} needs a design_weight or inclusion_probability "
+                                "column", [Problem("missing column", file=source,
+                                                   column="design_weight")])
+        draw["design_weight"] = 1 / pd.to_numeric(draw["inclusion_probability"])
+    responses, _ = load_responses(study_path)
+    if link not in responses.columns:
+        raise AnalysisError(f"the study's responses have no column {link!r} to link them "
+                            "to the draw", [Problem("missing column", column=link)])
+    answered = set(responses[link].dropna().astype(str))
+    draw["responded"] = draw[link].astype("string").isin(answered).fillna(False).astype(int)
+    if "role" in draw.columns:
+        draw = draw[(draw["role"] != "reserve") | (draw["responded"] == 1)]
+    drawn_ids = set(draw[link].dropna().astype(str))
+    unknown = sorted(answered - drawn_ids)
+    if unknown:
+        raise AnalysisError(
+            f"{len(unknown)} responses are not in {source} (every respondent must be a "
+            "drawn firm)", [Problem("not in the draw", column=link, value=v)
+                            for v in unknown[:20]])
+    steps = weighting_steps(draw, classes=classes or strata, cells=cells, margins=margins,
+                            trim_upper=trim_upper)
+    for column in steps.columns:
+        draw[column] = steps[column]
+    spec = DesignSpec(link=link, strata=tuple(strata), psu=psu, fpc=fpc, weight="weight")
+    save_design(study_path, draw.reset_index(drop=True), spec)
+    return draw.reset_index(drop=True)
+
+
+def design_overview(draw: pd.DataFrame, spec: DesignSpec) -> dict[str, pd.DataFrame]:
+    """What a reader of the study's design wants to see: per stratum its population,
+    firms drawn, respondents, response rate and weights (`strata`), and the spread of the
+    weights (`weights`: min, median, max, ratio, Kish design effect)."""
+    keys = draw[list(spec.strata)].astype(str).agg("/".join, axis=1)
+    grouped = draw.assign(_stratum=keys).groupby("_stratum", sort=True)
+    strata = pd.DataFrame({
+        "population": grouped[spec.fpc].first() if spec.fpc else grouped.size() * np.nan,
+        "drawn": grouped.size(),
+        "responded": grouped["responded"].sum(),
+    })
+    strata["response_rate"] = strata["responded"] / strata["drawn"]
+    strata["design_weight"] = grouped["design_weight"].mean()
+    strata["weight"] = grouped["weight"].max()
+    strata = strata.rename_axis("stratum").reset_index()
+    respondents = draw.loc[draw["responded"] == 1, "weight"].to_numpy(float)
+    spread = pd.DataFrame([weight_summary(respondents)])
+    return {"strata": strata, "weights": spread}
