@@ -313,7 +313,7 @@ def shares_with_view(
     """`shares_of_source`, its `share_view` for a terminal and the number of firms."""
     from dmsurvey.analysis._answers import require_responses
     from dmsurvey.analysis.inputs import load_responses, questionnaire_model
-    from dmsurvey.analysis.shares import share_view, shares
+    from dmsurvey.analysis.shares import share_view, shares, with_derived_groups
 
     if is_parquet_dataset(source):
         import pyarrow.dataset
@@ -323,8 +323,12 @@ def shares_with_view(
                                engine=engine, scheduler=scheduler)
         firms = pyarrow.dataset.dataset(str(source), format="parquet").count_rows()
     else:
+        from dmsurvey.analysis.outputs import study_design
+
         responses, model = load_responses(source, questionnaire)
         require_responses(responses)
-        table = shares(responses, question, questionnaire=model, by=by, language=language)
+        responses = with_derived_groups(responses, model, by, language)
+        table = shares(responses, question, questionnaire=model, by=by, language=language,
+                       design=study_design(source, responses))
         firms = len(responses)
     return table, share_view(table, questionnaire=model, language=language), firms

@@ -172,3 +172,30 @@ def test_design_command_records_weights_that_agree_with_the_bundled_ones(tmp_pat
     responses = study.responses()
     design = respondent_design(responses, draw, spec)
     assert design.weights.sum() == pytest.approx(7967)
+
+
+def test_a_study_with_a_design_is_analysed_design_based_and_says_so(tmp_path):
+    study = sample_study(tmp_path / "study")
+    plain = runner.invoke(app, ["shares", str(study.path), "online_procurement_share",
+                                "--by", "size_class"])
+    assert plain.exit_code == 0, plain.output
+    assert "Unweighted: the study has no survey design" in plain.output
+    assert "medium" in plain.output
+    by_level = runner.invoke(app, ["shares", str(study.path), "tech_used", "--by", "level"])
+    assert by_level.exit_code == 0, by_level.output
+
+    assert runner.invoke(app, ["design", str(study.path), "--frame", str(DRAW_CSV),
+                               "--strata", "stratum"]).exit_code == 0
+    result = runner.invoke(app, ["analyze", str(study.path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "Estimates: design-based (99 firms in 14 strata" in result.output
+    tables = tmp_path / "out" / "tables"
+    shares = pd.read_csv(tables / "shares.csv")
+    assert {"std_err", "deff", "df"} <= set(shares.columns)
+    regressions = pd.read_csv(tables / "size_regressions.csv")
+    assert regressions["note"].str.contains("design-based").all()
+    obstacles = pd.read_csv(tables / "obstacle_breakdowns.csv")
+    assert "rao_scott_f" in set(obstacles["test"]) or obstacles["note"].str.contains(
+        "design-based test needs every cell").all()
+    weighted = runner.invoke(app, ["shares", str(study.path), "online_procurement_share"])
+    assert "Design-based estimates with logit intervals" in weighted.output

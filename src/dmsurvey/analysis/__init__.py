@@ -32,16 +32,28 @@ what it needs, e.g. no `scoring:` block or no `biggest_obstacle` question):
 The size tables (`size_regressions`, `size_gradients`) are left out when the questionnaire
 has none of employees_2019, revenue_2019 and assets_2019 (`size_skip_reason` says so).
 - `weights`: response_id, weight (only when weights are given)
+- `analysis_basis`: basis, firms, strata, psus, weight_total, note: whether the estimates
+  are `design-based` (a survey design), `weighted` (post-stratification weights, Kish
+  intervals) or `unweighted`
+
+With a survey design (`design=`, see `dmsurvey.analysis.design`) the shares are
+design-based estimates with linearised standard errors, design effects and logit
+intervals, groups are domains, the regressions are survey GLMs and ordered logits, and the
+breakdowns' tests are Rao-Scott F tests.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from dmsurvey.questionnaire.model import Questionnaire
+
+if TYPE_CHECKING:
+    from dmsurvey.analysis.design import SurveyDesign
 
 GROUPINGS = ("size_class", "industry", "ownership", "level")
 SIZE_MEASURES = ("employees_2019", "revenue_2019", "assets_2019")
@@ -57,6 +69,7 @@ def run_all(
     *,
     language: str = "en",
     on_step: Callable[[str], None] | None = None,
+    design: SurveyDesign | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Every analysis table by name (see the module docstring for names and columns).
 
@@ -99,6 +112,8 @@ def run_all(
         tables["size_classes"] = pd.concat([ids.rename("response_id"), data[derived]], axis=1)
 
     weight = None
+    if design is not None:
+        weights = pd.Series(design.weights, index=data.index)
     if isinstance(weights, pd.Series):
         weight = weights.reindex(data.index).rename("weight")
     elif weights is not None:
@@ -107,22 +122,44 @@ def run_all(
     if weight is not None:
         data["weight"] = weight
         tables["weights"] = pd.DataFrame({"response_id": ids, "weight": weight})
+    tables["analysis_basis"] = analysis_basis(design, weight)
 
     step("shares")
     tables.update(_share_tables(data, questionnaire, "weight" if weight is not None else None,
-                                language))
+                                language, design))
     if not size_skip_reason(questionnaire):
         step("size_regressions")
         tables["size_regressions"] = size_regressions(
             data, questionnaire=questionnaire, scores=scores,
-            weights="weight" if weight is not None else None,
+            weights="weight" if weight is not None else None, design=design,
         )
         step("size_gradients")
         outcomes = adoption_outcomes(data, questionnaire)
         tables["size_gradients"] = _gradients(data.join(outcomes), list(outcomes.columns))
     step("breakdowns")
-    tables.update(_breakdown_tables(data, questionnaire))
+    tables.update(_breakdown_tables(data, questionnaire, design))
     return tables
+
+
+def analysis_basis(design: SurveyDesign | None, weight: pd.Series | None) -> pd.DataFrame:
+    """One row saying what the estimates rest on (the `analysis_basis` table)."""
+    import numpy as np
+
+    if design is not None:
+        row = {"basis": "design-based", "firms": design.n,
+               "strata": int(len(np.unique(design.strata))),
+               "psus": int(len(np.unique(design.psu))),
+               "weight_total": float(design.weights.sum()),
+               "note": "shares, regressions and tests use the survey design"}
+    elif weight is not None:
+        row = {"basis": "weighted", "firms": int(weight.notna().sum()), "strata": 1,
+               "psus": int(weight.notna().sum()), "weight_total": float(weight.sum()),
+               "note": "post-stratification weights; intervals at Kish's effective n"}
+    else:
+        row = {"basis": "unweighted", "firms": None, "strata": None, "psus": None,
+               "weight_total": None,
+               "note": "no survey design: firms counted as a simple random sample"}
+    return pd.DataFrame([row])
 
 
 def size_skip_reason(questionnaire: Questionnaire) -> str:
@@ -145,11 +182,13 @@ def _reliability_tables(data, questionnaire, step) -> dict[str, pd.DataFrame]:
     }
 
 
-def _share_tables(data, questionnaire, weight, language) -> dict[str, pd.DataFrame]:
+def _share_tables(data, questionnaire, weight, language, design=None
+                  ) -> dict[str, pd.DataFrame]:
     from dmsurvey.analysis.shares import shares
 
     selects = [q.id for q in questionnaire.answerable if q.is_select and q.id in data.columns]
-    overall = [shares(data, q, questionnaire=questionnaire, weights=weight, language=language)
+    overall = [shares(data, q, questionnaire=questionnaire, weights=weight, language=language,
+                      design=design)
                for q in selects]
     grouped = []
     for by in GROUPINGS:
@@ -159,7 +198,7 @@ def _share_tables(data, questionnaire, weight, language) -> dict[str, pd.DataFra
             if question == by:
                 continue
             table = shares(data, question, questionnaire=questionnaire, by=by, weights=weight,
-                           language=language)
+                           language=language, design=design)
             grouped.append(table.rename(columns={by: "group"}).assign(by=by))
     tables = {"shares": _concat(overall)}
     if grouped:
@@ -177,13 +216,14 @@ def _gradients(data: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
     return _concat(parts)
 
 
-def _breakdown_tables(data, questionnaire) -> dict[str, pd.DataFrame]:
+def _breakdown_tables(data, questionnaire, design=None) -> dict[str, pd.DataFrame]:
     from dmsurvey.analysis.breakdowns import any_chosen, crosstab_test, option_columns
 
     tables = {}
     if OBSTACLE in questionnaire and OBSTACLE in data.columns:
         tables["obstacle_breakdowns"] = _concat(
-            [crosstab_test(data, OBSTACLE, by=by) for by in GROUPINGS if by in data.columns]
+            [crosstab_test(data, OBSTACLE, by=by, design=design)
+             for by in GROUPINGS if by in data.columns]
         )
     if POLICY in questionnaire and POLICY in data.columns:
         options = option_columns(data, POLICY, questionnaire)
@@ -191,11 +231,13 @@ def _breakdown_tables(data, questionnaire) -> dict[str, pd.DataFrame]:
         frame = data.join(options)
         policy_by = [by for by in ("size_class", OBSTACLE) if by in frame.columns]
         tables["policy_breakdowns"] = _concat(
-            [crosstab_test(frame, option, by=by) for by in policy_by for option in options]
+            [crosstab_test(frame, option, by=by, design=design)
+             for by in policy_by for option in options]
         )
         if "level" in frame.columns:
             tables["support_by_maturity"] = _concat(
-                [crosstab_test(frame, option, by="level") for option in options]
+                [crosstab_test(frame, option, by="level", design=design)
+                 for option in options]
             )
     return tables
 

@@ -4,19 +4,28 @@ standardized (adjusted) residuals.
 The test follows the cell counts: Pearson's chi-square when every expected count is at
 least 5; otherwise Fisher's exact test for a 2x2 table and, for larger tables, a Monte
 Carlo p-value of the chi-square statistic over tables drawn with the observed margins
-(seeded, so a report is reproducible). An adjusted residual beyond about +/-2 marks a
-cell that differs from independence at the 5% level.
+(seeded per table from the variable and group names, so a report is reproducible and two
+tables do not share their random draws; the note gives the Monte Carlo standard error of
+the p-value). With a survey design the test is Rao and Scott's design-corrected F. An
+adjusted residual beyond about +/-2 marks a cell that differs from independence at the 5%
+level.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from dmsurvey.analysis._answers import codes, indicators, question_of, require_columns
+from dmsurvey.errors import AnalysisError
 from dmsurvey.questionnaire.model import Questionnaire
+
+if TYPE_CHECKING:
+    from dmsurvey.analysis.design import SurveyDesign
 
 CROSSTAB_COLUMNS = ["question", "item", "by", "group", "count", "n", "share", "expected",
                     "adjusted_residual", "test", "statistic", "df", "p_value", "note"]
@@ -32,6 +41,7 @@ def crosstab_test(
     by: str,
     simulations: int = SIMULATIONS,
     seed: int = SEED,
+    design: SurveyDesign | None = None,
 ) -> pd.DataFrame:
     """Cross-table of `variable` (the answer) by `by` (the group), one row per cell.
 
@@ -40,6 +50,9 @@ def crosstab_test(
     of N) (1 - column share of N)); the test, its statistic, degrees of freedom (NaN for
     simulated and exact tests) and p-value repeat on every row. Firms missing either
     value are left out; empty rows and columns are dropped.
+
+    `design` (one entry per row of `data`) replaces the test by the Rao-Scott F test
+    (`rao_scott_f`; `df` holds its numerator degrees of freedom); counts stay firms.
     """
     require_columns(data, [variable, by], "this cross-table")
     frame = pd.DataFrame({"item": _ordered(data[variable]), "group": _ordered(data[by])})
@@ -55,7 +68,10 @@ def crosstab_test(
         residual = (observed - expected) / np.sqrt(
             expected * (1 - row_totals / total) * (1 - column_totals / total)
         )
-    test = _independence_test(observed, expected, simulations, seed)
+    table_seed = [seed, zlib.crc32(f"{variable}|{by}".encode())]
+    test = _independence_test(observed, expected, simulations, table_seed)
+    if design is not None and test["test"]:
+        test = _design_test(data, variable, by, design, test)
     groups, items = np.meshgrid(table.index.astype(str), table.columns.astype(str),
                                 indexing="ij")
     cells = pd.DataFrame({
@@ -107,8 +123,25 @@ def _ordered(values: pd.Series) -> pd.Series:
     return codes(values)
 
 
+def _design_test(data: pd.DataFrame, variable: str, by: str, design: SurveyDesign,
+                 fallback: dict) -> dict:
+    from dmsurvey.analysis.design import rao_scott
+
+    frame = pd.DataFrame({"item": codes(data[variable].astype("object")),
+                          "group": codes(data[by].astype("object"))}, index=data.index)
+    try:
+        with np.errstate(all="ignore"):
+            result = rao_scott(frame, "item", "group", design)
+    except (np.linalg.LinAlgError, AnalysisError):
+        return {**fallback, "note": "; ".join(filter(None, [
+            fallback["note"], "unweighted test: the design-based test needs every cell "
+            "of the table filled"]))}
+    return {"test": "rao_scott_f", "statistic": result["statistic"], "df": result["ndf"],
+            "p_value": result["p_value"], "note": "design-based"}
+
+
 def _independence_test(observed: np.ndarray, expected: np.ndarray, simulations: int,
-                       seed: int) -> dict:
+                       seed) -> dict:
     from scipy import stats
 
     if observed.shape[0] < 2 or observed.shape[1] < 2:
@@ -127,6 +160,9 @@ def _independence_test(observed: np.ndarray, expected: np.ndarray, simulations: 
         observed, correction=False,
         method=stats.MonteCarloMethod(n_resamples=simulations, rng=np.random.default_rng(seed)),
     )
+    p_value = float(result.pvalue)
+    error = math.sqrt(p_value * (1 - p_value) / simulations)
     return {"test": "chi2_monte_carlo", "statistic": float(result.statistic), "df": math.nan,
-            "p_value": float(result.pvalue),
-            "note": f"{note}; p-value from {simulations} simulated tables"}
+            "p_value": p_value,
+            "note": f"{note}; p-value from {simulations} simulated tables "
+                    f"(Monte Carlo standard error {error:.3f})"}

@@ -402,6 +402,10 @@ def rao_scott(data: pd.DataFrame, row: str, column: str, design: SurveyDesign
     indicator[complete, cell[complete]] = 1.0
     weight = np.where(complete, design.weights, 0.0)
     proportions = weight @ indicator / weight.sum()
+    if (proportions <= 0).any():
+        # the correction's matrices are singular then (R's svychisq stops too)
+        raise AnalysisError(f"{row} by {column}: the Rao-Scott test needs every cell of "
+                            "the table filled")
     influence = weight[:, None] * (indicator - proportions) / weight.sum()
     covariance = design.variance(influence)
     firms = design.n

@@ -42,10 +42,38 @@ def analyze(
     from dmsurvey.analysis.inputs import load_responses
 
     responses, model = load_responses(source, questionnaire)
-    tables = run_all(responses, model, weights, language=language, on_step=on_step)
+    design = study_design(source, responses)
+    tables = run_all(responses, model, None if design is not None else weights,
+                     language=language, on_step=on_step, design=design)
     written = write_tables(tables, output)
     skipped = [reason for reason in (size_skip_reason(model),) if reason]
     return AnalysisRun(tables, written, skipped)
+
+
+def study_design(source: str | Path, responses: pd.DataFrame):
+    """The `SurveyDesign` of a study folder's responses, or None (a file, or a study that
+    has no design recorded)."""
+    if not Path(source).is_dir():
+        return None
+    from dmsurvey.sampling.record import load_design, respondent_design
+
+    recorded = load_design(source)
+    return None if recorded is None else respondent_design(responses, *recorded)
+
+
+def basis_line(tables: dict[str, pd.DataFrame]) -> str:
+    """One sentence saying what the estimates rest on, from the `analysis_basis` table."""
+    basis = tables.get("analysis_basis")
+    if basis is None or not len(basis):
+        return ""
+    row = basis.iloc[0]
+    if row["basis"] == "design-based":
+        return (f"Estimates: design-based ({plural(int(row['firms']), 'firm')} in "
+                f"{plural(int(row['strata']), 'stratum', 'strata')}, weights summing to "
+                f"{row['weight_total']:,.0f}).")
+    if row["basis"] == "weighted":
+        return "Estimates: weighted (post-stratification; intervals at Kish's effective n)."
+    return "Estimates: unweighted (the study has no survey design)."
 
 
 def write_tables(tables: dict[str, pd.DataFrame], output: str | Path) -> list[Path]:

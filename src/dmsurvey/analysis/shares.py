@@ -150,7 +150,9 @@ def _design_estimates(table: pd.DataFrame, marks: pd.DataFrame, groups: pd.DataF
         result = domain_means(values, design, domain)
         for position in np.flatnonzero(rows):
             item = items.index(table["item"].iloc[position])
-            share, error = float(result["estimate"][item]), float(result["std_err"][item])
+            # rounding can carry a share of 1 to 1.0000000000000002
+            share = min(max(float(result["estimate"][item]), 0.0), 1.0)
+            error = float(result["std_err"][item])
             columns["share"][position] = share
             columns["std_err"][position] = error
             columns["deff"][position] = result["deff"][item]
@@ -222,6 +224,36 @@ def _tabulate(
     for name, values in columns.items():
         long[name] = values
     return long[long["n"] > 0].reset_index(drop=True)
+
+
+DERIVED_GROUPS = ("size_class", "size_class_china", "revenue_2019_band", "assets_2019_band",
+                  "level")
+
+
+def with_derived_groups(responses: pd.DataFrame, questionnaire: Questionnaire,
+                        by: str | Sequence[str] | None, language: str | None = None
+                        ) -> pd.DataFrame:
+    """`responses` with the groups `run_all` derives (size class, revenue and asset bands,
+    maturity level) added where `by` asks for one the responses lack."""
+    wanted = [b for b in ([by] if isinstance(by, str) else list(by or []))
+              if b in DERIVED_GROUPS and b not in responses.columns]
+    if not wanted:
+        return responses
+    from dmsurvey.analysis.sizes import size_band, size_class
+
+    data = responses.copy()
+    for name in wanted:
+        if name == "level":
+            from dmsurvey.analysis.scoring import score
+
+            if questionnaire.scoring is None:
+                raise AnalysisError("--by level needs a questionnaire with a scoring block")
+            data["level"] = score(data, questionnaire)["level"]
+        elif name in ("size_class", "size_class_china"):
+            data[name] = size_class(data, scheme="eu" if name == "size_class" else "china")
+        else:
+            data[name] = size_band(data[name.removesuffix("_band")], language=language or "en")
+    return data
 
 
 def answered_line(table: pd.DataFrame, firms: int, language: str | None = None) -> str:

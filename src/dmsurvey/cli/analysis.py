@@ -86,9 +86,13 @@ def shares(
 
     Also says how many firms answered the question and how many did not. Works on a
     study, a response file, or a Parquet dataset of any size (in batches, or on a Dask
-    cluster with --engine dask).
+    cluster with --engine dask). Groups the analyses derive (size_class, level,
+    revenue_2019_band, assets_2019_band) may be used with --by. A study with a survey
+    design (dmsurvey design) gets design-based shares and logit intervals.
 
     Example: **dmsurvey shares my-study tech_used --by industry**
+
+    Example: **dmsurvey shares my-study online_procurement_share --by size_class**
     """
     from rich.console import Console
 
@@ -107,6 +111,11 @@ def shares(
                               whole_first_column=False))
     if not by:
         console.print(answered_line(table, firms, language), highlight=False)
+    if "std_err" in table.columns:
+        console.print("Design-based estimates with logit intervals (the study's survey "
+                      "design).", highlight=False)
+    elif source.is_dir():
+        console.print("Unweighted: the study has no survey design.", highlight=False)
 
 
 @app.command()
@@ -138,7 +147,12 @@ def analyze(
     from rich.console import Console
 
     from dmsurvey.analysis.outputs import analyze as run_analysis
-    from dmsurvey.analysis.outputs import gradient_view, regression_summary, share_lines
+    from dmsurvey.analysis.outputs import (
+        basis_line,
+        gradient_view,
+        regression_summary,
+        share_lines,
+    )
     from dmsurvey.reporting.texts import text
     from dmsurvey.wording import plural
 
@@ -163,6 +177,7 @@ def analyze(
         console.print(_rich_table(tables["reliability"], text("terminal:reliability", language)))
     for reason in run.skipped:
         console.print(reason, highlight=False)
+    console.print(basis_line(tables), highlight=False)
     console.print(text("terminal:written", language, files=plural(len(run.written), "file"),
                        count=len(run.written), folder=output / "tables"), highlight=False)
 
