@@ -22,9 +22,8 @@ def test_every_table_is_there(tables):
     assert set(tables) == {
         "scores", "reliability", "item_rest", "principal_component", "size_classes", "shares",
         "shares_by_group", "size_regressions", "size_gradients", "obstacle_breakdowns",
-        "policy_breakdowns", "support_by_maturity", "analysis_basis",
+        "policy_breakdowns", "support_by_maturity",
     }
-    assert tables["analysis_basis"]["basis"].tolist() == ["unweighted"]
     assert list(tables["size_regressions"].columns[:9]) == CONTRACT_COLUMNS
     assert len(tables["scores"]) == 99
 

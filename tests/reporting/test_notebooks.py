@@ -14,9 +14,10 @@ ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def test_the_three_tutorials_exist():
-    assert [path.name for path in NOTEBOOKS] == [
-        "01_quickstart.ipynb", "02_size_and_adoption.ipynb", "03_obstacles_and_policy.ipynb"]
+def test_the_tutorials_exist():
+    assert [path.name for path in NOTEBOOKS][:4] == [
+        "01_quickstart.ipynb", "02_size_and_adoption.ipynb", "03_obstacles_and_policy.ipynb",
+        "04_weights_and_design.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)

@@ -178,7 +178,8 @@ def test_the_report_shows_results_by_question_and_nothing_empty(own_study, tmp_p
     assert result.stdout.startswith("Report written to ")
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
     headings = re.findall(r"<h[12][^>]*>([^<]*)</h[12]>", page)
-    assert headings == ["Tech Use Survey 2026", "Sample overview", "Results by question",
+    assert headings == ["Tech Use Survey 2026", "Sample overview", "Sample and weights",
+                        "Results by question",
                         "Data quality", "Methodology"]
     text = visible_text(tmp_path / "r" / "report.html")
     for absent in ("Digital maturity", "Executive summary", "More findings", "Obstacles",
@@ -201,8 +202,8 @@ def test_the_chinese_report_is_titled_by_the_questionnaire(own_study, tmp_path):
                                  "--lang", "zh"])
     assert result.exit_code == 0, result.output
     page = (tmp_path / "r" / "report.html").read_text(encoding="utf-8")
-    assert re.findall(r"<h[12][^>]*>([^<]*)</h[12]>", page)[:3] == [
-        "技术应用调查2026", "样本概况", "各题结果"]
+    assert re.findall(r"<h[12][^>]*>([^<]*)</h[12]>", page)[:4] == [
+        "技术应用调查2026", "样本概况", "样本与权重", "各题结果"]
     assert "成熟度" not in visible_text(tmp_path / "r" / "report.html")
 
 

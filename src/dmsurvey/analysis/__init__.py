@@ -33,8 +33,8 @@ The size tables (`size_regressions`, `size_gradients`) are left out when the que
 has none of employees_2019, revenue_2019 and assets_2019 (`size_skip_reason` says so).
 - `weights`: response_id, weight (only when weights are given)
 - `analysis_basis`: basis, firms, strata, psus, weight_total, note: whether the estimates
-  are `design-based` (a survey design), `weighted` (post-stratification weights, Kish
-  intervals) or `unweighted`
+  are `design-based` (a survey design) or `weighted` (post-stratification weights, Kish
+  intervals); left out when they are unweighted
 
 With a survey design (`design=`, see `dmsurvey.analysis.design`) the shares are
 design-based estimates with linearised standard errors, design effects and logit
@@ -122,7 +122,8 @@ def run_all(
     if weight is not None:
         data["weight"] = weight
         tables["weights"] = pd.DataFrame({"response_id": ids, "weight": weight})
-    tables["analysis_basis"] = analysis_basis(design, weight)
+    if weight is not None:
+        tables["analysis_basis"] = analysis_basis(design, weight)
 
     step("shares")
     tables.update(_share_tables(data, questionnaire, "weight" if weight is not None else None,

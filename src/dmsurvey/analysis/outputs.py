@@ -61,19 +61,33 @@ def study_design(source: str | Path, responses: pd.DataFrame):
     return None if recorded is None else respondent_design(responses, *recorded)
 
 
-def basis_line(tables: dict[str, pd.DataFrame]) -> str:
-    """One sentence saying what the estimates rest on, from the `analysis_basis` table."""
+BASIS_TEXTS = {
+    "design-based": {
+        "en": "Estimates: design-based ({firms} firms in {strata} strata, weights summing to "
+              "{total:,.0f}).",
+        "zh": "估计方法：基于抽样设计（{firms}家企业，{strata}个层，权重合计{total:,.0f}）。"},
+    "weighted": {
+        "en": "Estimates: weighted (post-stratification; intervals at Kish's effective n).",
+        "zh": "估计方法：加权（事后分层；区间按Kish有效样本量计算）。"},
+    "unweighted": {
+        "en": "Estimates: unweighted (the study has no survey design).",
+        "zh": "估计方法：未加权（本调查未记录抽样设计）。"},
+}
+
+
+def basis_line(tables: dict[str, pd.DataFrame], language: str = "en") -> str:
+    """One sentence saying what the estimates rest on, from the `analysis_basis` table
+    (unweighted when there is none)."""
+    from dmsurvey.wording import translated
+
     basis = tables.get("analysis_basis")
     if basis is None or not len(basis):
-        return ""
+        return translated(BASIS_TEXTS, "unweighted", language)
     row = basis.iloc[0]
     if row["basis"] == "design-based":
-        return (f"Estimates: design-based ({plural(int(row['firms']), 'firm')} in "
-                f"{plural(int(row['strata']), 'stratum', 'strata')}, weights summing to "
-                f"{row['weight_total']:,.0f}).")
-    if row["basis"] == "weighted":
-        return "Estimates: weighted (post-stratification; intervals at Kish's effective n)."
-    return "Estimates: unweighted (the study has no survey design)."
+        return translated(BASIS_TEXTS, "design-based", language, firms=int(row["firms"]),
+                          strata=int(row["strata"]), total=float(row["weight_total"]))
+    return translated(BASIS_TEXTS, "weighted", language)
 
 
 def write_tables(tables: dict[str, pd.DataFrame], output: str | Path) -> list[Path]:

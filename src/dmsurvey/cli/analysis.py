@@ -177,7 +177,7 @@ def analyze(
         console.print(_rich_table(tables["reliability"], text("terminal:reliability", language)))
     for reason in run.skipped:
         console.print(reason, highlight=False)
-    console.print(basis_line(tables), highlight=False)
+    console.print(basis_line(tables, language), highlight=False)
     console.print(text("terminal:written", language, files=plural(len(run.written), "file"),
                        count=len(run.written), folder=output / "tables"), highlight=False)
 

@@ -33,6 +33,7 @@ def build_demo(
     its report to `out_dir` (English) and `out_dir/zh` (Chinese); the sample's platform
     exports go to `out_dir/platform-exports`."""
     from dmsurvey.reporting.report import report_study
+    from dmsurvey.sampling.sample_design import record_sample_design
     from dmsurvey.store.platforms import write_sample_exports
     from dmsurvey.store.sample import sample_study
     from dmsurvey.store.study import open_study
@@ -40,7 +41,11 @@ def build_demo(
     step = progress or (lambda name: None)
     out = Path(out_dir)
     study_path = out / "study"
-    study = open_study(study_path) if study_path.exists() else sample_study(study_path)
+    if study_path.exists():
+        study = open_study(study_path)
+    else:
+        study = sample_study(study_path)
+        record_sample_design(study.path)
     step("study")
     english = report_study(study.path, out, language="en", progress=step)
     chinese = report_study(study.path, out / "zh", language="zh", progress=step)

@@ -72,8 +72,13 @@ def write_report(
     quality: pd.DataFrame | None = None,
     references: pd.DataFrame | None = None,
     progress: Callable[[str], None] | None = None,
+    design: tuple[pd.DataFrame, Any] | None = None,
 ) -> Path:
     """Write the whole report folder for `responses` in `language`; return report.html.
+
+    `design` is the study's draw and design spec (`dmsurvey.sampling.record.load_design`):
+    with it every table is design-based and the report has a "Sample and weights" section
+    that shows the design; without it the section says the figures are unweighted.
 
     `quality` is the store's data-quality issues (`dmsurvey.store.quality`, one row per
     issue) to list in the report; None says no checks were run.
@@ -95,7 +100,11 @@ def write_report(
     source = questionnaire.title.in_language(lang)
     references = load_references() if references is None else references
 
-    tables = run_all(responses, questionnaire, language=language)
+    from dmsurvey.reporting.design_section import sample_and_weights
+    from dmsurvey.sampling.record import respondent_design
+
+    survey_design = None if design is None else respondent_design(responses, *design)
+    tables = run_all(responses, questionnaire, language=language, design=survey_design)
     step("analysis")
     charts = summary_charts(responses, questionnaire, out / "charts", language=language,
                             source=source, references=references)
@@ -165,6 +174,8 @@ def write_report(
         "quality": None if quality is None else _quality_tables(quality, questionnaire,
                                                                 language),
         "methodology": _methodology(questionnaire, language, charts=charts, tables=tables),
+        "sample_design": sample_and_weights(responses, questionnaire, design, survey_design,
+                                            language),
         "reference_sources": sorted(set(references["source"])) if comparison_table is not None
         else [],
     }
@@ -202,6 +213,7 @@ def report_study(
     `out_dir` defaults to the study's reports folder (`<study>/reports/report-<lang>`).
     """
     from dmsurvey.analysis.inputs import load_responses
+    from dmsurvey.sampling.record import load_design
 
     responses, model = load_responses(source, questionnaire)
     path = Path(source)
@@ -210,7 +222,8 @@ def report_study(
     return write_report(responses, model, out_dir, language=language,
                         study_name=path.name,
                         quality=data_quality(path, responses, model, language),
-                        progress=progress)
+                        progress=progress,
+                        design=load_design(path) if path.is_dir() else None)
 
 
 def chart_study(

@@ -112,6 +112,15 @@ def read_draw_csv(path: str | Path = DRAW_CSV) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"response_id": "str", "firm_id": "str"})
 
 
+def record_sample_design(study_path: str | Path) -> None:
+    """Record the bundled draw as the design of a sample study (`sample_study`), with the
+    weights adjusted for nonresponse within strata."""
+    from dmsurvey.sampling.record import record_design
+
+    record_design(study_path, read_draw_csv(), strata=("stratum",), fpc="population",
+                  link="response_id", source=str(DRAW_CSV))
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """`python -m dmsurvey.sampling.sample_design [OUTPUT.csv]`: rewrite the bundled draw."""
     arguments = list(sys.argv[1:] if argv is None else argv)

@@ -1,0 +1,57 @@
+"""The report's "Sample and weights" section on the bundled sample and its design."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dmsurvey.questionnaire.loader import load_questionnaire
+from dmsurvey.reporting.design_section import headline_design_effects, sample_and_weights
+from dmsurvey.sampling.record import respondent_design
+from dmsurvey.sampling.sample_design import read_draw_csv
+from dmsurvey.store.sample import QUESTIONNAIRE, read_sample_csv
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    responses = read_sample_csv()
+    draw = read_draw_csv()
+    return responses, load_questionnaire(QUESTIONNAIRE), draw
+
+
+def test_section_describes_frame_response_and_weights(bundled):
+    from dmsurvey.sampling.record import DesignSpec
+
+    responses, questionnaire, draw = bundled
+    spec = DesignSpec()
+    design = respondent_design(responses, draw, spec)
+    section = sample_and_weights(responses, questionnaire, (draw, spec), design, "en")
+    first, second = section["paragraphs"]
+    assert "162 firms were drawn from a frame of 7,967 in 14 strata; 99 answered (61%)" in first
+    weights = draw.loc[draw["responded"] == 1, "weight"]
+    kish = len(weights) * (weights**2).sum() / weights.sum() ** 2
+    assert f"from {weights.min():.1f} to {weights.max():.1f}" in second
+    assert f"{kish:.2f}" in second
+    chinese = sample_and_weights(responses, questionnaire, (draw, spec), design, "zh")
+    html = "".join(table for _, table in chinese["tables"])
+    assert "business_services" not in html and "制造业" in html
+
+
+def test_headline_shares_are_weighted_means_with_design_effects(bundled):
+    responses, questionnaire, draw = bundled
+    design = respondent_design(responses, draw)
+    table = headline_design_effects(responses, questionnaire, design, "en")
+    weights = draw.set_index("response_id").loc[responses["response_id"], "weight"].to_numpy()
+    answers = responses["online_procurement_share"]
+    buys = answers.isin(["51_75", "76_100"]).to_numpy(float)
+    row = table[table["outcome"] == "Online procurement above 50%"].iloc[0]
+    assert row["estimate"] == pytest.approx(np.average(buys, weights=weights))
+    assert row["unweighted"] == pytest.approx(buys.mean())
+    assert row["deff"] > 0
+
+
+def test_without_a_design_the_section_says_unweighted(bundled):
+    responses, questionnaire, _ = bundled
+    section = sample_and_weights(responses, questionnaire, None, None, "en")
+    assert section["tables"] == []
+    assert "unweighted" in section["paragraphs"][0]
