@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 from statsmodels.miscmodels.ordinal_model import OrderedModel
 
 from dmsurvey.analysis.regressions import (
@@ -119,6 +120,11 @@ def test_ols_of_scores_uses_hc3(firms, questionnaire):
     assert row["model"] == "ols"
     assert row["coef"] == pytest.approx(direct.params["x"])
     assert row["std_err"] == pytest.approx(direct.bse["x"])
+    # small samples: the p-value and interval come from t with n - 2 degrees of freedom
+    t = direct.params["x"] / direct.bse["x"]
+    assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(t), len(firms) - 2))
+    half = stats.t.ppf(0.975, len(firms) - 2) * direct.bse["x"]
+    assert row["ci_high"] == pytest.approx(direct.params["x"] + half)
 
 
 def test_separation_and_rare_events_are_notes_not_crashes(questionnaire):

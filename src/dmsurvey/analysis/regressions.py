@@ -9,9 +9,9 @@ coefficient, in the columns of the `size_regressions.csv` contract:
 
 Models: `logit` (outcome on log size and an intercept), `logit_industry` (plus industry
 dummies), `ordered_logit` (the share band itself, five ordered bands), `ols` (a score on
-log size, HC3 standard errors). Cases a model cannot answer (too few events, a size measure
-with no variance, a singular design, perfect separation, no convergence) are rows with empty
-estimates and the reason in `note`; every model is built and fitted inside that guard.
+log size, HC3 standard errors, t reference). Cases a model cannot answer (too few events, a size
+measure with no variance, a singular design, perfect separation, no convergence) are rows with
+empty estimates and the reason in `note`; every model is built and fitted inside that guard.
 """
 
 from __future__ import annotations
@@ -512,11 +512,14 @@ def _ols(values: pd.Series, log_size: pd.Series, weight: pd.Series | None,
             return _result(n, _join(notes))
         return _result(n, _join(notes), **fit.term(SIZE_TERM))
     if weight is None:
+        # t (n - 2 degrees of freedom) rather than normal reference: with a handful of firms
+        # the normal one makes HC3 p-values and intervals far too narrow
         def fit():
-            return sm.OLS(frame["y"], design).fit(cov_type="HC3")
+            return sm.OLS(frame["y"], design).fit(cov_type="HC3", use_t=True)
     else:
         def fit():
-            return sm.WLS(frame["y"], design, weights=frame["weight"]).fit(cov_type="HC3")
+            return sm.WLS(frame["y"], design, weights=frame["weight"]).fit(cov_type="HC3",
+                                                                             use_t=True)
     result, notes, fatal = _fit_quietly(fit)
     if result is None or fatal:
         return _result(n, _join(notes))
