@@ -55,3 +55,25 @@ def test_without_a_design_the_section_says_unweighted(bundled):
     section = sample_and_weights(responses, questionnaire, None, None, "en")
     assert section["tables"] == []
     assert "unweighted" in section["paragraphs"][0]
+
+
+def test_headlines_are_design_based_when_a_design_exists(bundled):
+    from dmsurvey.reporting.charts import summary_tables
+    from dmsurvey.reporting.design_section import design_based_charts
+    from dmsurvey.reporting.summary import executive_summary
+
+    responses, questionnaire, draw = bundled
+    design = respondent_design(responses, draw)
+    charts = summary_tables(responses, questionnaire, language="en")
+    plain = {h.id: h for h in executive_summary(responses, questionnaire, charts=charts)}
+    weighted = {h.id: h for h in executive_summary(
+        responses, questionnaire, charts=design_based_charts(charts, responses, questionnaire,
+                                                             design), design=design)}
+    weights = draw.set_index("response_id").loc[responses["response_id"], "weight"].to_numpy()
+    buys = responses["online_procurement_share"].isin(["51_75", "76_100"]).to_numpy(float)
+    procurement = weighted["online_trade"].figures["procurement"]
+    assert procurement["share"] == pytest.approx(np.average(buys, weights=weights))
+    assert plain["online_trade"].figures["procurement"]["share"] == pytest.approx(buys.mean())
+    assert f"{np.average(buys, weights=weights):.0%}" in weighted["online_trade"].text
+    # counts and bases stay firms
+    assert procurement["n"] == plain["online_trade"].figures["procurement"]["n"] == 99

@@ -30,13 +30,13 @@ DESIGN_TEXTS: dict[str, dict[str, str]] = {
     "frame": {
         "en": "{drawn} firms were drawn from a frame of {frame} in {strata} strata; {responded} "
               "answered ({rate}). Weights carry each respondent back to the firms of its "
-              "stratum, adjusted for nonresponse. The analysis tables (shares, regressions, "
-              "tests) are design-based estimates with linearised standard errors; the charts "
-              "and the summary count the firms that answered.",
+              "stratum, adjusted for nonresponse. The summary's figures and the analysis "
+              "tables (shares, regressions, tests) are design-based estimates with "
+              "linearised standard errors; the charts count the firms that answered.",
         "zh": "从{frame}家企业的抽样框中按{strata}个层抽取{drawn}家企业，{responded}家作答"
               "（应答率{rate}）。权重将每家作答企业还原为其所在层的企业，并对无应答进行调整。"
-              "分析表（比例、回归、检验）为基于抽样设计的估计，标准误采用泰勒线性化方法；"
-              "图表和摘要按作答企业计数。"},
+              "摘要中的数字和分析表（比例、回归、检验）为基于抽样设计的估计，标准误采用泰勒"
+              "线性化方法；图表按作答企业计数。"},
     "weights": {
         "en": "Weights range from {low} to {high} (median {median}); their unequal size alone "
               "inflates variances by a factor of {kish} (Kish).",
@@ -118,6 +118,31 @@ def stratum_label(key: str, questionnaire: Questionnaire, language: str) -> str:
                                   if part in DESIGN_TEXTS else part)
              for part in key.split("/")]
     return " · ".join(parts)
+
+
+def design_based_charts(charts: dict[str, pd.DataFrame], responses: pd.DataFrame,
+                        questionnaire: Questionnaire, design: SurveyDesign
+                        ) -> dict[str, pd.DataFrame]:
+    """The summary chart tables with design-based shares, standard errors and logit
+    intervals in place of the counted ones (counts and bases stay firms), for the
+    executive summary's figures."""
+    from dmsurvey.analysis.shares import shares
+
+    result = {}
+    for stem, table in charts.items():
+        table = table.copy()
+        if {"series", "item", "share"} <= set(table.columns):
+            table["std_err"] = np.nan
+            for series in table["series"].unique():
+                if series not in questionnaire or not questionnaire.question(series).is_select:
+                    continue
+                estimates = shares(responses, series, questionnaire=questionnaire,
+                                   design=design).set_index("item")
+                rows = table["series"] == series
+                for column in ("share", "ci_low", "ci_high", "std_err"):
+                    table.loc[rows, column] = table.loc[rows, "item"].map(estimates[column])
+        result[stem] = table
+    return result
 
 
 def headline_design_effects(responses: pd.DataFrame, questionnaire: Questionnaire,

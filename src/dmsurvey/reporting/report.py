@@ -100,7 +100,7 @@ def write_report(
     source = questionnaire.title.in_language(lang)
     references = load_references() if references is None else references
 
-    from dmsurvey.reporting.design_section import sample_and_weights
+    from dmsurvey.reporting.design_section import design_based_charts, sample_and_weights
     from dmsurvey.sampling.record import respondent_design
 
     survey_design = None if design is None else respondent_design(responses, *design)
@@ -132,8 +132,10 @@ def write_report(
                                                           questionnaire=questionnaire))
     step("figures")
 
-    headlines = executive_summary(responses, questionnaire, language=language, charts=charts,
-                                  tables=tables)
+    headline_charts = charts if survey_design is None else design_based_charts(
+        charts, responses, questionnaire, survey_design)
+    headlines = executive_summary(responses, questionnaire, language=language,
+                                  charts=headline_charts, tables=tables, design=survey_design)
     chart_images = [
         Image(chart.stem, text(chart.stem, language),
               _svg_data_uri(out / "charts" / f"{chart.stem}.svg"),

@@ -169,6 +169,8 @@ class SummaryInputs:
     tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
     # findings left out because too few firms answered their questions
     too_small: list[str] = field(default_factory=list)
+    # a SurveyDesign of the responses: shares are then design-based estimates
+    design: Any = None
 
     def enough(self, finding: str, *bases: int) -> bool:
         """Whether every base holds `MIN_BASE` firms; notes `finding` as left out if not."""
@@ -188,7 +190,16 @@ class SummaryInputs:
         from dmsurvey.analysis.shares import shares
 
         return shares(self.responses, question, questionnaire=self.questionnaire,
-                      language=self.language)
+                      language=self.language, design=self.design)
+
+    def share_of(self, values: pd.Series) -> float:
+        """Mean of a 0/1 series over the firms that have a value: design-based with a
+        design, else the plain share."""
+        if self.design is None:
+            return float(values.dropna().mean())
+        from dmsurvey.analysis.design import domain_mean
+
+        return float(domain_mean(values.to_numpy(dtype=float), self.design)["estimate"])
 
     def in_sentence(self, label: str) -> str:
         """A choice label inside an English sentence: lower case, unless it starts with
@@ -214,9 +225,13 @@ def percent(share: float) -> str:
 
 
 def _count_share(table: pd.DataFrame, codes) -> tuple[int, int, float]:
+    """Firms choosing any of `codes` of a single-choice question, its base and share (the
+    sum of the codes' shares: design-based ones when the table is)."""
     rows = table[table["item"].isin(codes)]
     count = int(rows["count"].sum())
     n = int(table["n"].iloc[0]) if len(table) else 0
+    if "std_err" in table.columns and n:
+        return count, n, float(rows["share"].sum())
     return count, n, count / n if n else float("nan")
 
 
@@ -255,8 +270,9 @@ def _ai_bigdata(inputs: SummaryInputs) -> Headline | None:
     if not inputs.enough("ai_bigdata", n):
         return None
     never = int((uses == 0).sum())
-    return Headline("ai_bigdata", inputs.sentence("ai_bigdata", share=percent(never / n)),
-                    {"count": never, "n": n, "share": never / n})
+    share = inputs.share_of(1 - uses)
+    return Headline("ai_bigdata", inputs.sentence("ai_bigdata", share=percent(share)),
+                    {"count": never, "n": n, "share": share})
 
 
 def _online_trade(inputs: SummaryInputs) -> Headline | None:
@@ -326,7 +342,7 @@ def _obstacles(inputs: SummaryInputs) -> Headline | None:
     table = inputs.charts.get("05_biggest_obstacles")
     if table is None or len(table) < 2:
         return None
-    ranked = table.sort_values("count", ascending=False, kind="stable").head(2)
+    ranked = table.sort_values("share", ascending=False, kind="stable").head(2)
     first, second = ranked.to_dict("records")
     if not inputs.enough("obstacles", int(first["n"])):
         return None
@@ -374,13 +390,23 @@ def _maturity(inputs: SummaryInputs) -> Headline | None:
         return None
     if not inputs.enough("maturity", int(scores["composite"].notna().sum())):
         return None
-    mean = float(scores["composite"].mean())
-    levels = scores["level"].dropna().astype("str").value_counts()
+    if inputs.design is None:
+        mean = float(scores["composite"].mean())
+        levels = scores["level"].dropna().astype("str").value_counts()
+    else:
+        import numpy as np
+        import pandas as pd
+
+        weights = pd.Series(inputs.design.weights, index=scores.index)
+        scored = scores["composite"].notna()
+        mean = float(np.average(scores.loc[scored, "composite"], weights=weights[scored]))
+        levels = weights.groupby(scores["level"].astype("str").where(scores["level"].notna())
+                                 ).sum().sort_values(ascending=False, kind="stable")
     common = str(levels.index[0])
     lang = inputs.questionnaire.label_language(inputs.language)
     label = next((level.label.in_language(lang) for level in scoring.levels
                   if level.id == common), common)
-    share = int(levels.iloc[0]) / int(levels.sum())
+    share = float(levels.iloc[0] / levels.sum())
     text = inputs.sentence("maturity", mean=f"{mean:.0f}", level=label, share=percent(share))
     return Headline("maturity", text, {"mean_composite": mean, "most_common_level": common,
                                        "most_common_level_share": share})
@@ -435,11 +461,14 @@ def executive_summary(
     language: str = "en",
     charts: Mapping[str, pd.DataFrame] | None = None,
     tables: Mapping[str, pd.DataFrame] | None = None,
+    design: Any = None,
 ) -> list[Headline]:
     """The findings the data support, in `language`, in the paper's order.
 
     `charts` (summary chart tables) and `tables` (from `analysis.run_all`) are computed
-    when not given (only the scores and the plain size regressions are needed).
+    when not given (only the scores and the plain size regressions are needed). With a
+    `design` (a `SurveyDesign` of `responses`) every share and mean is design-based; the
+    chart tables then carry design-based shares (`reporting.design_section`).
     """
     from dmsurvey.reporting.charts import summary_tables
 
@@ -447,7 +476,7 @@ def executive_summary(
         charts = summary_tables(responses, questionnaire, language=language)
     if tables is None:
         tables = _summary_tables(responses, questionnaire)
-    inputs = SummaryInputs(responses, questionnaire, language, charts, tables)
+    inputs = SummaryInputs(responses, questionnaire, language, charts, tables, design=design)
     found = [headline for find in FINDINGS if (headline := find(inputs)) is not None]
     if inputs.too_small:
         n = len(responses)
