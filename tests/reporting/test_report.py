@@ -93,13 +93,23 @@ def test_summary_json_holds_the_headlines_and_tables(demo):
     assert summary["n_firms"] == 99
     headlines = {h["id"]: h for h in summary["headlines"]}
     procurement = headlines["online_trade"]["figures"]["procurement"]
-    assert procurement == {"count": 17, "n": 99, "share": pytest.approx(17 / 99)}
-    assert "Only 17% of the surveyed enterprises do more than 50% of their procurement online" \
-        in headlines["online_trade"]["text"]
+    # the demo study has the sample's design: 17 of 99 firms, but design-based the share
+    # of the zone's firms, weighted by the bundled draw
+    from dmsurvey.sampling.sample_design import read_draw_csv
+    from dmsurvey.store.sample import read_sample_csv
+
+    responses = read_sample_csv()
+    weights = read_draw_csv().set_index("response_id").loc[responses["response_id"], "weight"]
+    buys = responses["online_procurement_share"].isin(["51_75", "76_100"]).to_numpy(float)
+    share = float((buys * weights.to_numpy()).sum() / weights.sum())
+    assert procurement == {"count": 17, "n": 99, "share": pytest.approx(share)}
+    assert (f"Only {share:.0%} of the surveyed enterprises do more than 50% of their "
+            "procurement online") in headlines["online_trade"]["text"]
     assert set(summary["charts"]) == set(CHART_STEMS)
     assert "size_regressions" in summary["tables"]
+    assert summary["tables"]["analysis_basis"][0]["basis"] == "design-based"
     chinese = json.loads((demo / "zh" / "summary.json").read_text(encoding="utf-8"))
-    assert "仅17%的受访企业线上采购" in {h["id"]: h for h in chinese["headlines"]}[
+    assert f"仅{share:.0%}的受访企业线上采购" in {h["id"]: h for h in chinese["headlines"]}[
         "online_trade"]["text"]
 
 

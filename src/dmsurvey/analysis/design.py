@@ -107,15 +107,6 @@ class SurveyDesign:
             inside = inside & np.asarray(domain, bool)
         return int(len(np.unique(self.psu[inside])) - len(np.unique(self.strata[inside])))
 
-    def subset_rows(self, rows: np.ndarray) -> SurveyDesign:
-        """The design restricted to `rows` (a boolean mask or positions), for data that
-        was sub-set before estimation (the whole design's PSU counts are kept)."""
-        return replace(
-            self, weights=self.weights[rows], strata=self.strata[rows], psu=self.psu[rows],
-            population=self.population[rows],
-            replicates=None if self.replicates is None else self.replicates[rows],
-        )
-
     def variance(self, influence: np.ndarray) -> np.ndarray:
         """Covariance matrix of the totals of the columns of `influence` (firms x k)
         under the design: within each stratum, PSU totals centred on their mean,

@@ -53,6 +53,11 @@ def respondent_rows(responses: pd.DataFrame, draw: pd.DataFrame,
                                 "responses to the draw",
                                 [Problem("missing column", column=spec.link)])
     keys = draw[spec.link].astype("string")
+    repeated = keys[keys.notna() & keys.duplicated()]
+    if len(repeated):
+        raise AnalysisError(f"the draw lists a firm twice in {spec.link!r}",
+                            [Problem("repeated id", column=spec.link, value=value)
+                             for value in repeated.unique()[:20]])
     indexed = draw[keys.notna().to_numpy()].set_index(keys[keys.notna()].to_numpy())
     wanted = responses[spec.link].astype("string").to_numpy()
     unknown = [i for i, key in enumerate(wanted) if key not in indexed.index]
