@@ -199,3 +199,25 @@ def test_a_study_with_a_design_is_analysed_design_based_and_says_so(tmp_path):
         "design-based test needs every cell").all()
     weighted = runner.invoke(app, ["shares", str(study.path), "online_procurement_share"])
     assert "Design-based estimates with logit intervals" in weighted.output
+
+
+def test_design_command_rakes_to_margins_and_trims(tmp_path):
+    study = sample_study(tmp_path / "study")
+    draw = read_draw_csv()
+    totals = draw.groupby("stratum")["population"].first()
+    industries = totals.groupby(totals.index.str.split("/").str[0]).sum()
+    margins = tmp_path / "margins.csv"
+    pd.DataFrame({"variable": "industry", "category": industries.index,
+                  "population": industries.to_numpy() * 1.1}).to_csv(margins, index=False)
+    result = runner.invoke(app, ["design", str(study.path), "--frame", str(DRAW_CSV),
+                                 "--strata", "stratum", "--margins", str(margins),
+                                 "--trim", "4"])
+    assert result.exit_code == 0, result.output
+    recorded, _ = load_design(study.path)
+    respondents = recorded[recorded["responded"] == 1]
+    assert {"after_nonresponse", "after_calibration", "after_trimming"} <= set(recorded)
+    raked = respondents.groupby("industry")["after_calibration"].sum()
+    assert raked.to_numpy() == pytest.approx(industries.reindex(raked.index).to_numpy() * 1.1)
+    weights = respondents["weight"]
+    assert weights.max() <= 4 * respondents["after_calibration"].median() + 1e-6
+    assert weights.sum() == pytest.approx(respondents["after_calibration"].sum())
