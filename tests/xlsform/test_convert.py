@@ -76,30 +76,30 @@ def test_cli_output_option(old_syntax_form, tmp_path):
     assert load_questionnaire(output)["channels"].choice_codes == ("1", "2")
 
 
-def test_cli_refuses_a_repeat_naming_the_row(repeat_form):
+def test_cli_adapts_a_repeat_and_lists_it_by_row(repeat_form):
     result = runner.invoke(app, ["questionnaire", "convert", str(repeat_form)])
-    assert result.exit_code == 1
-    assert isinstance(result.exception, QuestionnaireError)
-    assert "survey sheet row 3: repeat groups are not supported (begin repeat 'plot')" in str(
-        result.exception
-    )
-    assert not repeat_form.with_suffix(".yaml").exists()
+    assert result.exit_code == 0, result.output
+    assert "survey sheet row 3: repeat 'plot' is asked once" in result.output
+    assert load_questionnaire(repeat_form.with_suffix(".yaml"))["area"].type == "decimal"
 
 
-def test_refusal_in_a_real_shell_is_one_message_without_traceback(repeat_form):
+def test_strict_refusal_in_a_real_shell_is_one_message_without_traceback(repeat_form):
     completed = subprocess.run(
-        [sys.executable, "-m", "dmsurvey", "questionnaire", "convert", str(repeat_form)],
+        [sys.executable, "-m", "dmsurvey", "questionnaire", "convert", "--strict",
+         str(repeat_form)],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert completed.returncode == 1
     assert completed.stderr.startswith(f"Error: {repeat_form} cannot be converted (1 problem)")
-    assert "survey sheet row 3: repeat groups are not supported" in completed.stderr
+    assert "without --strict, they are adapted" in completed.stderr
+    assert "survey sheet row 3: repeat 'plot' is asked once" in completed.stderr
     assert "Traceback" not in completed.stderr + completed.stdout
+    assert not repeat_form.with_suffix(".yaml").exists()
 
 
-def test_loader_problems_point_at_sheet_rows(xlsform):
+def test_a_rule_naming_a_later_question_is_dropped_with_its_row(xlsform):
     form = xlsform(
         "late",
         survey=[
@@ -108,11 +108,17 @@ def test_loader_problems_point_at_sheet_rows(xlsform):
             ["integer", "staff", "Staff"],
         ],
     )
+    notes: list[str] = []
+    questionnaire = convert_xlsform(form, warnings=notes)
+    assert questionnaire["contact"].relevant is None
+    assert notes[1:] == [
+        "survey sheet row 2: relevant '${staff} > 10' is dropped (the question is always "
+        "asked): ${staff} is not asked before it"
+    ]
     with pytest.raises(QuestionnaireError) as caught:
-        convert_xlsform(form)
+        convert_xlsform(form, strict=True)
     (problem,) = caught.value.problems
-    assert problem.row == 2
-    assert "refers to ${staff}, which is not asked before it" in problem.message
+    assert problem.message.startswith("survey sheet row 2: relevant '${staff} > 10' is dropped")
 
 
 @pytest.mark.parametrize("name", ["form.csv", "form.txt", "form"])

@@ -15,9 +15,9 @@ def questions_by_id(data):
     return {q["id"]: q for section in data["sections"] for q in section["questions"]}
 
 
-def refusal(path) -> list[str]:
+def refusal(path, *, strict: bool = False) -> list[str]:
     with pytest.raises(QuestionnaireError) as caught:
-        xlsform_to_dict(path)
+        xlsform_to_dict(path, strict=strict)
     return [problem.message for problem in caught.value.problems]
 
 
@@ -268,9 +268,9 @@ def test_language_codes(code, name):
     assert language_code(name) == code
 
 
-# -- refusals ---------------------------------------------------------------------------------
+# -- adaptations and refusals -------------------------------------------------------------------
 
-def test_repeat_and_everything_else_unsupported_is_listed_by_row(xlsform):
+def test_every_type_converts_and_each_adaptation_is_listed_by_row(xlsform):
     form = xlsform(
         "roster",
         survey=[
@@ -287,22 +287,30 @@ def test_repeat_and_everything_else_unsupported_is_listed_by_row(xlsform):
         ],
         choices=[["list_name", "name", "label", "kind"], ["crop", "rice", "Rice", "grain"]],
     )
-    problems = refusal(form)
-    assert problems[0] == (
-        "survey sheet row 3: repeat groups are not supported (begin repeat 'plot'); "
-        "dmsurvey keeps one answer per question and firm"
-    )
-    assert problems[1].startswith("survey sheet row 5: question type 'geopoint' is not supported")
-    assert problems[2] == "survey sheet row 7: calculations are not supported (calculate 'total')"
-    assert problems[3].startswith("survey sheet row 8: choice filters (cascading selects)")
-    assert problems[4].startswith("survey sheet row 9: question type 'date' is not supported")
-    assert "ask for it as text" in problems[4]
-    assert problems[5].startswith("survey sheet row 10: relevant cannot be used")
-    assert "pulldata()" in problems[5]
-    assert len(problems) == 6
+    notes: list[str] = []
+    data, _ = xlsform_to_dict(form, warnings=notes)
+    questions = questions_by_id(data)
+    assert {name: questions[name]["type"] for name in ("area", "corner", "total", "visit")} == {
+        "area": "decimal", "corner": "geopoint", "total": "calculate", "visit": "date"
+    }
+    assert questions["total"]["calculation"] == "${plots} * 2"
+    assert "relevant" not in questions["email"]
+    assert notes[1:] == [
+        "survey sheet row 3: repeat 'plot' is asked once: each response keeps one plot",
+        "survey sheet row 8: choice_filter \"kind = 'grain'\" on 'crop' is not applied: every "
+        "choice is offered",
+        "survey sheet row 10: relevant is dropped (the question is always asked): unknown "
+        "function pulldata() (known: not(), selected(), count-selected(), string-length(), "
+        "true(), false(), regex(), if(), coalesce(), number(), string(), boolean()) at "
+        "position 1 of \"pulldata('plots', 'n', 'id', ${plots})\"",
+    ]
+    problems = refusal(form, strict=True)
+    assert [problem.split(":")[0] for problem in problems] == [
+        "survey sheet row 3", "survey sheet row 8", "survey sheet row 10"
+    ]
 
 
-def test_conditional_required_and_bad_names_are_refused(xlsform):
+def test_conditional_required_is_adapted_and_xlsform_names_kept(xlsform):
     form = xlsform(
         "rules",
         survey=[
@@ -312,10 +320,15 @@ def test_conditional_required_and_bad_names_are_refused(xlsform):
             ["text", "e-mail", "E-mail", "no"],
         ],
     )
-    problems = refusal(form)
-    assert problems[0].startswith("survey sheet row 3: required must be yes or no")
-    assert problems[1].startswith("survey sheet row 4: name 'e-mail' cannot be a question id")
-    assert len(problems) == 2
+    notes: list[str] = []
+    data, _ = xlsform_to_dict(form, warnings=notes)
+    questions = questions_by_id(data)
+    assert "required" not in questions["contact"]
+    assert questions["e-mail"]["type"] == "text"
+    assert notes[1:] == [
+        "survey sheet row 3: required only when '${staff} > 10' is not enforced: the question "
+        "may be left blank"
+    ]
 
 
 def test_malformed_form_is_reported_not_crashed(xlsform):

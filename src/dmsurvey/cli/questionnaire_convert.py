@@ -18,12 +18,19 @@ def convert(
         Path | None,
         typer.Option("--output", "-o", help="YAML file to write (default: FORM with .yaml)."),
     ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Refuse the form, rather than adapt it, where ODK would differ."
+        ),
+    ] = False,
 ) -> None:
     """Convert an ODK/KoboToolbox XLSForm into a dmsurvey questionnaire file.
 
     Groups become sections; labels in every language, relevant, constraint and required carry over.
 
-    Rows dmsurvey cannot ask (repeats, calculations, GPS, ...) are listed with their sheet row.
+    Any form pyxform accepts converts: what dmsurvey does differently from ODK (a repeat asked
+    once, a rule it cannot evaluate) is listed with its sheet row; **--strict** refuses instead.
 
     Example: **dmsurvey questionnaire convert household.xlsx -o household.yaml**
     """
@@ -31,7 +38,7 @@ def convert(
 
     output = output or form.with_suffix(".yaml")
     notes: list[str] = []
-    questionnaire = convert_xlsform(form, output, warnings=notes)
+    questionnaire = convert_xlsform(form, output, warnings=notes, strict=strict)
     summary = (
         f"Wrote {output}: {plural(len(questionnaire.sections), 'section')}, "
         f"{plural(len(questionnaire.questions), 'question')}, "
@@ -41,8 +48,8 @@ def convert(
         summary += f", metadata {', '.join(questionnaire.metadata_fields)}"
     typer.echo(summary)
     if notes:
-        typer.echo("Adapted, left out or marked (display only, filled in as ODK would, or "
-                   "personal data):")
+        typer.echo("Adapted, left out or marked (where dmsurvey differs from ODK, display "
+                   "only, or personal data):")
         for note in notes:
             typer.echo(f"  - {note}")
     typer.echo(f"Check it with: dmsurvey questionnaire show {output}")

@@ -75,7 +75,9 @@ class Interview:
         }
         # Clerks keying paper forms have no use for notes meant to be read out.
         self._steps = tuple(
-            q for q in questionnaire.questions if q.asks_for_answer or not skip_notes
+            q
+            for q in questionnaire.questions
+            if q.is_shown and (q.asks_for_answer or not skip_notes)
         )
         self._sections = {section.id: section for section in questionnaire.sections}
         self.checker = judging.AnswerChecker(questionnaire)
@@ -102,8 +104,8 @@ class Interview:
         return self.checker.applies(question, self.answers)
 
     def applicable(self) -> list[Question]:
-        """The answerable questions that apply to this firm, given the answers so far."""
-        return [q for q in self.questionnaire.answerable if self.applies(q)]
+        """The answerable questions on screen that apply to this firm, given the answers so far."""
+        return [q for q in self.questionnaire.answerable if q.is_shown and self.applies(q)]
 
     def progress(self) -> Progress:
         applicable = self.applicable()
@@ -266,5 +268,7 @@ class Interview:
 
     def stale_answers(self) -> list[str]:
         """Ids of answered questions the skip logic no longer asks (cleared on submit)."""
-        applicable = {q.id for q in self.applicable()}
+        applicable = {
+            q.id for q in self.questionnaire.answerable if not q.is_shown or self.applies(q)
+        }
         return [qid for qid in self.answers if qid not in applicable]

@@ -25,8 +25,9 @@ import yaml
 from dmsurvey.errors import ExpressionError, Problem, QuestionnaireError
 from dmsurvey.questionnaire.expressions import Expression, parse_expression
 from dmsurvey.questionnaire.model import (
+    CHOICE_TYPES,
     QUESTION_TYPES,
-    SELECT_TYPES,
+    UNASKED_TYPES,
     Choice,
     Dimension,
     Level,
@@ -50,6 +51,8 @@ XLSFORM_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
 YAML_SUFFIXES = (".yaml", ".yml")
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Question ids are XLSForm names: `-` and `.` may follow the first letter.
+QUESTION_ID_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 LANGUAGE_PATTERN = re.compile(r"[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*")
 NUMBER_PATTERN = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 # XLSForm metadata question types that dmsurvey keeps with each response.
@@ -94,6 +97,7 @@ QUESTION_KEYS = (
     "pii",
     "choices",
     "exclusive",
+    "calculation",
 )
 CHOICE_KEYS = ("code", "label")
 SCORING_KEYS = ("description", "dimensions", "levels")
@@ -391,11 +395,10 @@ class _Builder:
     def identifier(self, value: Any, path: DataPath, what: str, pattern=ID_PATTERN) -> str:
         text = self.text_value(value, path, what)
         if not pattern.fullmatch(text):
-            expected = (
-                "lowercase letters, digits, - and _"
-                if pattern is NAME_PATTERN
-                else "a letter or _ followed by letters, digits or _"
-            )
+            expected = {
+                NAME_PATTERN: "lowercase letters, digits, - and _",
+                QUESTION_ID_PATTERN: "a letter or _ followed by letters, digits, _, - or .",
+            }.get(pattern, "a letter or _ followed by letters, digits or _")
             self.problem(path, f"{what} is not a valid name", value=text, expected=expected)
             raise _Invalid
         return text
@@ -687,7 +690,9 @@ class _Builder:
         choice_lists: Mapping,
     ) -> Question:
         entry = self.mapping(value, path, _named("question", value), QUESTION_KEYS)
-        question_id = self.attempt(self.identifier, entry.get("id"), (*path, "id"), "a question id")
+        question_id = self.attempt(
+            self.identifier, entry.get("id"), (*path, "id"), "a question id", QUESTION_ID_PATTERN
+        )
         line = self.line_of(path)
         # A question without a usable id is still checked, then left out.
         usable = question_id is not None
@@ -710,7 +715,15 @@ class _Builder:
                 expected=", ".join(QUESTION_TYPES),
             )
             question_type = None
-        label = self.attempt(self.text, entry.get("label"), (*path, "label"), f"{what} label")
+        unasked = question_type in UNASKED_TYPES
+        label = self.attempt(
+            self.text, entry.get("label"), (*path, "label"), f"{what} label", required=not unasked
+        )
+        if label is None and unasked and question_id:
+            label = Text(dict.fromkeys(self.languages or ("default",), question_id))
+        calculation = self.expression_text(entry.get("calculation"), (*path, "calculation"))
+        if calculation is not None and question_type != "calculate":
+            self.problem((*path, "calculation"), f"{what}: only calculate questions calculate")
         optional_texts = {
             key: self.attempt(
                 self.text, entry.get(key), (*path, key), f"{what} {key}", required=False
@@ -721,11 +734,11 @@ class _Builder:
         pii = self.attempt(self.flag, entry.get("pii"), (*path, "pii"), "pii")
         choices, choice_list = self.question_choices(entry, path, what, question_type, choice_lists)
         exclusive = self.exclusive(entry, path, what, question_type, choices)
-        if question_type == "note" and (required or entry.get("constraint")):
+        if (question_type == "note" or unasked) and (required or entry.get("constraint")):
             self.problem(
                 path,
-                f"{what} is a note: it takes no answer, so it cannot be required "
-                "or have a constraint",
+                f"{what} is a {question_type}: it takes no answer, so it cannot be "
+                "required or have a constraint",
             )
         if not usable or question_type is None or label is None:
             raise _Invalid
@@ -745,6 +758,7 @@ class _Builder:
             unit=optional_texts["unit"],
             pii=bool(pii),
             exclusive=exclusive,
+            calculation=calculation,
             line=line,
         )
 
@@ -753,7 +767,7 @@ class _Builder:
     ) -> tuple[tuple[Choice, ...], str | None]:
         given = entry.get("choices")
         choices_path = (*path, "choices")
-        if question_type not in SELECT_TYPES:
+        if question_type not in CHOICE_TYPES:
             if given is not None and question_type is not None:
                 self.problem(choices_path, f"{what} is {question_type}: it takes no choices")
             return (), None
@@ -828,17 +842,20 @@ class _Builder:
             what = f"section {section_id} relevant"
             self.check_references(self.parsed(relevant, path, what), path, what, before=start)
         for question in questions:
-            for key in ("relevant", "constraint"):
+            for key in ("relevant", "constraint", "calculation"):
                 path = (*self.question_paths[question.id], key)
                 what = f"question {question.id} {key}"
                 expression = self.parsed(getattr(question, key), path, what)
                 if expression is None:
                     continue
-                if key == "relevant" and expression.uses_current:
+                if key != "constraint" and expression.uses_current:
                     self.problem(path, f"{what} uses '.', which only a constraint can use")
-                # A constraint may name its own question (the same as '.').
+                # A constraint may name its own question (the same as '.'); a calculation is
+                # worked out again after every answer, so it may name any question.
                 before = self.position[question.id] + (key == "constraint")
-                self.check_references(expression, path, what, before=before)
+                self.check_references(
+                    expression, path, what, before=None if key == "calculation" else before
+                )
 
     def check_references(
         self, expression: Expression | None, path: DataPath, what: str, *, before: int | None

@@ -14,9 +14,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-QUESTION_TYPES = ("select_one", "select_multiple", "integer", "decimal", "text", "note")
 SELECT_TYPES = ("select_one", "select_multiple")
 NUMERIC_TYPES = ("integer", "decimal")
+# Asked and stored as ODK writes them: ISO 8601 dates and times, `lat lon alt acc` points
+# (`;` between the points of a trace or shape), scanned codes, media file names.
+DATE_TYPES = ("date", "time", "datetime")
+GEO_TYPES = ("geopoint", "geotrace", "geoshape")
+MEDIA_TYPES = ("image", "audio", "video", "file")
+# Never shown: `calculate` is computed from other answers, `hidden` is kept as it comes.
+UNASKED_TYPES = ("calculate", "hidden")
+QUESTION_TYPES = (
+    *SELECT_TYPES, "rank", *NUMERIC_TYPES, "text", "note", *DATE_TYPES, *GEO_TYPES,
+    "barcode", *MEDIA_TYPES, "acknowledge", *UNASKED_TYPES,
+)
+# Types whose questions take their answers from a choice list (`rank` orders all of them).
+CHOICE_TYPES = (*SELECT_TYPES, "rank")
 
 # Columns every stored response carries besides its answers (codebook contract first).
 RESPONSE_METADATA = (
@@ -104,6 +116,8 @@ class Question:
     pii: bool = False
     # Codes of a select_multiple that cannot be combined with any other code (`none`).
     exclusive: tuple[str, ...] = ()
+    # What a `calculate` question computes (an XLSForm expression).
+    calculation: str | None = None
     line: int | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -118,6 +132,11 @@ class Question:
     def asks_for_answer(self) -> bool:
         """False for notes, which only show text."""
         return self.type != "note"
+
+    @property
+    def is_shown(self) -> bool:
+        """False for calculations and hidden fields: stored, but never on screen."""
+        return self.type not in UNASKED_TYPES
 
     @property
     def choice_codes(self) -> tuple[str, ...]:

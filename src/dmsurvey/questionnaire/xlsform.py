@@ -2,11 +2,11 @@
 
 pyxform reads the workbook (sheets, column aliases, translations, old and new select syntax,
 groups) exactly as ODK and KoboToolbox do; this module maps its result onto the questionnaire
-format and says, row by row, what cannot be carried over. Forms that use what dmsurvey cannot
-ask (repeats, calculations, cascading selects, GPS, photos, ...) are refused with every such
-row listed; display-only columns (appearance, media, ...) are dropped with a note. Rules the
-form enforces (relevant, constraint, required) are never dropped: one that dmsurvey cannot
-evaluate is a reason to refuse the form.
+format. A form pyxform accepts is never refused whole: what dmsurvey cannot do as ODK does
+(a repeat, a rule using a function it cannot evaluate, a field no terminal can record) is
+adapted and listed by sheet row, and display-only columns (appearance, media, ...) are
+dropped with a note. With `strict`, every adaptation is a problem instead, and nothing is
+written.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dmsurvey.errors import ExpressionError, Problem, QuestionnaireError
+from dmsurvey.questionnaire.model import CHOICE_TYPES, UNASKED_TYPES
 from dmsurvey.wording import plural
 
 if TYPE_CHECKING:
@@ -32,17 +33,26 @@ _METADATA_FIELDS = frozenset(
      "username", "email"}
 )
 
-# What a user can do instead of an unsupported question type.
-_TYPE_ADVICE = {
-    "date": "ask for it as text, or the year as an integer",
-    "datetime": "ask for it as text",
-    "time": "ask for it as text",
-    "acknowledge": "use a note, or a select_one with a single choice",
-    "rank": "use one select_one question per rank",
+# pyxform's (control, data type) of a question -> the dmsurvey type that asks it.
+_TYPES_BY_CONTROL = {
+    ("input", "int"): "integer",
+    ("input", "decimal"): "decimal",
+    ("input", "string"): "text",
+    ("input", "date"): "date",
+    ("input", "time"): "time",
+    ("input", "dateTime"): "datetime",
+    ("input", "geopoint"): "geopoint",
+    ("input", "geotrace"): "geotrace",
+    ("input", "geoshape"): "geoshape",
+    ("input", "barcode"): "barcode",
+    ("trigger", "string"): "acknowledge",
+    ("odk:rank", "odk:rank"): "rank",
 }
+# Media uploads by the first part of their MIME type; the answer is the file's name.
+_MEDIA_BY_MIME = {"image": "image", "audio": "audio", "video": "video", "application": "file",
+                  "osm": "file"}
 
 _TYPOGRAPHIC_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"'})
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 # Common language names in XLSForm headers (`label::English`) -> ISO 639-1 code.
 _LANGUAGE_CODES = {
@@ -80,6 +90,14 @@ _PERSONAL_LABEL = re.compile(
     r"(?i)\b(?:names?|phone|telephone|mobile|e-?mail|address|passport|contact person"
     r"|id (?:number|card)|identity (?:card|number))\b"
     r"|姓名|名称|名字|电话|手机|地址|邮箱|身份证|联系人|微信")
+
+# What is lost when a rule dmsurvey cannot evaluate is left out.
+_DROPPED = {
+    "relevant": "is dropped (the question is always asked)",
+    "constraint": "is dropped (answers are not checked by it)",
+    "calculation": "is dropped (the field stays empty)",
+}
+
 _YES = {"yes", "true", "true()"}
 _NO = {"no", "false", "false()"}
 
@@ -109,13 +127,19 @@ class _Conversion:
     # note -> rows it applies to (kept together so a long form gets one line per kind)
     notes: dict[str, list[_Located]] = field(default_factory=lambda: defaultdict(list))
     locations: dict[tuple, _Located] = field(default_factory=dict)
-    unsupported_types: bool = False
+    # adaptations: what ODK would do differently with the form (refused under `strict`)
+    adapted: list[str] = field(default_factory=list)
 
     def problem(self, where: _Located, message: str) -> None:
         self.problems.append(Problem(f"{where}: {message}"))
 
     def note(self, message: str, where: _Located) -> None:
         self.notes[message].append(where)
+
+    def adapt(self, message: str, where: _Located) -> None:
+        """Note a change to what the form does, such as a rule dmsurvey cannot evaluate."""
+        self.note(message, where)
+        self.adapted.append(f"{where}: {message}")
 
     def summary_notes(self) -> list[str]:
         lines = []
@@ -148,16 +172,17 @@ class _Conversion:
 
 
 def xlsform_to_dict(
-    path: str | Path, warnings: list[str] | None = None
+    path: str | Path, warnings: list[str] | None = None, *, strict: bool = False
 ) -> tuple[dict, Locate]:
     """Read an XLSForm with pyxform and return it in dmsurvey's questionnaire format.
 
     Returns the questionnaire as a plain dict (as if read from YAML) and a `locate`
     function mapping a path in that dict, such as `("sections", 0, "questions", 2,
     "relevant")`, to the sheet row it came from (`{"row": 5}`). Notes about what was
-    dropped or adapted (display-only columns, filled-in translations) are appended to
-    `warnings`. Raises `QuestionnaireError` listing every row that uses something dmsurvey
-    does not support.
+    dropped or adapted (display-only columns, filled-in translations, rules dmsurvey cannot
+    evaluate) are appended to `warnings`, each with its sheet rows. Raises
+    `QuestionnaireError` when pyxform rejects the form, or, with `strict`, listing every
+    adaptation.
     """
     from pyxform.errors import PyXFormError
     from pyxform.xls2json import workbook_to_json
@@ -186,17 +211,15 @@ def xlsform_to_dict(
         ) from None
 
     conversion = _Conversion()
-    data = _FormConverter(conversion, workbook, form).convert()
+    data = _FormConverter(conversion, workbook, form, path.parent).convert()
+    if strict:
+        conversion.problems.extend(Problem(text) for text in conversion.adapted)
     if conversion.problems:
-        types = (
-            " (dmsurvey asks select_one, select_multiple, integer, decimal, text and note "
-            "questions)"
-            if conversion.unsupported_types
-            else ""
-        )
         raise QuestionnaireError(
             f"{source} cannot be converted ({plural(len(conversion.problems), 'problem')}); "
-            f"change these rows and convert again{types}:",
+            "change these rows and convert again"
+            + (" (without --strict, they are adapted)" if strict and conversion.adapted else "")
+            + ":",
             conversion.problems,
         )
     if warnings is not None:
@@ -209,17 +232,18 @@ def convert_xlsform(
     output: str | Path | None = None,
     *,
     warnings: list[str] | None = None,
+    strict: bool = False,
 ) -> Questionnaire:
     """Convert an XLSForm into a validated questionnaire; with `output`, also write its YAML.
 
         >>> questionnaire = convert_xlsform("household.xlsx", "household.yaml")
 
     The written file loads back into an equal questionnaire. Notes about what was dropped
-    or adapted are appended to `warnings`.
+    or adapted are appended to `warnings`; with `strict`, an adaptation is refused instead.
     """
     from dmsurvey.questionnaire.loader import questionnaire_from_dict
 
-    data, locate = xlsform_to_dict(path, warnings=warnings)
+    data, locate = xlsform_to_dict(path, warnings=warnings, strict=strict)
     questionnaire = questionnaire_from_dict(data, source=str(path), locate=locate)
     if output is not None:
         Path(output).write_text(questionnaire_yaml(data), encoding="utf-8")
@@ -309,7 +333,9 @@ def _sheet_names(path: Path, excel_format: str) -> list[str] | None:
 
 def _pyxform_message(error: Exception) -> str:
     # pyxform writes rows as "[row : 7]"; say which sheet like the rest of our messages.
-    return re.sub(r"\[row : (\d+)\]", r"survey sheet row \1:", str(error)).strip()
+    text = str(error)
+    sheet = "choices" if "'choices' sheet" in text else "survey"
+    return re.sub(r"\[row : (\d+)\]", rf"{sheet} sheet row \1:", text).strip()
 
 
 def language_code(name: str) -> str:
@@ -326,9 +352,13 @@ def language_code(name: str) -> str:
 class _FormConverter:
     """Walks pyxform's parsed form once, building the questionnaire dict."""
 
-    def __init__(self, conversion: _Conversion, workbook, form: dict):
+    def __init__(self, conversion: _Conversion, workbook, form: dict, folder: Path):
         self.conversion = conversion
         self.form = form
+        # where choice lists read from files (select_one_from_file) are looked for
+        self.folder = folder
+        # choice lists read from files: list name -> choices as pyxform would give them
+        self.file_choices: dict[str, list[dict]] = {}
         self.survey_rows = _survey_rows(workbook)
         self.choice_rows = _choice_rows(workbook)
         # pyxform's name for untranslated columns ("default" unless the settings say)
@@ -361,6 +391,7 @@ class _FormConverter:
         if self.metadata:
             data["metadata"] = self.metadata
         choice_lists = self._choice_lists()
+        _ReferenceCheck(self.conversion, choice_lists).adapt(self.sections)
         if choice_lists:
             data["choice_lists"] = choice_lists
         data["sections"] = self.sections
@@ -432,7 +463,10 @@ class _FormConverter:
             for child in element.get("children", []):
                 self._meta_element(child)
             return
-        where = self._row_of(name)
+        where = (
+            _Located("survey", element["_loop_row"]) if "_loop_row" in element
+            else self._row_of(name)
+        )
         if where.row is None and (name.startswith(_GENERATED_PREFIXES) or kind == "calculate"):
             return  # made by pyxform for display or for a repeat count reported on its own
         if kind in ("group", "repeat", "loop"):
@@ -451,11 +485,18 @@ class _FormConverter:
     ) -> None:
         kind = element["type"]
         name = str(element.get("name", ""))
-        if kind != "group":
-            self.conversion.problem(
+        if kind == "repeat":
+            count = element.get("control", {}).get("jr:count")
+            self.conversion.adapt(
+                f"repeat '{name}' is asked once: each response keeps one {name}"
+                + (f" (its repeat_count {count} is not used)" if count else ""),
                 where,
-                f"repeat groups are not supported (begin {kind} '{name}'); dmsurvey keeps "
-                "one answer per question and firm",
+            )
+        if kind == "loop":
+            element = _unrolled_loop(element, lambda child: self._row_of(child).row)
+            self.conversion.note(
+                f"loop '{name}' becomes one question per column, named question_column",
+                where,
             )
         self._ignore_display_columns(element, where)
         self._flush_loose(loose)
@@ -559,25 +600,21 @@ class _FormConverter:
             return self._specify_other_question(element, where)
 
         our_type = self._question_type(element, kind, definition, where)
-        if not _IDENTIFIER.match(name):
-            self.conversion.problem(
-                where,
-                f"name '{name}' cannot be a question id (letters, digits and _ only, "
-                "not starting with a digit)",
-            )
-        if our_type is None:
-            self._check_expressions(element, where)
-            return None
-
         question: dict[str, Any] = {"id": name, "type": our_type}
         self._texts_into(question, element, where)
         if our_type in _TYPED_IN and looks_personal(name, _all_texts(question.get("label"))):
             question["pii"] = True
             self.conversion.note(f"{name} looks like personal data: marked pii, so anonymised "
                                  f"exports leave it out (delete `pii: true` if it is not)", where)
-        if our_type in ("select_one", "select_multiple"):
+        if our_type in CHOICE_TYPES:
             question["choices"] = self._choices_of(element, where)
         self._binds_into(question, element, where)
+        if our_type == "calculate":
+            calculation = self._expression(
+                element.get("bind", {}).get("calculate"), where, "calculation"
+            )
+            if calculation:
+                question["calculation"] = calculation
         if kind == "range":
             self._range_into(question, element, where)
         self._ignore_display_columns(element, where)
@@ -601,43 +638,23 @@ class _FormConverter:
 
     def _question_type(
         self, element: dict, kind: str, definition: dict, where: _Located
-    ) -> str | None:
+    ) -> str:
         name = element.get("name")
         raw_type = self.survey_rows.raw_types.get(where.row, kind)
-        control_tag = definition.get("control", {}).get("tag")
+        control = definition.get("control", {})
         data_type = definition.get("bind", {}).get("type")
         if kind == "calculate" or element.get("bind", {}).get("calculate"):
-            self.conversion.problem(
-                where, f"calculations are not supported ({raw_type} '{name}')"
-            )
-            return None
-        if "from_file" in raw_type or "from file" in raw_type:
-            self.conversion.problem(
-                where, f"choices read from a file are not supported ({raw_type} '{name}')"
-            )
-            return None
-        if kind == "select one external":
-            self.conversion.problem(
-                where, f"choices from the external_choices sheet are not supported ('{name}')"
-            )
-            return None
-        if kind in ("select one", "select all that apply"):
-            itemset = str(element.get("itemset", ""))
-            if "${" in itemset:
-                self.conversion.problem(
+            if kind != "calculate":
+                self.conversion.adapt(
+                    f"'{name}' is a {raw_type} question with a calculation: it is kept as a "
+                    "calculated field, not asked",
                     where,
-                    f"choices taken from another question's answers are not supported "
-                    f"({raw_type} '{name}')",
                 )
-                return None
-            if element.get("choice_filter"):
-                self.conversion.problem(
-                    where,
-                    "choice filters (cascading selects) are not supported "
-                    f"(choice_filter {element['choice_filter']!r} on '{name}')",
-                )
-                return None
-            return "select_one" if kind == "select one" else "select_multiple"
+            return "calculate"
+        if kind == "hidden":
+            return "hidden"
+        if kind in ("select one", "select all that apply", "select one external"):
+            return self._select_type(element, kind, raw_type, where)
         if kind in ("note", "add note prompt", "q note"):
             return "note"
         if kind == "range":
@@ -646,16 +663,83 @@ class _FormConverter:
                 float(parameters[key]).is_integer() for key in ("start", "end", "step")
             )
             return "integer" if whole else "decimal"
-        if control_tag == "input" and data_type in ("int", "decimal", "string"):
-            return {"int": "integer", "decimal": "decimal", "string": "text"}[data_type]
-        advice = _TYPE_ADVICE.get(kind) or _TYPE_ADVICE.get(str(data_type).lower())
-        self.conversion.problem(
+        our_type = _TYPES_BY_CONTROL.get((control.get("tag"), data_type))
+        if control.get("tag") == "upload":
+            our_type = _MEDIA_BY_MIME.get(str(control.get("mediatype", "")).split("/")[0], "file")
+            self.conversion.note(
+                "media questions keep the file's name as their answer (the file itself is "
+                "not stored, nor shown in reports)",
+                where,
+            )
+        if our_type is not None:
+            return our_type
+        self.conversion.adapt(
+            f"'{name}' ({raw_type}) cannot be recorded in a terminal: it is kept as an empty "
+            "text field that imports can fill",
             where,
-            f"question type '{raw_type}' is not supported ('{name}')"
-            + (f"; {advice}" if advice else ""),
         )
-        self.conversion.unsupported_types = True
-        return None
+        return "hidden"
+
+    def _select_type(self, element: dict, kind: str, raw_type: str, where: _Located) -> str:
+        name = element.get("name")
+        itemset = str(element.get("itemset", ""))
+        if "${" in itemset:
+            self.conversion.adapt(
+                f"'{name}' offers the answers of another question as choices; it is asked "
+                "as text",
+                where,
+            )
+            return "text"
+        if kind == "select one external" or itemset not in self.form.get("choices", {}):
+            list_name = self._read_file_choices(element, itemset, where)
+            if list_name is None:
+                return "text"
+            element["list_name"] = list_name
+        if element.get("choice_filter"):
+            self.conversion.adapt(
+                f"choice_filter {element['choice_filter']!r} on '{name}' is not applied: "
+                "every choice is offered",
+                where,
+            )
+        return "select_multiple" if kind == "select all that apply" else "select_one"
+
+    def _read_file_choices(self, element: dict, file_name: str, where: _Located) -> str | None:
+        """The choices of a select_one_from_file (a CSV beside the form) as a choice list.
+
+        Returns the list's name, or None (the question is then asked as text)."""
+        name = element.get("name")
+        list_name = re.sub(r"[^A-Za-z0-9_]", "_", Path(file_name).stem) or "choices"
+        if list_name in self.file_choices:
+            return list_name
+        path = self.folder / file_name
+        if not file_name or Path(file_name).suffix.lower() != ".csv" or not path.is_file():
+            self.conversion.adapt(
+                f"the choices of '{name}' are in {file_name or 'an external file'}, which is "
+                f"not a CSV file beside the form; the code is typed as text",
+                where,
+            )
+            return None
+        import csv
+
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            rows = [
+                {str(key).strip(): (value or "").strip() for key, value in row.items() if key}
+                for row in csv.DictReader(file)
+            ]
+        choices = []
+        for row in rows:
+            labels = {key.split("::", 1)[1]: text for key, text in row.items()
+                      if key.startswith("label::") and text}
+            label = labels or row.get("label") or row.get("name")
+            if row.get("name"):
+                choices.append({"name": row["name"], "label": label})
+        self.file_choices[list_name] = choices
+        self.conversion.note(
+            f"choices read from {file_name} are copied into the questionnaire "
+            f"(choice list '{list_name}')",
+            where,
+        )
+        return list_name
 
     def _is_specify_other(self, name: str) -> bool:
         return name.endswith("_other") and name.removesuffix("_other") in self.survey_rows.or_other
@@ -682,6 +766,9 @@ class _FormConverter:
         label = self._text(element.get("label"), where, "label")
         if label:
             question["label"] = label
+        elif question["type"] not in UNASKED_TYPES:
+            self.conversion.note("a question without a label shows its name instead", where)
+            question["label"] = dict.fromkeys(self.languages, question["id"])
         hint = self._text(element.get("hint"), where, "hint")
         if hint:
             question["hint"] = hint
@@ -694,9 +781,10 @@ class _FormConverter:
             if flag.lower() in _YES:
                 question["required"] = True
             elif flag.lower() not in _NO:
-                self.conversion.problem(
+                self.conversion.adapt(
+                    f"required only when {flag!r} is not enforced: the question may be left "
+                    "blank",
                     where,
-                    f"required must be yes or no; a condition ({flag!r}) is not supported",
                 )
         message = self._text(bind.get("jr:requiredMsg"), where, "required_message")
         if message and question.get("required"):
@@ -717,11 +805,6 @@ class _FormConverter:
         if "readonly" in bind and str(bind["readonly"]).lower() in _YES:
             self.conversion.note("read_only is ignored (the question is asked)", where)
 
-    def _check_expressions(self, element: dict, where: _Located) -> None:
-        bind = element.get("bind", {})
-        for column in ("relevant", "constraint"):
-            self._expression(bind.get(column), where, column)
-
     def _ignore_display_columns(self, element: dict, where: _Located) -> None:
         control = element.get("control", {})
         if control.get("appearance"):
@@ -732,7 +815,8 @@ class _FormConverter:
             self.conversion.note("guidance_hint is dropped", where)
         if element.get("default") not in (None, ""):
             self.conversion.note("default answers are not used", where)
-        if element.get("parameters", {}).get("randomize") == "true":
+        parameters = element.get("parameters")
+        if isinstance(parameters, dict) and parameters.get("randomize") == "true":
             self.conversion.note("choices are shown in list order, not randomized", where)
         if element.get("type") == "group" and element.get("bind", {}).get("required"):
             self.conversion.note("required on a group is ignored", where)
@@ -750,7 +834,9 @@ class _FormConverter:
         for list_name in self.used_lists:
             rows = self.choice_rows.get(list_name, [])
             entries = []
-            for index, choice in enumerate(all_choices.get(list_name, [])):
+            codes: set[str] = set()
+            listed = all_choices.get(list_name) or self.file_choices.get(list_name, [])
+            for index, choice in enumerate(listed):
                 row = rows[index] if index < len(rows) else None
                 where = _Located("choices", row)
                 code = str(choice.get("name", ""))
@@ -764,6 +850,14 @@ class _FormConverter:
                     label = {language: code for language in self.languages}
                 if choice.get("media"):
                     self.conversion.note("images, audio and video are not shown", where)
+                if code in codes:
+                    self.conversion.adapt(
+                        f"code '{code}' is listed again in choice list '{list_name}'; "
+                        "only its first entry is kept",
+                        where,
+                    )
+                    continue
+                codes.add(code)
                 self.conversion.locations[("choice_lists", list_name, len(entries))] = where
                 entries.append({"code": code, "label": label})
             lists[list_name] = entries
@@ -836,7 +930,7 @@ class _FormConverter:
         try:
             parse_expression(text)
         except ExpressionError as error:
-            self.conversion.problem(where, f"{column} cannot be used: {error}")
+            self.conversion.adapt(f"{column} {_DROPPED[column]}: {error}", where)
             return None
         return text
 
@@ -907,6 +1001,96 @@ def _all_texts(text: str | Mapping[str, str] | None) -> list[str]:
     if text is None:
         return []
     return [text] if isinstance(text, str) else [str(value) for value in text.values()]
+
+
+class _ReferenceCheck:
+    """Drops, with a note, rules whose references dmsurvey's loader would refuse.
+
+    ODK evaluates a rule naming a later question, a note or a code the list lacks without
+    complaint (the rule is then simply true or false); dmsurvey holds a questionnaire to
+    stricter rules, so such a rule is left out rather than the whole form refused.
+    """
+
+    def __init__(self, conversion: _Conversion, choice_lists: Mapping[str, list[dict]]):
+        self.conversion = conversion
+        self.choice_lists = choice_lists
+
+    def adapt(self, sections: list[dict]) -> None:
+        questions = [q for section in sections for q in section["questions"]]
+        self.position = {q["id"]: index for index, q in enumerate(questions)}
+        self.by_id = {q["id"]: q for q in questions}
+        start = 0
+        for index, section in enumerate(sections):
+            self._check(section, "relevant", ("sections", index), before=start)
+            for number, question in enumerate(section["questions"]):
+                path = ("sections", index, "questions", number)
+                own = self.position[question["id"]]
+                self._check(question, "relevant", path, before=own)
+                self._check(question, "constraint", path, before=own + 1)
+                self._check(question, "calculation", path, before=None)
+            start += len(section["questions"])
+
+    def _check(self, holder: dict, key: str, path: tuple, *, before: int | None) -> None:
+        from dmsurvey.questionnaire.expressions import parse_expression
+
+        text = holder.get(key)
+        if not text:
+            return
+        expression = parse_expression(text)
+        reason = self._reason(expression, key, before)
+        if reason:
+            del holder[key]
+            where = self.conversion.locations.get(path) or _Located("survey")
+            self.conversion.adapt(f"{key} {text!r} {_DROPPED[key]}: {reason}", where)
+
+    def _reason(self, expression, key: str, before: int | None) -> str | None:
+        if key != "constraint" and expression.uses_current:
+            return "'.' names the answer being checked, which only a constraint has"
+        for name in sorted(expression.references):
+            if name not in self.by_id:
+                return f"${{{name}}} is not a question dmsurvey keeps"
+            if self.by_id[name]["type"] == "note":
+                return f"${{{name}}} is a note, which takes no answer"
+            if before is not None and self.position[name] >= before:
+                return f"${{{name}}} is not asked before it"
+        for name, code in expression.compared_codes():
+            list_name = self.by_id.get(name, {}).get("choices")
+            codes = [choice["code"] for choice in self.choice_lists.get(list_name, [])]
+            if codes and code not in codes:
+                return f"{code!r} is not one of the codes of ${{{name}}}"
+        return None
+
+
+def _unrolled_loop(element: dict, row_of: Callable[[str], int | None]) -> dict:
+    """An XLSForm `loop` as a group of its questions asked once per column (`%(label)s` in
+    a label stands for the column's label); `row_of` gives a question's sheet row."""
+    children = []
+    rows = {child["name"]: row_of(child["name"]) for child in element.get("children", [])}
+    for column in element.get("columns", []):
+        for child in element.get("children", []):
+            copy = dict(child)
+            copy["name"] = f"{child['name']}_{column['name']}"
+            copy["_loop_row"] = rows[child["name"]]
+            for key in ("label", "hint"):
+                copy[key] = _with_column_label(child.get(key), column.get("label"))
+            children.append(copy)
+    return {**element, "type": "group", "children": children}
+
+
+def _with_column_label(text: Any, column_label: Any) -> Any:
+    if isinstance(text, dict):
+        return {
+            language: _with_column_label(
+                value,
+                column_label.get(language) if isinstance(column_label, dict) else column_label,
+            )
+            for language, value in text.items()
+        }
+    if isinstance(text, str) and column_label is not None:
+        label = column_label if isinstance(column_label, str) else next(
+            iter(column_label.values()), "")
+        return text.replace("%(label)s", str(label))
+    return text
 
 
 def _walk(elements: list[dict]) -> Iterable[dict]:

@@ -1,0 +1,127 @@
+"""Any valid XLSForm converts, validates, starts a study, an interview and a paper template.
+
+The forms are those of `field_forms.py`, in the shapes real ODK and KoboToolbox forms come
+in; what the converter adapts is listed by sheet row, and `--strict` refuses it instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from dmsurvey.cli import app
+from dmsurvey.questionnaire.loader import load_questionnaire
+
+from .field_forms import FIELD_FORMS, PLOT_SURVEY, SPECIFICATION_TOUR
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    result = runner.invoke(app, [str(arg) for arg in args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("name", FIELD_FORMS)
+def test_form_converts_validates_starts_a_study_and_writes_a_template(name, tmp_path):
+    field_form = FIELD_FORMS[name]
+    form = field_form.write(tmp_path / "forms", name)
+    output = invoke("questionnaire", "convert", form, "-o", tmp_path / f"{name}.yaml")
+    for adaptation in field_form.adaptations:
+        assert f"  - {adaptation}" in output
+    listed = re.findall(r"^  - ((?:survey|choices) sheet rows? [\d, ]+): ", output, re.M)
+    assert len(listed) >= len(field_form.adaptations)
+
+    converted = load_questionnaire(tmp_path / f"{name}.yaml")
+    assert load_questionnaire(form) == converted  # the .xlsx itself works wherever YAML does
+    assert "is valid" in invoke("questionnaire", "validate", form)
+
+    study = tmp_path / "study"
+    invoke("init", study, "--questionnaire", form)
+    template = tmp_path / "entry.xlsx"
+    invoke("template", study, "-o", template)
+    header = [cell.value for cell in next(load_workbook(template).worksheets[0].iter_rows())]
+    shown = [q.id for q in converted.answerable if q.is_shown]
+    assert set(shown) <= set(header)
+
+
+@pytest.mark.parametrize("name", [n for n, f in FIELD_FORMS.items() if f.adaptations])
+def test_strict_refuses_every_adaptation_by_row(name, tmp_path):
+    field_form = FIELD_FORMS[name]
+    form = field_form.write(tmp_path, name)
+    result = runner.invoke(app, ["questionnaire", "convert", "--strict", str(form)])
+    assert result.exit_code == 1
+    message = str(result.exception)
+    assert "without --strict, they are adapted" in message
+    for adaptation in field_form.adaptations:
+        assert adaptation in message
+    assert not form.with_suffix(".yaml").exists()
+
+
+def test_every_question_type_of_the_specification_is_kept(tmp_path):
+    questionnaire = load_questionnaire(SPECIFICATION_TOUR.write(tmp_path, "tour"))
+    types = {q.id: q.type for q in questionnaire.questions}
+    assert {name: types[name] for name in (
+        "acknowledge_test", "date_test", "time_test", "datetime_test", "geopoint_test",
+        "barcode_test", "image_test", "audio_test", "video_test", "calculate_test",
+        "where_started", "label-test", "list.nolabel.test",
+    )} == {
+        "acknowledge_test": "acknowledge", "date_test": "date", "time_test": "time",
+        "datetime_test": "datetime", "geopoint_test": "geopoint", "barcode_test": "barcode",
+        "image_test": "image", "audio_test": "audio", "video_test": "video",
+        "calculate_test": "calculate", "where_started": "hidden", "label-test": "select_one",
+        "list.nolabel.test": "select_one",
+    }
+    assert questionnaire["calculate_test"].calculation == "2+2"
+    assert questionnaire.metadata_fields == ("start", "end", "today", "deviceid", "phonenumber")
+    assert not questionnaire["calculate_test"].is_shown
+
+
+def test_choices_from_a_csv_beside_the_form_are_copied_in(tmp_path):
+    questionnaire = load_questionnaire(PLOT_SURVEY.write(tmp_path, "plots"))
+    region = questionnaire["region_id"]
+    assert region.type == "select_one"
+    assert region.choice_codes == ("1", "2")
+    assert region.choice("2").label == {"sw": "Mtwara", "en": "Mtwara"}
+    # the districts' file is missing: the code is typed
+    assert questionnaire["district_id"].type == "text"
+    # questions of repeats are asked once; the nested repeat's too
+    assert questionnaire["cbh"].section == "stems"
+    assert questionnaire["stem_height"].required is False
+
+
+def test_a_duplicate_code_pyxform_rejects_is_refused_with_its_choices_row(xlsform):
+    form = xlsform(
+        "duplicates",
+        survey=[["type", "name", "label"], ["select_one size", "size", "Size"]],
+        choices=[["list_name", "name", "label"], ["size", "s", "Small"], ["size", "s", "Big"]],
+    )
+    result = runner.invoke(app, ["questionnaire", "convert", str(form)])
+    assert result.exit_code == 1
+    (problem,) = result.exception.problems
+    assert problem.message.startswith("choices sheet row 3: ")
+    assert "Choice names must be unique" in problem.message
+
+
+def test_xlsform_names_are_column_names_and_renamed_for_stata_and_spss(tmp_path):
+    form = SPECIFICATION_TOUR.write(tmp_path, "tour")
+    study = tmp_path / "study"
+    invoke("init", study, "--questionnaire", form)
+    responses = tmp_path / "responses.csv"
+    responses.write_text(
+        "skip_to_end,my_name,label-test,list.nolabel.test\nno,Ann,yes,no\n", encoding="utf-8"
+    )
+    invoke("import", study, responses)
+    exported = tmp_path / "out.csv"
+    invoke("export", study, "-o", exported)
+    header, row = exported.read_text(encoding="utf-8-sig").splitlines()
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    assert (values["label-test"], values["list.nolabel.test"]) == ("yes", "no")
+    for suffix in ("dta", "sav"):
+        output = invoke("export", study, "-o", tmp_path / f"out.{suffix}")
+        assert "renamed label-test → label_test (letters, digits and _ only)" in output
+        assert "renamed list.nolabel.test → list_nolabel_test" in output
