@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from dmsurvey.interview.messages import message
 from dmsurvey.questionnaire import answers as judging
-from dmsurvey.questionnaire.model import Question, Questionnaire, Section, Text
+from dmsurvey.questionnaire.model import MEDIA_TYPES, Question, Questionnaire, Section, Text
+
+_WEEKDAYS_ZH = "一二三四五六日"
 
 
 class InvalidAnswer(ValueError):
@@ -28,6 +30,29 @@ def format_number(value: int | float) -> str:
     if isinstance(value, float) and not value.is_integer():
         return f"{value:{grouping}}"
     return f"{int(value):{grouping}}"
+
+
+def _long_date(iso: str, language: str) -> str:
+    """A date with its weekday, as people say it: "Fri 31 Jul 2020", "2020年7月31日 周五"."""
+    from datetime import date
+
+    day = date.fromisoformat(iso)
+    if language == "zh":
+        return f"{day.year}年{day.month}月{day.day}日 周{_WEEKDAYS_ZH[day.weekday()]}"
+    return f"{day:%a} {day.day} {day:%b} {day.year}"
+
+
+def _media_file_name(typed: str, language: str) -> str:
+    """The name of a photo, recording or file: that of the file at a typed path, or the name
+    as typed (a file on the phone or camera it was taken with)."""
+    from pathlib import Path
+
+    path = Path(typed).expanduser()
+    if path.is_file():
+        return path.name
+    if len(path.parts) > 1:
+        raise InvalidAnswer(message("no_file", language, path=typed))
+    return typed
 
 
 @dataclass(frozen=True)
@@ -204,6 +229,8 @@ class Interview:
         question = question or self.current
         if question is None or not question.asks_for_answer:
             return None
+        if question.type in MEDIA_TYPES and isinstance(raw, str) and raw.strip():
+            raw = _media_file_name(raw.strip(), self.language)
         try:
             return self.checker.judge(question, raw, self.answers, asking=True)
         except judging.InvalidAnswer as invalid:
@@ -229,6 +256,14 @@ class Interview:
         else:
             self.answers[question.id] = value
 
+    def understood(self, question: Question, typed: str) -> str:
+        """What a typed date, time or point is taken to be, as shown ("" if it is none)."""
+        try:
+            value = self.checker.read(question, typed)
+        except judging.InvalidAnswer:
+            return ""
+        return "" if value is None else self.shown_answer(question, value)
+
     # -- showing -------------------------------------------------------------------------
 
     def text(self, text: Text | None) -> str:
@@ -249,6 +284,10 @@ class Interview:
         if question.is_numeric:
             shown = format_number(value)
             return f"{shown} {self.text(question.unit)}".rstrip()
+        if question.type == "rank":
+            return " > ".join(self.text(question.choice(code).label) for code in str(value).split())
+        if question.type in ("date", "datetime"):
+            return f"{value} ({_long_date(str(value)[:10], self.language)})"
         return str(value)
 
     def review(self) -> list[ReviewSection]:

@@ -69,6 +69,43 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "Type a number, such as 1,234.5.",
         "zh": "请输入数字，例如 1234.5 或 1,234.5。",
     },
+    "not_date": {
+        "en": "Type a date, such as 2020-07-31, 2020/7/31, 31.7.2020 or 2020年7月31日.",
+        "zh": "请输入日期，例如 2020-07-31、2020/7/31、31.7.2020 或 2020年7月31日。",
+    },
+    "not_time": {"en": "Type a time, such as 14:30.", "zh": "请输入时间，例如 14:30 或 14时30分。"},
+    "not_datetime": {
+        "en": "Type a date and a time, such as 2020-07-31 14:30.",
+        "zh": "请输入日期和时间，例如 2020-07-31 14:30。",
+    },
+    "not_geopoint": {
+        "en": "Type latitude and longitude (-90 to 90, -180 to 180), then altitude and "
+              "accuracy if known: 30.27 120.15 12 5.",
+        "zh": "请输入纬度和经度（-90至90，-180至180），可再加海拔和精度：30.27 120.15 12 5。",
+    },
+    "not_geotrace": {
+        "en": "Type at least 2 points, separated by ;  such as 30.27 120.15; 30.28 120.16.",
+        "zh": "请输入至少2个点，用 ; 分隔，例如 30.27 120.15; 30.28 120.16。",
+    },
+    "not_geoshape": {
+        "en": "Type at least 3 points, separated by ;  such as 30 120; 30 121; 31 121.",
+        "zh": "请输入至少3个点，用 ; 分隔，例如 30 120; 30 121; 31 121。",
+    },
+    "not_rank": {
+        "en": "Type every code once, the first-ranked first.",
+        "zh": "请按排名先后输入每个代码各一次。",
+    },
+    "rank_choices": {"en": "Codes: {choices}", "zh": "代码：{choices}"},
+    "no_file": {
+        "en": "No file at {path}. Type the path of the file, or leave it empty.",
+        "zh": "{path} 不存在。请输入文件路径，或留空跳过。",
+    },
+    "media_hint": {
+        "en": "Type the path of the file (only its name is kept), or press Enter to skip.",
+        "zh": "请输入文件路径（只保存文件名），或按回车跳过。",
+    },
+    "acknowledge_choice": {"en": "OK", "zh": "确认"},
+    "understood": {"en": "→ {value}", "zh": "→ {value}"},
     "exclusive": {
         "en": "“{label}” cannot be ticked together with other answers.",
         "zh": "“{label}”不能与其他选项同时勾选。",

@@ -223,14 +223,26 @@ class Prompter:
         default: str = "",
         validate: Validate | None = None,
         back: bool = True,
+        preview: Callable[[str], str] | None = None,
     ) -> object:
-        """Typed text, checked by `validate` (True, or the message to show); or BACK."""
+        """Typed text, checked by `validate` (True, or the message to show); or BACK.
+
+        `preview` turns what is typed so far into a text shown beside it as it is typed
+        (say, the date a typed "31.7.2020" is taken to be)."""
+        extra = {}
+        if preview is not None:
+            # on the right of the input line; the space keeps it off the last column, which
+            # terminals wrap at
+            extra["rprompt"] = lambda: [
+                ("class:hint", preview(prompt.application.current_buffer.text) + " ")
+            ]
         with _shared_default_bindings():
             prompt = questionary.text(
                 wrap(question, SCREEN_WIDTH - 3),
                 default=default,
                 validate=validate or (lambda typed: True),
                 **self._kwargs(),
+                **extra,
             )
         return self._ask(prompt, back=back)
 

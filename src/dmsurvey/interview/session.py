@@ -20,7 +20,7 @@ from dmsurvey.interview.engine import Interview, InvalidAnswer, format_number
 from dmsurvey.interview.messages import counted, message, tool_language
 from dmsurvey.interview.metadata import closing_metadata, local_now, opening_metadata
 from dmsurvey.interview.prompts import BACK, Prompter, fit
-from dmsurvey.questionnaire.model import Question
+from dmsurvey.questionnaire.model import MEDIA_TYPES, Question
 from dmsurvey.wording import plural
 
 if TYPE_CHECKING:
@@ -316,7 +316,9 @@ class InterviewSession:
     def _prompt(self, interview: Interview, question: Question, error: str) -> object:
         prompter = self.prompter
         compact = self.mode == "clerk"
-        kind = {"select_one": "select", "select_multiple": "checkbox"}.get(question.type, "text")
+        kind = {"select_one": "select", "acknowledge": "select", "select_multiple": "checkbox"}.get(
+            question.type, "text"
+        )
         keys = f"keys_{kind}" + ("_numbers" if compact and kind != "text" else "")
         if compact and kind == "text":
             keys = "keys_text_compact"
@@ -327,6 +329,13 @@ class InterviewSession:
         unit = interview.text(question.unit)
         if unit:
             lines.append(("unit", self._say("unit", text=unit)))
+        if question.type in MEDIA_TYPES:
+            lines.append(("hint", self._say("media_hint")))
+        if question.type == "rank":
+            listed = "  ".join(
+                f"{choice.code}) {interview.text(choice.label)}" for choice in question.choices
+            )
+            lines.append(("hint", self._say("rank_choices", choices=listed)))
         if error:
             lines.append(("error", error))
         prompter.new_screen()
@@ -341,7 +350,9 @@ class InterviewSession:
             return prompter.select(label, [(None, self._say("continue_choice"))], back=back)
         choices = [(choice.code, interview.text(choice.label)) for choice in question.choices]
         check = _checker(interview, question)
-        if question.type == "select_one":
+        if question.type == "acknowledge":
+            choices = [("OK", self._say("acknowledge_choice"))]
+        if question.type in ("select_one", "acknowledge"):
             if not question.required:
                 choices.append(("", self._say("leave_unanswered")))
             return prompter.select(label, choices, default=current, back=back)
@@ -352,7 +363,12 @@ class InterviewSession:
             typed = ""
         else:
             typed = format_number(current) if question.is_numeric else str(current)
-        return prompter.text(label, default=typed, validate=check, back=back)
+        preview = None
+        if question.type in ("date", "time", "datetime", "geopoint"):
+            def preview(text: str) -> str:
+                shown = interview.understood(question, text)
+                return self._say("understood", value=shown) if shown else ""
+        return prompter.text(label, default=typed, validate=check, back=back, preview=preview)
 
     def _heading(self, interview: Interview) -> str:
         heading = f"{interview.progress()} — {interview.text(interview.section.title)}"

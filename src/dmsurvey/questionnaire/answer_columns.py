@@ -28,6 +28,7 @@ from dmsurvey.questionnaire.answers import (
     PLAIN_NUMBER,
     AnswerChecker,
     Flaw,
+    InvalidAnswer,
     choice_expectation,
     choice_mask,
     constraint_expectation,
@@ -38,6 +39,7 @@ from dmsurvey.questionnaire.answers import (
     rule_flaw,
 )
 from dmsurvey.questionnaire.model import Question, Questionnaire
+from dmsurvey.questionnaire.xlsform_values import PARSED_TYPES
 
 MAX_MULTI_CHOICES = 62
 TRUE_TEXT = frozenset({"1", "true", "yes", "1.0"})
@@ -151,8 +153,27 @@ def read_answers(question: Question, coded: Coded, checker: AnswerChecker, found
         return _select_one(coded, question, checker, found, header)
     if question.is_numeric:
         return read_numbers(coded, question, found, header)
+    if question.type in PARSED_TYPES:
+        return _read_each_distinct(coded, question, checker, found, header)
     distinct = coded.uniques.copy()
     distinct[_broken_rules(coded, question, distinct, found, header)] = None
+    values = coded.spread(distinct)
+    return values, values
+
+
+def _read_each_distinct(coded: Coded, question: Question, checker: AnswerChecker,
+                        found: Collector, header: str):
+    """Dates, times, GPS points and ranks in their stored form (ISO 8601, `lat lon alt acc`):
+    each distinct text is read once, whatever the number of rows holding it."""
+    distinct = np.empty(len(coded.uniques), dtype=object)
+    flaws: list[Flaw | None] = []
+    for index, text in enumerate(coded.uniques):
+        try:
+            distinct[index] = checker.read(question, text)
+            flaws.append(None)
+        except InvalidAnswer as invalid:
+            flaws.append(invalid.flaw)
+    distinct[found.add_flaws(coded, flaws, header)] = None
     values = coded.spread(distinct)
     return values, values
 

@@ -46,6 +46,11 @@ from dmsurvey.questionnaire.values import (
     control_character_problem,
     integer_problem,
 )
+from dmsurvey.questionnaire.xlsform_values import (
+    PARSED_EXPECTED,
+    PARSED_TYPES,
+    canonical_answer,
+)
 
 # Digits grouped in thousands ("1,234,567.8") or not grouped at all ("1234567.8", "1.5e-07").
 GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -326,6 +331,12 @@ class AnswerChecker:
             if flaw is not None:
                 raise InvalidAnswer(flaw)
             return number
+        if question.type in PARSED_TYPES:
+            try:
+                return canonical_answer(question.type, raw, question.choice_codes)
+            except ValueError as error:
+                raise InvalidAnswer(Flaw("type", str(error), PARSED_EXPECTED[question.type],
+                                         key=f"not_{question.type}")) from None
         return str(raw).strip() or None
 
     def applies(self, question: Question, answers: Mapping[str, Any]) -> bool:

@@ -167,6 +167,7 @@ def write_report(
         "n_manufacturers": _manufacturers(responses),
         "charts": chart_images,
         "question_results": question_images,
+        "media_note": _media_note(questionnaire, language),
         "skipped_charts": [stem for stem in CHART_STEMS if stem not in charts] if charts
         else [],
         "figures": figure_images,
@@ -286,6 +287,14 @@ def data_quality(source: Path, responses: pd.DataFrame, questionnaire: Questionn
     if source.is_dir():
         return quality.validate_study(source, language=language)
     return quality.quality_issues(responses, questionnaire, language=language)
+
+
+def _media_note(questionnaire: Questionnaire, language: str | None) -> str:
+    """Says that photos, recordings and files are not shown, naming their questions."""
+    from dmsurvey.questionnaire.model import MEDIA_TYPES
+
+    media = [q.id for q in questionnaire.questions if q.type in MEDIA_TYPES]
+    return text("media_note", language, questions=", ".join(media)) if media else ""
 
 
 def _svg_data_uri(path: Path) -> str:

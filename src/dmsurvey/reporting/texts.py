@@ -175,6 +175,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "The formulas are in docs/methodology.md of the dmsurvey project.",
         "zh": "公式见 dmsurvey 项目的 docs/methodology.md。"},
     "results_by_question": {"en": "Results by question", "zh": "各题结果"},
+    "media_note": {
+        "en": "Photos, recordings and files ({questions}) are not shown: the study keeps "
+              "only their file names.",
+        "zh": "照片、录音和文件（{questions}）不在报告中显示：调查只保存其文件名。",
+    },
     "results_note": {
         "en": "Each chart shows the share of the firms that answered the question choosing "
               "each answer (n in the title), with its 95% interval; the table beneath gives "

@@ -44,6 +44,10 @@ DROPPED_PLURALS = {
     IGNORED_COLUMN: "columns not in the questionnaire (ignored as asked)",
 }
 GROUP_SEPARATORS = re.compile(r"[/-]")
+# ODK Central writes a GPS point as four columns, `point-Latitude` ... `point-Accuracy`;
+# KoboToolbox adds `_point_latitude` ... `_point_precision` beside the whole point.
+ODK_GEO_PARTS = ("Latitude", "Longitude", "Altitude", "Accuracy")
+KOBO_GEO_PART = re.compile(r"_(.+)_(?:latitude|longitude|altitude|precision)")
 # `--skip-invalid` writes rejected rows to FILE.rejected.csv with this column added: a corrected
 # copy imports without it.
 REJECTED_SUFFIX = ".rejected.csv"
@@ -56,6 +60,8 @@ class ColumnPlan:
 
     fields: dict[str, int] = field(default_factory=dict)  # study field -> column position
     options: dict[str, dict[str, int]] = field(default_factory=dict)  # question -> code -> pos
+    # geopoint question -> positions of its latitude, longitude, altitude, accuracy columns
+    geo_parts: dict[str, dict[int, int]] = field(default_factory=dict)
     dropped: list[tuple[str, str]] = field(default_factory=list)  # (header, why)
     problems: list[Problem] = field(default_factory=list)
     headers: dict[str, str] = field(default_factory=dict)  # study field -> header as written
@@ -78,6 +84,7 @@ def plan_columns(table: Table, questionnaire: Questionnaire, *, ignore_unknown: 
     fields = set(study_fields(questionnaire))
     multi = {q.id: set(q.choice_codes) for q in questionnaire.answerable
              if q.type == "select_multiple"}
+    points = {q.id for q in questionnaire.answerable if q.type == "geopoint"}
     by_label = _questions_by_label(questionnaire)
     claims: dict[str, list[tuple[int, int]]] = {}  # field -> [(rank, position)]
     seen: dict[str, int] = {}
@@ -98,7 +105,7 @@ def plan_columns(table: Table, questionnaire: Questionnaire, *, ignore_unknown: 
                     expected="a header naming the question",
                 ))
             continue
-        target = _target(header, fields, multi, by_label)
+        target = _target(header, fields, multi, by_label, points)
         if target is None and header == REASON_COLUMN and table.file.endswith(REJECTED_SUFFIX):
             plan.dropped.append((header, "reasons written with the rejected rows"))
         elif target is None:
@@ -115,6 +122,9 @@ def plan_columns(table: Table, questionnaire: Questionnaire, *, ignore_unknown: 
         elif target[0] == "option":
             _, question, code = target
             plan.options.setdefault(question, {})[code] = position
+        elif target[0] == "geo_part":
+            _, question, part = target
+            plan.geo_parts.setdefault(question, {})[part] = position
         else:
             claims.setdefault(target[1], []).append((target[2], position))
     for name, claimants in claims.items():
@@ -135,8 +145,9 @@ def plan_columns(table: Table, questionnaire: Questionnaire, *, ignore_unknown: 
     return plan
 
 
-def _target(header, fields, multi, by_label):
-    """("field", name, rank) | ("option", question, code) | ("drop",) | None (unknown)."""
+def _target(header, fields, multi, by_label, points=frozenset()):
+    """("field", name, rank) | ("option", question, code) | ("geo_part", question, index)
+    | ("drop",) | None (unknown)."""
     if header in fields:
         return ("field", header, 0)
     for name, aliases in SYSTEM_ALIASES.items():
@@ -146,16 +157,35 @@ def _target(header, fields, multi, by_label):
         return ("drop",)
     if "/" in header:
         prefix, code = header.rsplit("/", 1)
-        question = GROUP_SEPARATORS.split(prefix)[-1]
+        question = _named_in(prefix, multi)
         if code in multi.get(question, ()):
             return ("option", question, code)
-    last = GROUP_SEPARATORS.split(header)[-1]
-    if last in fields and last not in RESPONSE_METADATA:
+    prefix, _, part = header.rpartition("-")
+    if part in ODK_GEO_PARTS and _named_in(prefix, points):
+        return ("geo_part", _named_in(prefix, points), ODK_GEO_PARTS.index(part))
+    kobo_part = KOBO_GEO_PART.fullmatch(header.rsplit("/", 1)[-1])
+    if kobo_part and kobo_part.group(1) in points:
+        return ("drop",)
+    last = _named_in(header, fields)
+    if last and last not in RESPONSE_METADATA:
         return ("field", last, 0)
+    last = GROUP_SEPARATORS.split(header)[-1]
     if last in SYSTEM_DROPPED or header.startswith("meta/") or header.startswith("meta-"):
         return ("drop",)
     if header in by_label:
         return ("field", by_label[header], 0)
+    return None
+
+
+def _named_in(header: str, names) -> str | None:
+    """The name among `names` that `header` ends with after its groups (`grp/q`, `grp-q`);
+    the longest wins, as names may hold `-` themselves (`grp-label-test`)."""
+    if header in names:
+        return header
+    for separator in GROUP_SEPARATORS.finditer(header):
+        rest = header[separator.end():]
+        if rest in names:
+            return rest
     return None
 
 

@@ -291,7 +291,7 @@ def check_table(
             f"{questionnaire.name!r}",
             plan.problems,
         )
-    if not plan.fields and not plan.options:
+    if not plan.fields and not plan.options and not plan.geo_parts:
         raise DataError(f"Nothing was imported: {table.file} has no column of the questionnaire.")
     _refuse_lists(table, plan, questionnaire)
     if is_label_row(table, plan, questionnaire):
@@ -331,12 +331,16 @@ def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, l
     given: dict[str, np.ndarray] = {}
     originals: dict[str, np.ndarray] = {}
     fields = [name for name in study_fields(questionnaire)
-              if name in plan.fields or name in plan.options]
+              if name in plan.fields or name in plan.options or name in plan.geo_parts]
     name_of = Path(table.file).name
     for done, name in enumerate(fields):
         _report(progress, f"Checking {name_of}", done, len(fields))
-        coded = (Coded.of(table.cells[plan.fields[name]]) if name in plan.fields
-                 else Coded.empty(count))
+        if name in plan.fields:
+            coded = Coded.of(table.cells[plan.fields[name]])
+        elif name in plan.geo_parts:
+            coded = Coded.of(_joined_point(table, plan.geo_parts[name]))
+        else:
+            coded = Coded.empty(count)
         options = {code: (Coded.of(table.cells[position]), table.headers[position])
                    for code, position in plan.options.get(name, {}).items()}
         check_field(name, coded, questionnaire, found, plan.headers.get(name, name), columns,
@@ -362,6 +366,16 @@ def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, l
 
 
 # ---------------------------------------------------------------------------- storing
+
+
+def _joined_point(table: Table, parts: dict[int, int]) -> pd.Series:
+    """ODK Central's latitude, longitude, altitude and accuracy columns as one GPS point
+    (`lat lon alt acc`, as ODK Collect stores it); empty where the latitude is."""
+    rows = table.cells.index
+    columns = [table.cells[parts[index]].str.strip() if index in parts
+               else pd.Series("", index=rows) for index in range(4)]
+    columns[2:] = [column.where(column != "", "0") for column in columns[2:]]
+    return columns[0].str.cat(columns[1:], sep=" ").where(columns[0] != "", "")
 
 
 def _check_options(source: str | None, entry: int | None) -> None:
