@@ -125,3 +125,27 @@ def test_xlsform_names_are_column_names_and_renamed_for_stata_and_spss(tmp_path)
         output = invoke("export", study, "-o", tmp_path / f"out.{suffix}")
         assert "renamed label-test → label_test (letters, digits and _ only)" in output
         assert "renamed list.nolabel.test → list_nolabel_test" in output
+
+
+def test_select_one_external_takes_its_choices_from_the_external_choices_sheet(tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheets = {
+        "survey": [["type", "name", "label"], ["select_one states", "state", "State"],
+                   ["select_one_external city", "city", "City"]],
+        "choices": [["list_name", "name", "label"], ["states", "tx", "Texas"]],
+        "external_choices": [["list_name", "name", "label", "state"],
+                             ["city", "austin", "Austin", "tx"],
+                             ["city", "dallas", "Dallas", "tx"]],
+    }
+    workbook.active.title = "survey"
+    for name, rows in sheets.items():
+        sheet = workbook["survey"] if name == "survey" else workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    workbook.save(tmp_path / "external.xlsx")
+    questionnaire = load_questionnaire(tmp_path / "external.xlsx")
+    assert questionnaire["city"].type == "select_one"
+    assert questionnaire["city"].choice_codes == ("austin", "dallas")
+    assert questionnaire["city"].choice("dallas").label == {"en": "Dallas"}

@@ -359,6 +359,7 @@ class _FormConverter:
         self.folder = folder
         # choice lists read from files: list name -> choices as pyxform would give them
         self.file_choices: dict[str, list[dict]] = {}
+        self.external_choices = workbook.external_choices or []
         self.survey_rows = _survey_rows(workbook)
         self.choice_rows = _choice_rows(workbook)
         # pyxform's name for untranslated columns ("default" unless the settings say)
@@ -690,7 +691,10 @@ class _FormConverter:
                 where,
             )
             return "text"
-        if kind == "select one external" or itemset not in self.form.get("choices", {}):
+        if kind == "select one external":
+            list_name = self._external_choices(itemset, where)
+            element["list_name"] = list_name
+        elif itemset not in self.form.get("choices", {}):
             list_name = self._read_file_choices(element, itemset, where)
             if list_name is None:
                 return "text"
@@ -722,23 +726,25 @@ class _FormConverter:
         import csv
 
         with path.open(encoding="utf-8-sig", newline="") as file:
-            rows = [
-                {str(key).strip(): (value or "").strip() for key, value in row.items() if key}
-                for row in csv.DictReader(file)
-            ]
-        choices = []
-        for row in rows:
-            labels = {key.split("::", 1)[1]: text for key, text in row.items()
-                      if key.startswith("label::") and text}
-            label = labels or row.get("label") or row.get("name")
-            if row.get("name"):
-                choices.append({"name": row["name"], "label": label})
-        self.file_choices[list_name] = choices
+            rows = list(csv.DictReader(file))
+        self.file_choices[list_name] = _choices_from_rows(rows)
         self.conversion.note(
             f"choices read from {file_name} are copied into the questionnaire "
             f"(choice list '{list_name}')",
             where,
         )
+        return list_name
+
+    def _external_choices(self, list_name: str, where: _Located) -> str:
+        """The choices of a select_one_external, from the external_choices sheet."""
+        if list_name not in self.file_choices:
+            rows = [row for row in self.external_choices
+                    if str(row.get("list_name", "")).strip() == list_name]
+            self.file_choices[list_name] = _choices_from_rows(rows)
+            self.conversion.note(
+                f"choices of list '{list_name}' are copied in from the external_choices sheet",
+                where,
+            )
         return list_name
 
     def _is_specify_other(self, name: str) -> bool:
@@ -1059,6 +1065,20 @@ class _ReferenceCheck:
             if codes and code not in codes:
                 return f"{code!r} is not one of the codes of ${{{name}}}"
         return None
+
+
+def _choices_from_rows(rows: Iterable[Mapping]) -> list[dict]:
+    """Choices as pyxform gives them (`label` per language name) from the rows of a CSV file
+    or of the external_choices sheet."""
+    choices = []
+    for raw in rows:
+        row = {str(key).strip(): str(value or "").strip() for key, value in raw.items() if key}
+        labels = {key.split("::", 1)[1]: text for key, text in row.items()
+                  if key.startswith("label::") and text}
+        if row.get("name"):
+            label = labels or row.get("label") or row["name"]
+            choices.append({"name": row["name"], "label": label})
+    return choices
 
 
 def _unrolled_loop(element: dict, row_of: Callable[[str], int | None]) -> dict:
