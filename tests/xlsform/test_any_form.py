@@ -132,8 +132,9 @@ def test_select_one_external_takes_its_choices_from_the_external_choices_sheet(t
 
     workbook = Workbook()
     sheets = {
-        "survey": [["type", "name", "label"], ["select_one states", "state", "State"],
-                   ["select_one_external city", "city", "City"]],
+        "survey": [["type", "name", "label", "choice_filter"],
+                   ["select_one states", "state", "State"],
+                   ["select_one_external city", "city", "City", "state=${state}"]],
         "choices": [["list_name", "name", "label"], ["states", "tx", "Texas"]],
         "external_choices": [["list_name", "name", "label", "state"],
                              ["city", "austin", "Austin", "tx"],
