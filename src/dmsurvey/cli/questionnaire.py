@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
-from dmsurvey.cli.questionnaire_convert import convert
+from dmsurvey.cli.questionnaire_convert import convert, export
 from dmsurvey.wording import plural
 
 if TYPE_CHECKING:
@@ -18,13 +18,15 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     help=(
-        "Bundled questionnaires and questionnaire files: list, show, validate, convert.\n\n"
+        "Bundled questionnaires and questionnaire files: list, show, validate, convert, "
+        "export.\n\n"
         "Example: **dmsurvey questionnaire show sme-digital-2020 --lang en**"
     ),
     rich_markup_mode="markdown",
     no_args_is_help=True,
 )
 app.command("convert")(convert)
+app.command("export")(export)
 
 
 @app.command("list")

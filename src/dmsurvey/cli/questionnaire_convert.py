@@ -53,3 +53,32 @@ def convert(
         for note in notes:
             typer.echo(f"  - {note}")
     typer.echo(f"Check it with: dmsurvey questionnaire show {output}")
+
+
+def export(
+    questionnaire: Annotated[
+        str, typer.Argument(metavar="NAME|PATH", help="A bundled name, a YAML file or an XLSForm.")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The XLSForm (.xlsx) to write.")
+    ],
+) -> None:
+    """Write a questionnaire as an XLSForm, to deploy on KoboToolbox or ODK.
+
+    Every language becomes label::Chinese (zh)-style columns; skip logic, constraints and choices
+    carry over. Units, scoring and translated titles go on a sheet of their own, so converting
+    the XLSForm back gives the same questionnaire.
+
+    Example: **dmsurvey questionnaire export sme-digital-2020 -o sme-2020.xlsx**
+    """
+    from dmsurvey.questionnaire.loader import load_questionnaire
+    from dmsurvey.questionnaire.xlsform_export import write_xlsform
+
+    loaded = load_questionnaire(questionnaire)
+    write_xlsform(loaded, output)
+    typer.echo(
+        f"Wrote {output}: {plural(len(loaded.sections), 'group')}, "
+        f"{plural(len(loaded.questions), 'question')}, languages {', '.join(loaded.languages)}"
+    )
+    typer.echo("Upload it to KoboToolbox or ODK Central; import their exports with: "
+               "dmsurvey import STUDY export.xlsx")

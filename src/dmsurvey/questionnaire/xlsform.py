@@ -211,7 +211,9 @@ def xlsform_to_dict(
         ) from None
 
     conversion = _Conversion()
-    data = _FormConverter(conversion, workbook, form, path.parent).convert()
+    converter = _FormConverter(conversion, workbook, form, path.parent)
+    converter.extras = _extra_sheet(path)
+    data = converter.convert()
     if strict:
         conversion.problems.extend(Problem(text) for text in conversion.adapted)
     if conversion.problems:
@@ -296,6 +298,22 @@ def _read_workbook(path: Path, source: str):
     raise QuestionnaireError(f"{source} is not an XLSForm: {reason} ({_XLSFORM_IS})")
 
 
+def _extra_sheet(path: Path) -> dict[str, str]:
+    """The `dmsurvey` sheet of a workbook (key and value columns), or {} without one."""
+    from dmsurvey.questionnaire.xlsform_export import EXTRA_SHEET
+
+    if _excel_format(path) != ".xlsx":
+        return {}
+    from openpyxl import load_workbook
+
+    with path.open("rb") as file:
+        workbook = load_workbook(file, read_only=True)
+        if EXTRA_SHEET not in workbook.sheetnames:
+            return {}
+        rows = list(workbook[EXTRA_SHEET].iter_rows(min_row=2, max_col=2, values_only=True))
+    return {str(key): str(value) for key, value in rows if key and value is not None}
+
+
 def _why_unreadable(path: Path, error: Exception) -> str:
     content = path.read_bytes()
     if not content.strip():
@@ -360,6 +378,11 @@ class _FormConverter:
         # choice lists read from files: list name -> choices as pyxform would give them
         self.file_choices: dict[str, list[dict]] = {}
         self.external_choices = workbook.external_choices or []
+        self.raw_rows = {"survey": workbook.survey or [], "choices": workbook.choices or []}
+        # metadata question name -> the field it is kept as (`uri_deviceid` -> `deviceid`)
+        self.metadata_names: dict[str, str] = {}
+        # key -> value of the sheet where dmsurvey keeps what XLSForm has no place for
+        self.extras: dict[str, str] = {}
         self.survey_rows = _survey_rows(workbook)
         self.choice_rows = _choice_rows(workbook)
         # pyxform's name for untranslated columns ("default" unless the settings say)
@@ -389,10 +412,13 @@ class _FormConverter:
         }
         if self.default_language != self.languages[0]:
             data["default_language"] = self.default_language
+        self._extras_into(data)
+        self._rename_metadata_references()
         if self.metadata:
             data["metadata"] = self.metadata
         choice_lists = self._choice_lists()
         _ReferenceCheck(self.conversion, choice_lists).adapt(self.sections)
+        self._inline_own_lists(choice_lists)
         if choice_lists:
             data["choice_lists"] = choice_lists
         data["sections"] = self.sections
@@ -400,6 +426,39 @@ class _FormConverter:
         for key in ("name", "version", "title", "default_language"):
             self.conversion.locations[(key,)] = settings
         return data
+
+    def _rename_metadata_references(self) -> None:
+        """Texts showing a metadata question (`${uri_deviceid}`) show the field it is kept as."""
+        if not self.metadata_names:
+            return
+        pattern = re.compile(r"\$\{\s*(" + "|".join(map(re.escape, self.metadata_names)) +
+                             r")\s*\}")
+
+        def renamed(text: str) -> str:
+            return pattern.sub(lambda match: f"${{{self.metadata_names[match[1]]}}}", text)
+
+        for section in self.sections:
+            for question in section["questions"]:
+                for key, value in question.items():
+                    if isinstance(value, dict):
+                        question[key] = {code: renamed(text) for code, text in value.items()}
+
+    def _extras_into(self, data: dict) -> None:
+        """Titles in every language, description, instructions and scoring rules, from the
+        sheet `dmsurvey questionnaire export` writes beside the XLSForm's own."""
+        import yaml
+
+        for key in ("title", "description", "instructions"):
+            texts = {
+                self.language_names[name]: text
+                for header, text in self.extras.items()
+                if header.startswith(f"{key}::")
+                and (name := header.split("::", 1)[1]) in self.language_names
+            }
+            if texts:
+                data[key] = {language: texts.get(language) for language in self.languages}
+        if "scoring" in self.extras:
+            data["scoring"] = yaml.safe_load(self.extras["scoring"])
 
     def _languages(self) -> tuple[list[str], dict[str, str]]:
         """Languages the survey sheet labels are written in, in order of appearance."""
@@ -573,6 +632,8 @@ class _FormConverter:
         # instanceID and instanceName are ODK's own bookkeeping, not answers.
 
     def _add_metadata(self, field_name: str, name: str, where: _Located) -> None:
+        if name and name != field_name:
+            self.metadata_names[name] = field_name
         if field_name in self.metadata:
             self.conversion.note(f"metadata field '{field_name}' appears twice", where)
             return
@@ -610,12 +671,15 @@ class _FormConverter:
         if our_type in CHOICE_TYPES:
             question["choices"] = self._choices_of(element, where)
         self._binds_into(question, element, where)
+        self._extra_columns_into(question, element, where)
         if our_type == "calculate":
             calculation = self._expression(
                 element.get("bind", {}).get("calculate"), where, "calculation"
             )
             if calculation:
                 question["calculation"] = calculation
+            else:  # what it would compute is lost: kept as a field that imports can fill
+                question["type"] = "hidden"
         if kind == "range":
             self._range_into(question, element, where)
         self._ignore_display_columns(element, where)
@@ -768,6 +832,16 @@ class _FormConverter:
             "relevant": f"selected(${{{select_name}}}, 'other')",
         }
 
+    def _extra_columns_into(self, question: dict, element: dict, where: _Located) -> None:
+        """dmsurvey's own survey columns, which pyxform passes through: unit, pii, exclusive."""
+        unit = self._text(element.get("unit"), where, "unit")
+        if unit:
+            question["unit"] = unit
+        if str(element.get("pii", "")).strip().lower() in _YES:
+            question["pii"] = True
+        if element.get("exclusive"):
+            question["exclusive"] = str(element["exclusive"]).split()
+
     def _texts_into(self, question: dict, element: dict, where: _Located) -> None:
         label = self._text(element.get("label"), where, "label")
         if label:
@@ -834,6 +908,27 @@ class _FormConverter:
         self.used_lists.setdefault(list_name, where)
         return list_name
 
+    def _inline_own_lists(self, choice_lists: dict[str, list[dict]]) -> None:
+        """Lists `questionnaire export` made of a question's own choices (it names them on
+        its sheet) go back into the question."""
+        own = set(self.extras.get("own_choice_lists", "").split())
+        users: dict[str, list[dict]] = defaultdict(list)
+        for section in self.sections:
+            for question in section["questions"]:
+                if isinstance(question.get("choices"), str):
+                    users[question["choices"]].append(question)
+        for index, section in enumerate(self.sections):
+            for number, question in enumerate(section["questions"]):
+                name = question.get("choices")
+                if name not in own or len(users[name]) > 1 or name not in choice_lists:
+                    continue
+                question["choices"] = choice_lists.pop(name)
+                path = ("sections", index, "questions", number, "choices")
+                for position in range(len(question["choices"])):
+                    where = self.conversion.locations.get(("choice_lists", name, position))
+                    if where is not None:
+                        self.conversion.locations[(*path, position)] = where
+
     def _choice_lists(self) -> dict[str, list[dict]]:
         lists: dict[str, list[dict]] = {}
         all_choices = self.form.get("choices", {})
@@ -882,6 +977,7 @@ class _FormConverter:
         Translations missing for a language fall back to the default language's text (what
         ODK does), with a note; texts in languages without survey labels are dropped.
         """
+        value = self._as_written(value, where, what)
         by_name = value if isinstance(value, dict) else {self.plain_language: value}
         by_name = {name: str(text) for name, text in by_name.items() if text not in (None, "")}
         if not by_name:
@@ -913,6 +1009,28 @@ class _FormConverter:
                     where,
                 )
         return {language: by_code.get(language, by_code[fallback]) for language in self.languages}
+
+    def _as_written(self, value: Any, where: _Located, what: str) -> Any:
+        """A text with the typographic quotes pyxform made plain put back as the cell has them
+        (“0”, ‘A’): a text is shown as written; only expressions need plain quotes."""
+        sheet = self.raw_rows.get(where.sheet, [])
+        if not where.row or where.row - 2 >= len(sheet) or value in (None, ""):
+            return value
+        cells = sheet[where.row - 2]
+        column = what.split()[-1]
+
+        def written(text: Any, language: str | None) -> Any:
+            headers = [column] if language is None else [f"{column}::{language}",
+                                                         f"{column}:{language}"]
+            for header in headers:
+                cell = cells.get(header)
+                if isinstance(cell, str) and cell.translate(_TYPOGRAPHIC_QUOTES) == text:
+                    return cell
+            return text
+
+        if isinstance(value, dict):
+            return {name: written(text, name) for name, text in value.items()}
+        return written(value, None)
 
     def _untranslated_note(self, what: str, language_name: str) -> str:
         if language_name == self.plain_language:
