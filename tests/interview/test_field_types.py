@@ -61,7 +61,7 @@ def test_what_is_not_understood_is_refused_in_the_interview_language(field_types
     english = Interview(field_types, language="en")
     with pytest.raises(InvalidAnswer, match="latitude and longitude"):
         english.parse("95 120", field_types["gate"])
-    with pytest.raises(InvalidAnswer, match="cost, speed"):
+    with pytest.raises(InvalidAnswer, match="Type every code once"):
         english.parse("cost", field_types["priorities"])
     with pytest.raises(InvalidAnswer, match="No file at /no/such/photo.jpg"):
         english.parse("/no/such/photo.jpg", field_types["photo"])
