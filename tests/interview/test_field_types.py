@@ -128,3 +128,4 @@ def test_a_date_typed_chinese_style_is_shown_and_stored_as_iso(tmp_path, field_t
         "priorities": "speed cost", "consent": "OK",
     }
     assert "photo" not in study.get_answers(response["response_id"])
+    assert response["visit_year"] == "2020-07-31"  # worked out as the interview went

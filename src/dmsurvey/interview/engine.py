@@ -256,6 +256,20 @@ class Interview:
         else:
             self.answers[question.id] = value
 
+    def recalculate(self) -> dict[str, object]:
+        """Work the calculate fields out again from the answers; returns those that changed
+        (None: now empty), already recorded."""
+        from dmsurvey.questionnaire.calculations import calculate_answers
+
+        changed: dict[str, object] = {}
+        for question_id, value in calculate_answers(
+            self.questionnaire, self.answers, self.checker
+        ).items():
+            if self.answers.get(question_id) != value:
+                changed[question_id] = value
+                self.record(value, self.questionnaire.question(question_id))
+        return changed
+
     def understood(self, question: Question, typed: str) -> str:
         """What a typed date, time or point is taken to be, as shown ("" if it is none)."""
         try:

@@ -101,6 +101,9 @@ class ImportResult:
     blank_required: dict[str, int] = field(default_factory=dict)
     not_asked: dict[str, tuple[str, ...]] = field(default_factory=dict)  # question -> files
     recognised: tuple[str, ...] = ()  # how the columns of platform exports or maps were read
+    # calculate field -> rows of the stored responses whose file value was not what the
+    # calculation gives (the calculation's value is stored)
+    recalculated: dict[str, int] = field(default_factory=dict)
     response_ids: tuple[str, ...] = field(default=(), repr=False)
 
     def dropped_lines(self) -> list[str]:
@@ -130,6 +133,11 @@ class ImportResult:
         for question, files in self.not_asked.items():
             names = ", ".join(Path(file).name for file in files)
             lines.append(f"{question}: no column in {names}; not asked there, stored as missing")
+        lines += [
+            f"{question}: the file's value differs from what its calculation gives in "
+            f"{plural(count, 'response')}; the calculation's value is stored"
+            for question, count in self.recalculated.items()
+        ]
         return lines
 
 
@@ -145,6 +153,8 @@ class _Checked:
     dropped: list[tuple[str, str]]
     blank: dict[str, np.ndarray] = field(default_factory=dict)  # required, left blank
     absent: tuple[str, ...] = ()  # questions without a column
+    # calculate fields whose file value differs from the calculation, per row
+    recalculated: dict[str, np.ndarray] = field(default_factory=dict)
 
     def problem_objects(self) -> list[Problem]:
         frame = self.problems
@@ -352,17 +362,44 @@ def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, l
     absent = []
     for question in questionnaire.answerable:  # not asked by the instrument the file came from
         if question.id not in columns.typed:
-            absent.append(question.id)
+            if question.type != "calculate":
+                absent.append(question.id)
             columns.typed[question.id] = np.full(count, None, dtype=object)
             given[question.id] = np.zeros(count, dtype=bool)
             originals[question.id] = columns.typed[question.id]
     typed = pd.DataFrame(columns.typed, index=range(count))
     blank = check_rules(typed, given, originals, questionnaire, found, plan.headers, language,
                         required=strict)
+    recalculated = _recalculate(typed, columns.values, given, questionnaire, fields)
     _report(progress, f"Checking {name_of}", len(fields), len(fields))
     return _Checked(table, count, columns.values, fields, found.frame(), plan.dropped,
                     {question: rows for question, rows in blank.items() if question not in absent},
-                    tuple(absent))
+                    tuple(absent), recalculated)
+
+
+def _recalculate(typed: pd.DataFrame, values: dict[str, np.ndarray], given: dict[str, np.ndarray],
+                 questionnaire: Questionnaire, fields: list[str]) -> dict[str, np.ndarray]:
+    """Work every calculate field out again from the file's answers, column-wise, and store
+    that (what the interview would have stored); returns, per field, the rows whose file value
+    differs (numbers compared as numbers: a file's 4.0 is the calculation's 4)."""
+    from dmsurvey.questionnaire.calculations import calculate_frame
+
+    differing = {}
+    for question_id, column in calculate_frame(questionnaire, typed).items():
+        worked_out = column.to_numpy(dtype=object)
+        if question_id in values:
+            imported = pd.Series(values[question_id], dtype=object)
+            numbers = pd.to_numeric(imported, errors="coerce").to_numpy(dtype=float)
+            expected = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
+            same_number = np.isclose(numbers, expected, rtol=1e-9, atol=0)
+            same_text = (imported.fillna("").to_numpy() == column.fillna("").to_numpy())
+            differs = given[question_id] & ~(same_number | same_text)
+            if differs.any():
+                differing[question_id] = differs
+        else:
+            fields.append(question_id)
+        values[question_id] = worked_out
+    return differing
 
 
 # ---------------------------------------------------------------------------- storing
@@ -457,6 +494,8 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
             blank_required=_blank_counts(checked, incoming, adding | replacing),
             not_asked=_absent_questions(checked),
             rejected_files=tuple(rejected_files),
+            recalculated=_blank_counts(checked, incoming, adding | replacing,
+                                       lambda item: item.recalculated),
         )
 
     return _run(study, work, dry_run)
@@ -501,12 +540,14 @@ class _Batch(dict):
         return start + np.asarray(positions, dtype=int)
 
 
-def _blank_counts(checked, incoming: _Batch, stored: np.ndarray) -> dict[str, int]:
-    """Per required question, how many of the stored rows leave it blank."""
+def _blank_counts(checked, incoming: _Batch, stored: np.ndarray,
+                  rows_of=lambda item: item.blank) -> dict[str, int]:
+    """Per question, how many of the stored rows are flagged in `rows_of(checked item)`
+    (by default: required questions left blank)."""
     counts: dict[str, int] = {}
     for part, item in enumerate(checked):
         kept = stored[incoming.part == part]
-        for question, rows in item.blank.items():
+        for question, rows in rows_of(item).items():
             count = int(np.count_nonzero(rows[incoming.position[incoming.part == part]] & kept))
             if count:
                 counts[question] = counts.get(question, 0) + count
