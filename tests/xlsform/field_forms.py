@@ -115,11 +115,7 @@ CASCADING_SELECTS = FieldForm(
     ],
     settings=[["form_title", "form_id", "allow_choice_duplicates"],
               ["cascading selects", "cascading_selects1", "yes"]],
-    adaptations=(
-        "survey sheet row 3: choice_filter",
-        "survey sheet row 4: choice_filter",
-        "choices sheet row 6: code 'king' is listed again",
-    ),
+    adaptations=("choices sheet row 6: code 'king' is listed again",),
 )
 
 FIELD_LIST = FieldForm(
@@ -171,7 +167,8 @@ OR_OTHER = FieldForm(
         ["colors", "red", "red", "no"],
         ["colors", "mauve", "mauve", "yes"],
     ],
-    adaptations=("survey sheet row 3: choice_filter 'pastel=yes'",),
+    adaptations=("survey sheet row 3: choice_filter of 'fav_pastel' names 'yes', which is no "
+                 "column of list 'colors'; it is taken as the text 'yes'",),
 )
 
 SPECIFY_OTHER = FieldForm(

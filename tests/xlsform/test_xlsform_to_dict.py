@@ -297,8 +297,6 @@ def test_every_type_converts_and_each_adaptation_is_listed_by_row(xlsform):
     assert "relevant" not in questions["email"]
     assert notes[1:] == [
         "survey sheet row 3: repeat 'plot' is asked once: each response keeps one plot",
-        "survey sheet row 8: choice_filter \"kind = 'grain'\" on 'crop' is not applied: every "
-        "choice is offered",
         "survey sheet row 10: relevant is dropped (the question is always asked): unknown "
         "function pulldata() (known: not(), selected(), count-selected(), string-length(), "
         "true(), false(), regex(), if(), coalesce(), number(), string(), boolean()) at "
@@ -306,8 +304,11 @@ def test_every_type_converts_and_each_adaptation_is_listed_by_row(xlsform):
     ]
     problems = refusal(form, strict=True)
     assert [problem.split(":")[0] for problem in problems] == [
-        "survey sheet row 3", "survey sheet row 8", "survey sheet row 10"
+        "survey sheet row 3", "survey sheet row 10"
     ]
+    assert questions["crop"]["choice_filter"] == "kind = 'grain'"
+    assert data["choice_lists"]["crop"] == [
+        {"code": "rice", "label": {"en": "Rice"}, "properties": {"kind": "grain"}}]
 
 
 def test_conditional_required_is_adapted_and_xlsform_names_kept(xlsform):

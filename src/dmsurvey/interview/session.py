@@ -20,6 +20,7 @@ from dmsurvey.interview.engine import Interview, InvalidAnswer, format_number
 from dmsurvey.interview.messages import counted, message, tool_language
 from dmsurvey.interview.metadata import closing_metadata, local_now, opening_metadata
 from dmsurvey.interview.prompts import BACK, Prompter, fit
+from dmsurvey.questionnaire.choice_filters import offered_choices
 from dmsurvey.questionnaire.model import MEDIA_TYPES, Question
 from dmsurvey.wording import plural
 
@@ -348,7 +349,8 @@ class InterviewSession:
         back = not interview.at_first
         if not question.asks_for_answer:
             return prompter.select(label, [(None, self._say("continue_choice"))], back=back)
-        choices = [(choice.code, interview.text(choice.label)) for choice in question.choices]
+        choices = [(choice.code, interview.text(choice.label))
+                   for choice in offered_choices(question, interview.answers)]
         check = _checker(interview, question)
         if question.type == "acknowledge":
             choices = [("OK", self._say("acknowledge_choice"))]

@@ -38,6 +38,7 @@ from dmsurvey.questionnaire.answers import (
     required_expectation,
     rule_flaw,
 )
+from dmsurvey.questionnaire.choice_filters import filtered_out
 from dmsurvey.questionnaire.model import Question, Questionnaire
 from dmsurvey.questionnaire.xlsform_values import PARSED_TYPES
 
@@ -328,6 +329,11 @@ def check_rules(typed: pd.DataFrame, given: dict[str, np.ndarray], originals: di
             broken = answered & ~constraint_holds(typed, question)
             found.add(broken, header, originals[question.id], "not allowed",
                       constraint_expectation(question, language))
+        if question.choice_filter and question.type == "select_one":
+            outside = filtered_out(question, typed, pd.Series(typed[question.id]))
+            found.add(outside, header, originals[question.id],
+                      "a choice its choice_filter does not offer given the other answers",
+                      f"a choice for which {question.choice_filter} holds")
         if question.required:
             missing = relevance(typed, questionnaire, question, known) & ~given[question.id]
             missing &= ~in_progress

@@ -17,6 +17,7 @@ import hashlib
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,8 +99,9 @@ QUESTION_KEYS = (
     "choices",
     "exclusive",
     "calculation",
+    "choice_filter",
 )
-CHOICE_KEYS = ("code", "label")
+CHOICE_KEYS = ("code", "label", "properties")
 SCORING_KEYS = ("description", "dimensions", "levels")
 DIMENSION_KEYS = ("id", "label", "weight", "applies_if", "min_answered", "items")
 ITEM_KEYS = ("question", "weight", "points")
@@ -304,6 +306,17 @@ def questionnaire_from_yaml(text: str, *, source: str = "<text>") -> Questionnai
 
 
 # ---------------------------------------------------------------------------- checking
+
+
+@dataclass(frozen=True)
+class _QuestionsNamed:
+    """The questions an expression names, for `check_references`, without its codes (a
+    choice filter compares questions with the choices' columns, not with codes)."""
+
+    references: frozenset[str]
+
+    def compared_codes(self) -> tuple:
+        return ()
 
 
 class _Invalid(Exception):
@@ -622,8 +635,17 @@ class _Builder:
                 )
                 continue
             first_line[code] = line
+            properties = entry.get("properties") or {}
+            if not isinstance(properties, Mapping):
+                self.problem((*item_path, "properties"),
+                             "properties must be a mapping of column: value")
+                properties = {}
             if label is not None:
-                choices.append(Choice(code=code, label=label, line=line))
+                choices.append(Choice(
+                    code=code, label=label, line=line,
+                    properties=tuple((str(key), "" if value is None else str(value))
+                                     for key, value in properties.items()),
+                ))
         return tuple(choices)
 
     def sections(self, value: Any, choice_lists: Mapping) -> tuple[Section, ...]:
@@ -722,6 +744,9 @@ class _Builder:
         if label is None and unasked and question_id:
             label = Text(dict.fromkeys(self.languages or ("default",), question_id))
         calculation = self.expression_text(entry.get("calculation"), (*path, "calculation"))
+        choice_filter = self.expression_text(entry.get("choice_filter"), (*path, "choice_filter"))
+        if choice_filter is not None and question_type not in CHOICE_TYPES:
+            self.problem((*path, "choice_filter"), f"{what}: only selects filter choices")
         if calculation is not None and question_type != "calculate":
             self.problem((*path, "calculation"), f"{what}: only calculate questions calculate")
         optional_texts = {
@@ -759,6 +784,7 @@ class _Builder:
             pii=bool(pii),
             exclusive=exclusive,
             calculation=calculation,
+            choice_filter=choice_filter,
             line=line,
         )
 
@@ -856,6 +882,26 @@ class _Builder:
                 self.check_references(
                     expression, path, what, before=None if key == "calculation" else before
                 )
+            if question.choice_filter:
+                self.check_choice_filter(question)
+
+    def check_choice_filter(self, question: Question) -> None:
+        """A choice filter names earlier questions and columns its choices have."""
+        from dmsurvey.questionnaire.choice_filters import bare_names, filter_expression
+
+        path = (*self.question_paths[question.id], "choice_filter")
+        what = f"question {question.id} choice_filter"
+        columns = {"name"} | {key for choice in question.choices for key, _ in choice.properties}
+        for name in bare_names(question.choice_filter):
+            if name not in columns:
+                self.problem(path, f"{what} names {name!r}, which is not a column of its "
+                             "choices", expected=", ".join(sorted(columns)))
+                return
+        expression = self.parsed(filter_expression(question.choice_filter), path, what)
+        if expression is not None:
+            asked = expression.references - {f"_choice.{name}" for name in columns}
+            self.check_references(_QuestionsNamed(frozenset(asked)), path, what,
+                                  before=self.position[question.id])
 
     def check_references(
         self, expression: Expression | None, path: DataPath, what: str, *, before: int | None

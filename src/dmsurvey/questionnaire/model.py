@@ -95,6 +95,8 @@ class Text(Mapping[str, str]):
 class Choice:
     code: str
     label: Text
+    # The choice's other columns ((name, value) pairs), which a `choice_filter` may test.
+    properties: tuple[tuple[str, str], ...] = ()
     line: int | None = field(default=None, compare=False, repr=False)
 
 
@@ -118,6 +120,8 @@ class Question:
     exclusive: tuple[str, ...] = ()
     # What a `calculate` question computes (an XLSForm expression).
     calculation: str | None = None
+    # Which choices a select offers, given earlier answers (XLSForm's cascading selects).
+    choice_filter: str | None = None
     line: int | None = field(default=None, compare=False, repr=False)
 
     @property

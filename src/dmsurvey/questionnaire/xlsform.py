@@ -96,6 +96,7 @@ _DROPPED = {
     "relevant": "is dropped (the question is always asked)",
     "constraint": "is dropped (answers are not checked by it)",
     "calculation": "is dropped (the field stays empty)",
+    "choice_filter": "is dropped (every choice is offered)",
 }
 
 _YES = {"yes", "true", "true()"}
@@ -383,6 +384,8 @@ class _FormConverter:
         self.metadata_names: dict[str, str] = {}
         # key -> value of the sheet where dmsurvey keeps what XLSForm has no place for
         self.extras: dict[str, str] = {}
+        # choice lists a choice_filter tests: their choices keep their other columns
+        self.filtered_lists: set[str] = set()
         self.survey_rows = _survey_rows(workbook)
         self.choice_rows = _choice_rows(workbook)
         # pyxform's name for untranslated columns ("default" unless the settings say)
@@ -670,6 +673,8 @@ class _FormConverter:
                                  f"exports leave it out (delete `pii: true` if it is not)", where)
         if our_type in CHOICE_TYPES:
             question["choices"] = self._choices_of(element, where)
+        if our_type in ("select_one", "select_multiple") and element.get("choice_filter"):
+            self._choice_filter_into(question, element, where)
         self._binds_into(question, element, where)
         self._extra_columns_into(question, element, where)
         if our_type == "calculate":
@@ -763,12 +768,6 @@ class _FormConverter:
             if list_name is None:
                 return "text"
             element["list_name"] = list_name
-        if element.get("choice_filter"):
-            self.conversion.adapt(
-                f"choice_filter {element['choice_filter']!r} on '{name}' is not applied: "
-                "every choice is offered",
-                where,
-            )
         return "select_multiple" if kind == "select all that apply" else "select_one"
 
     def _read_file_choices(self, element: dict, file_name: str, where: _Located) -> str | None:
@@ -810,6 +809,35 @@ class _FormConverter:
                 where,
             )
         return list_name
+
+    def _choice_filter_into(self, question: dict, element: dict, where: _Located) -> None:
+        """Cascading selects: the filter, with names that are no column of the choices taken
+        as the text they spell (ODK would find nothing there and offer no choice)."""
+        from dmsurvey.questionnaire.choice_filters import bare_names, filter_expression
+        from dmsurvey.questionnaire.expressions import parse_expression
+
+        list_name = question["choices"]
+        listed = self.form.get("choices", {}).get(list_name) or self.file_choices.get(
+            list_name, [])
+        columns = {"name"} | {key for choice in listed for key in choice
+                              if key not in ("label", "media")}
+        text = str(element["choice_filter"]).translate(_TYPOGRAPHIC_QUOTES).strip()
+        for name in dict.fromkeys(bare_names(text)):
+            if name not in columns:
+                self.conversion.adapt(
+                    f"choice_filter of '{question['id']}' names '{name}', which is no column "
+                    f"of list '{list_name}'; it is taken as the text '{name}'",
+                    where,
+                )
+                text = re.sub(rf"(?<![\w.$'-]){re.escape(name)}(?![\w.(-])", f"'{name}'", text)
+        try:
+            parse_expression(filter_expression(text))
+        except ExpressionError as error:
+            self.conversion.adapt(
+                f"choice_filter {text!r} is dropped (every choice is offered): {error}", where)
+            return
+        question["choice_filter"] = text
+        self.filtered_lists.add(list_name)
 
     def _is_specify_other(self, name: str) -> bool:
         return name.endswith("_other") and name.removesuffix("_other") in self.survey_rows.or_other
@@ -960,7 +988,12 @@ class _FormConverter:
                     continue
                 codes.add(code)
                 self.conversion.locations[("choice_lists", list_name, len(entries))] = where
-                entries.append({"code": code, "label": label})
+                entry = {"code": code, "label": label}
+                properties = {key: str(value) for key, value in choice.items()
+                              if key not in ("name", "label", "media")}
+                if properties and list_name in self.filtered_lists:
+                    entry["properties"] = properties
+                entries.append(entry)
             lists[list_name] = entries
             self.conversion.locations[("choice_lists", list_name)] = (
                 _Located("choices", rows[0]) if rows else self.used_lists[list_name]
@@ -1152,32 +1185,39 @@ class _ReferenceCheck:
                 self._check(question, "relevant", path, before=own)
                 self._check(question, "constraint", path, before=own + 1)
                 self._check(question, "calculation", path, before=None)
+                self._check(question, "choice_filter", path, before=own)
             start += len(section["questions"])
 
     def _check(self, holder: dict, key: str, path: tuple, *, before: int | None) -> None:
+        from dmsurvey.questionnaire.choice_filters import CHOICE_PREFIX, filter_expression
         from dmsurvey.questionnaire.expressions import parse_expression
 
         text = holder.get(key)
         if not text:
             return
-        expression = parse_expression(text)
-        reason = self._reason(expression, key, before)
+        expression = parse_expression(filter_expression(text) if key == "choice_filter"
+                                      else text)
+        reason = self._reason(expression, key, before, ignored=CHOICE_PREFIX)
         if reason:
             del holder[key]
             where = self.conversion.locations.get(path) or _Located("survey")
             self.conversion.adapt(f"{key} {text!r} {_DROPPED[key]}: {reason}", where)
 
-    def _reason(self, expression, key: str, before: int | None) -> str | None:
+    def _reason(self, expression, key: str, before: int | None, ignored: str) -> str | None:
+        """Why the loader would refuse the rule, or None; names starting with `ignored` are
+        a choice filter's columns of the choices."""
         if key != "constraint" and expression.uses_current:
             return "'.' names the answer being checked, which only a constraint has"
         for name in sorted(expression.references):
+            if name.startswith(ignored):
+                continue
             if name not in self.by_id:
                 return f"${{{name}}} is not a question dmsurvey keeps"
             if self.by_id[name]["type"] == "note":
                 return f"${{{name}}} is a note, which takes no answer"
             if before is not None and self.position[name] >= before:
                 return f"${{{name}}} is not asked before it"
-        for name, code in expression.compared_codes():
+        for name, code in expression.compared_codes() if key != "choice_filter" else ():
             list_name = self.by_id.get(name, {}).get("choices")
             codes = [choice["code"] for choice in self.choice_lists.get(list_name, [])]
             if codes and code not in codes:

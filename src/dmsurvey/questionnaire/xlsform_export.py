@@ -75,9 +75,16 @@ class _Sheets:
                                     label=section.title, relevant=section.relevant))
             survey.extend(self._question_row(question) for question in section.questions)
             survey.append(self._row(type="end group"))
+        properties = list(dict.fromkeys(
+            key for question in self.questionnaire.questions for choice in question.choices
+            for key, _ in choice.properties))
+        choices_header = ["list_name", "name", *self._headers("label"), *properties]
         sheets = {
             "survey": survey,
-            "choices": [["list_name", "name", *self._headers("label")], *self.choice_rows],
+            "choices": [choices_header, *(
+                [*row, *(dict(properties_of).get(key) for key in properties)]
+                for *row, properties_of in self.choice_rows
+            )],
             "settings": self._settings(),
             EXTRA_SHEET: self._extras(),
         }
@@ -89,7 +96,8 @@ class _Sheets:
         self.columns = [
             "type", "name", *self._headers("label"), *self._headers("hint"), "required",
             *self._headers("required_message"), "relevant", "constraint",
-            *self._headers("constraint_message"), "calculation", *self._headers("unit"),
+            *self._headers("constraint_message"), "calculation", "choice_filter",
+            *self._headers("unit"),
             "pii", "exclusive",
         ]
         return list(self.columns)
@@ -120,7 +128,8 @@ class _Sheets:
             required="yes" if question.required else None,
             required_message=question.required_message, relevant=question.relevant,
             constraint=question.constraint, constraint_message=question.constraint_message,
-            calculation=question.calculation, unit=question.unit,
+            calculation=question.calculation, choice_filter=question.choice_filter,
+            unit=question.unit,
             pii="yes" if question.pii else None,
             exclusive=" ".join(question.exclusive) if question.exclusive != _default_exclusive(
                 question) else None,
@@ -139,7 +148,8 @@ class _Sheets:
             self.list_names[key] = candidate
             for choice in question.choices:
                 self.choice_rows.append([candidate, choice.code,
-                                         *(choice.label.get(code) for code in self.languages)])
+                                         *(choice.label.get(code) for code in self.languages),
+                                         choice.properties])
         return self.list_names[key]
 
     # -- settings and what XLSForm has no place for -----------------------------------------------

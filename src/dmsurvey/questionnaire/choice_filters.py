@@ -1,0 +1,84 @@
+"""Cascading selects: a question's `choice_filter` keeps the choices that fit earlier answers.
+
+In XLSForm a choice filter names the columns of the choice list bare (`district = ${region}`,
+`name != 'other'`) and the questions with `${...}`. Here each bare name becomes a reference to
+the choice's own value (`${_choice.district}`), so the one expression language evaluates it
+for one interview or, column-wise, for a whole imported file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from dmsurvey.questionnaire.answers import expression
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+    from dmsurvey.questionnaire.model import Choice, Question
+
+CHOICE_PREFIX = "_choice."
+_KEYWORDS = frozenset({"and", "or", "div", "mod"})
+_PIECES = re.compile(
+    r"""(?P<kept>'[^']*'|"[^"]*"|\$\{[^}]*\})"""
+    r"|(?<![\w.$-])(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)(?P<call>\s*\()?"
+)
+
+
+def bare_names(text: str) -> list[str]:
+    """The choice columns a choice filter names (bare names that are not functions)."""
+    return [
+        match["name"] for match in _PIECES.finditer(text)
+        if match["name"] and not match["call"] and match["name"] not in _KEYWORDS
+    ]
+
+
+def filter_expression(text: str) -> str:
+    """The choice filter as an expression: `cf = ${state}` -> `${_choice.cf} = ${state}`."""
+
+    def replace(match: re.Match) -> str:
+        name = match["name"]
+        if not name or match["call"] or name in _KEYWORDS:
+            return match[0]
+        return f"${{{CHOICE_PREFIX}{name}}}"
+
+    return _PIECES.sub(replace, text)
+
+
+def choice_columns(choice: Choice) -> dict[str, str]:
+    """What a filter sees of a choice: its code as `name` and its other columns."""
+    return {f"{CHOICE_PREFIX}name": choice.code,
+            **{f"{CHOICE_PREFIX}{key}": value for key, value in choice.properties}}
+
+
+def offered_choices(question: Question, answers: Mapping[str, Any]) -> tuple[Choice, ...]:
+    """The choices the question's filter keeps, given the answers so far."""
+    if not question.choice_filter:
+        return question.choices
+    rule = expression(filter_expression(question.choice_filter))
+    return tuple(choice for choice in question.choices
+                 if rule.holds({**answers, **choice_columns(choice)}))
+
+
+def filtered_out(question: Question, frame: pd.DataFrame, codes: pd.Series) -> np.ndarray:
+    """Rows whose chosen code the filter does not offer, given each row's other answers.
+
+    Evaluated once per distinct code chosen (not per row): the rows choosing a code are
+    evaluated together with that choice's columns as constants."""
+    import numpy as np
+
+    outside = np.zeros(len(frame), dtype=bool)
+    if not question.choice_filter:
+        return outside
+    rule = expression(filter_expression(question.choice_filter))
+    chosen = codes.to_numpy(dtype=object)
+    for choice in question.choices:
+        rows = chosen == choice.code
+        if not rows.any():
+            continue
+        subset = frame[rows].assign(**choice_columns(choice))
+        outside[np.flatnonzero(rows)] = ~rule.holds_frame(subset).to_numpy(dtype=bool)
+    return outside
