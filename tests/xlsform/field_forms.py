@@ -89,7 +89,6 @@ PLOT_SURVEY = FieldForm(
                               "1,Lindi,Lindi\n2,Mtwara,Mtwara\n"},
     adaptations=(
         "survey sheet row 12: the choices of 'district_id' are in districts.csv",
-        "survey sheet row 16: calculation is dropped",
         "survey sheet row 19: repeat 'trees' is asked once",
         "survey sheet row 22: repeat 'stems' is asked once",
         "survey sheet row 25: required only when",

@@ -6,6 +6,7 @@ in; what the converter adapts is listed by sheet row, and `--strict` refuses it 
 
 from __future__ import annotations
 
+import math
 import re
 
 import pytest
@@ -89,6 +90,11 @@ def test_choices_from_a_csv_beside_the_form_are_copied_in(tmp_path):
     assert region.choice("2").label == {"sw": "Mtwara", "en": "Mtwara"}
     # the districts' file is missing: the code is typed
     assert questionnaire["district_id"].type == "text"
+    # the plot's radius on a slope, as the form's calculation works it out
+    from dmsurvey.questionnaire.calculations import calculate_answers
+
+    radius = round(15 / math.sqrt(math.cos(math.atan(10 / 100))), 2)
+    assert calculate_answers(questionnaire, {"slope": 10})["slope_radius"] == str(radius)
     # questions of repeats are asked once; the nested repeat's too
     assert questionnaire["cbh"].section == "stems"
     assert questionnaire["stem_height"].required is False

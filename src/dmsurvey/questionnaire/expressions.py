@@ -44,6 +44,8 @@ STRING, NUMBER, BOOLEAN = "string", "number", "boolean"
 # XPath's number(): optional sign, digits with an optional point; no exponent, no "inf".
 _NUMBER_TEXT = r"[ \t\n\r]*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[ \t\n\r]*"
 _NUMBER_PATTERN = re.compile(_NUMBER_TEXT)
+# A date, with or without a time: as a number, ODK takes it as days since 1970.
+_DATE_PATTERN = re.compile(r"\s*\d{4}-\d\d-\d\d(?:[T ]|\s*$)")
 # Integral floats below this print without a decimal point, exactly as an int would.
 _EXACT_INTEGER_LIMIT = 2.0**53
 
@@ -116,8 +118,24 @@ def format_number(value: float, nan_text: str = "NaN") -> str:
 
 
 def parse_number(text: str) -> float:
-    """XPath's number(string): NaN unless the text is a plain decimal number."""
-    return float(text) if _NUMBER_PATTERN.fullmatch(text) else math.nan
+    """XPath's number(string): NaN unless the text is a plain decimal number, or a date (as
+    ODK does, the days since 1970-01-01, so that `. <= today()` compares dates)."""
+    if _NUMBER_PATTERN.fullmatch(text):
+        return float(text)
+    return date_number(text) if _DATE_PATTERN.match(text) else math.nan
+
+
+def date_number(text: str) -> float:
+    """An ISO 8601 date or datetime as days since 1970-01-01 (UTC); NaN if it is none."""
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return math.nan
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() / 86400
 
 
 def _answer_text(value: Any) -> str:
@@ -209,7 +227,13 @@ def _format_numbers(values, index, nan_text: str) -> pd.Series:
 def _parse_numbers(text: pd.Series) -> pd.Series:
     pd = _pd()
     plain = text.str.fullmatch(_NUMBER_TEXT)
-    return pd.to_numeric(text.where(plain).str.strip(), errors="coerce").astype("float64")
+    numbers = pd.to_numeric(text.where(plain).str.strip(), errors="coerce").astype("float64")
+    dates = text.str.match(_DATE_PATTERN) & ~plain
+    if dates.any():  # each distinct date read once: a column holds few of them
+        distinct = text[dates].unique()
+        days = dict(zip(distinct, map(date_number, distinct), strict=True))
+        numbers[dates] = text[dates].map(days)
+    return numbers
 
 
 def _convert_series(kind: str, series: pd.Series, to: str) -> pd.Series:
@@ -1072,3 +1096,7 @@ def _parse_cached(text: str) -> Expression:
         _root=root,
         _inner_nodes=_inner_nodes_children_first(root),
     )
+
+
+# The functions beyond the core ones (text, numbers, dates) add themselves to FUNCTIONS.
+from dmsurvey.questionnaire import xpath_functions  # noqa: E402, F401
