@@ -188,10 +188,41 @@ def prepare_report(data: dict) -> Callable[[], None]:
     return lambda: write_report(typed, questionnaire, target)
 
 
+def _form_import(data: dict, calculated: bool) -> Callable[[], None]:
+    """Importing responses of a form with a calculation and a cascading select, or of the
+    same form without them (benchmarks/bench_import_xlsform.py)."""
+    sys.path.insert(0, str(HERE))
+    from bench_import_xlsform import FORM, plain_form, responses
+
+    from dmsurvey.questionnaire.xlsform import questionnaire_yaml
+    from dmsurvey.store.importing import import_files
+    from dmsurvey.store.study import init_study
+
+    name = "calculated" if calculated else "plain"
+    work = Path(data["work"])
+    csv = work / "form-responses.csv"
+    if not csv.exists():
+        responses(data["size"]).to_csv(csv, index=False)
+    form = work / f"{name}-form.yaml"
+    form.write_text(questionnaire_yaml(FORM if calculated else plain_form()), encoding="utf-8")
+    study = init_study(work / f"{name}-form-study", form)
+    return lambda: import_files(study, [csv])
+
+
+def prepare_import_plain_form(data: dict) -> Callable[[], None]:
+    return _form_import(data, calculated=False)
+
+
+def prepare_import_calculated_form(data: dict) -> Callable[[], None]:
+    return _form_import(data, calculated=True)
+
+
 STEPS: dict[str, Callable[[dict], Callable[[], None]]] = {
     "read_csv": prepare_read_csv,
     "read_csv_to_sql": prepare_read_csv_to_sql,
     "import": prepare_import,
+    "import_plain_form": prepare_import_plain_form,
+    "import_calculated_form": prepare_import_calculated_form,
     "parquet_roundtrip": prepare_parquet_roundtrip,
     "score": prepare_score,
     "value_counts": prepare_value_counts,
@@ -260,6 +291,8 @@ def make_data(size: int, folder: Path) -> dict:
 COMPARISONS = [
     ("import", "read_csv", None, "<= 5x"),
     ("import", "read_csv_to_sql", None, "<= 1.0x"),
+    ("import_calculated_form", "import_plain_form", 100_000,
+     "calculation + choice_filter column-wise"),
     ("score", "parquet_roundtrip", None, "<= 3x, < 4 GiB"),
     ("shares", "value_counts", None, ""),
     ("regressions", "one_logit", 100_000, ""),

@@ -53,3 +53,44 @@ def test_a_file_without_the_calculated_columns_gets_them_and_exports_them(study,
     header, row = exported.read_text(encoding="utf-8-sig").splitlines()
     values = dict(zip(header.split(","), row.split(","), strict=True))
     assert (values["size"], values["per_manager"]) == ("large", "4")
+
+
+def test_an_import_works_calculations_and_choice_filters_out_column_wise(tmp_path, monkeypatch):
+    """No row is evaluated on its own: the benchmark's form, imported with the one-row
+    evaluators made to fail."""
+    import sys
+    from pathlib import Path
+
+    from dmsurvey.questionnaire.expressions import Expression
+
+    sys.path.insert(0, str(Path(__file__).parents[2] / "benchmarks"))
+    from bench_import_xlsform import FORM, responses
+
+    def row_by_row(*args, **kwargs):
+        raise AssertionError("an import evaluated an expression one row at a time")
+
+    form = tmp_path / "form.yaml"
+    form.write_text(questionnaire_yaml(FORM), encoding="utf-8")
+    study = init_study(tmp_path / "study", form)
+    rows = responses(2_000)
+    rows.loc[7, "city"] = "s99c0"  # no such city: refused for its code
+    rows.loc[9, "city"] = rows.loc[9, "city"].replace("c", "x", 1)  # also unknown
+    wrong_state = rows.index[rows["state"] != "s0"][0]
+    rows.loc[wrong_state, "city"] = "s0c1"  # a real city, of another state
+    rows.loc[11, "per_manager"] = 999.0  # disagrees with the calculation
+    path = tmp_path / "rows.csv"
+    rows.to_csv(path, index=False)
+    monkeypatch.setattr(Expression, "evaluate", row_by_row)
+    monkeypatch.setattr(Expression, "holds", row_by_row)
+    result = import_files(study, [path], skip_invalid=True)
+    refused = {(problem.row - 2, problem.message.split(" given")[0]) for problem in
+               result.problems}
+    assert refused == {(7, "unknown choice"), (9, "unknown choice"),
+                       (wrong_state, "a choice its choice_filter does not offer")}
+    assert len(result.problems) == 3 and result.rejected == 3
+    assert result.added == 1_997
+    assert result.recalculated == {"per_manager": 1}
+    monkeypatch.undo()
+    stored = study.get_answers("r0000011")
+    expected = rows.loc[11, "staff"] / rows.loc[11, "managers"]
+    assert float(stored["per_manager"]) == pytest.approx(round(expected, 1))

@@ -66,19 +66,19 @@ def offered_choices(question: Question, answers: Mapping[str, Any]) -> tuple[Cho
 def filtered_out(question: Question, frame: pd.DataFrame, codes: pd.Series) -> np.ndarray:
     """Rows whose chosen code the filter does not offer, given each row's other answers.
 
-    Evaluated once per distinct code chosen (not per row): the rows choosing a code are
-    evaluated together with that choice's columns as constants."""
+    One column-wise evaluation: each row gets the columns of the choice it chose (looked up
+    by code), and the filter is evaluated over the whole frame at once."""
     import numpy as np
 
-    outside = np.zeros(len(frame), dtype=bool)
     if not question.choice_filter:
-        return outside
+        return np.zeros(len(frame), dtype=bool)
     rule = expression(filter_expression(question.choice_filter))
-    chosen = codes.to_numpy(dtype=object)
+    by_column: dict[str, dict[str, str]] = {}
     for choice in question.choices:
-        rows = chosen == choice.code
-        if not rows.any():
-            continue
-        subset = frame[rows].assign(**choice_columns(choice))
-        outside[np.flatnonzero(rows)] = ~rule.holds_frame(subset).to_numpy(dtype=bool)
-    return outside
+        for column, value in choice_columns(choice).items():
+            by_column.setdefault(column, {})[choice.code] = value
+    chosen = codes.reset_index(drop=True).astype(object)
+    columns = {column: chosen.map(values).fillna("").to_numpy(dtype=object)
+               for column, values in by_column.items()}
+    holds = rule.holds_frame(frame.reset_index(drop=True).assign(**columns))
+    return chosen.notna().to_numpy() & ~holds.to_numpy(dtype=bool)
