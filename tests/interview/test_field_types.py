@@ -22,6 +22,11 @@ FIELD_TYPES = {
         "questions": [
             {"id": "visit_date", "type": "date", "label": {"zh": "走访日期", "en": "Visit date"},
              "required": True},
+            {"id": "visit_year", "type": "calculate",
+             "calculation": "format-date(${visit_date}, '%Y')"},
+            {"id": "covid_measures", "type": "text",
+             "label": {"zh": "防疫措施", "en": "COVID-19 measures"},
+             "relevant": "${visit_year} >= 2020"},
             {"id": "arrived", "type": "time", "label": {"zh": "到达时间", "en": "Arrival"}},
             {"id": "gate", "type": "geopoint", "label": {"zh": "大门位置", "en": "Gate"}},
             {"id": "priorities", "type": "rank", "label": {"zh": "优先", "en": "Priorities"},
@@ -29,7 +34,6 @@ FIELD_TYPES = {
                          {"code": "speed", "label": {"zh": "速度", "en": "Speed"}}]},
             {"id": "consent", "type": "acknowledge", "label": {"zh": "同意", "en": "Consent"}},
             {"id": "photo", "type": "image", "label": {"zh": "照片", "en": "Photo"}},
-            {"id": "visit_year", "type": "calculate", "calculation": "${visit_date}"},
             {"id": "device_note", "type": "hidden"},
         ],
     }],
@@ -105,6 +109,9 @@ def test_a_date_typed_chinese_style_is_shown_and_stored_as_iso(tmp_path, field_t
     terminal.send("2020年7月31日")
     terminal.expect("→ 2020-07-31 (Fri 31 Jul 2020)")
     terminal.send(ENTER)
+    # asked because the visit year, calculated from the date just typed, is 2020
+    terminal.expect("COVID-19 measures")
+    terminal.send("Masks" + ENTER)
     terminal.expect("Arrival")
     terminal.send("9:05" + ENTER)
     terminal.expect("Gate")
@@ -128,4 +135,4 @@ def test_a_date_typed_chinese_style_is_shown_and_stored_as_iso(tmp_path, field_t
         "priorities": "speed cost", "consent": "OK",
     }
     assert "photo" not in study.get_answers(response["response_id"])
-    assert response["visit_year"] == "2020-07-31"  # worked out as the interview went
+    assert (response["visit_year"], response["covid_measures"]) == ("2020", "Masks")
