@@ -111,7 +111,7 @@ def test_a_rule_naming_a_later_question_is_dropped_with_its_row(xlsform):
     notes: list[str] = []
     questionnaire = convert_xlsform(form, warnings=notes)
     assert questionnaire["contact"].relevant is None
-    assert notes[1:] == [
+    assert [note for note in notes[1:] if "personal data" not in note] == [
         "survey sheet row 2: relevant '${staff} > 10' is dropped (the question is always "
         "asked): ${staff} is not asked before it"
     ]

@@ -100,3 +100,16 @@ def test_every_field_form_goes_back_out_and_in_unchanged(name, tmp_path):
     xform_of(exported, advice)
     assert all("max-pixels" in line for line in advice)
     assert convert_xlsform(exported) == converted
+
+
+def test_a_name_that_looks_personal_but_is_not_stays_so(tmp_path):
+    data = {**FIELD_TYPES, "sections": [{**FIELD_TYPES["sections"][0], "questions": [
+        {"id": "street_name", "type": "text", "label": {"zh": "路名", "en": "Street name"}},
+        {"id": "owner_name", "type": "text", "label": {"zh": "业主", "en": "Owner"},
+         "pii": True},
+    ]}]}
+    questionnaire = questionnaire_from_dict(data, source="names")
+    notes: list[str] = []
+    back = convert_xlsform(write_xlsform(questionnaire, tmp_path / "names.xlsx"), warnings=notes)
+    assert (back["street_name"].pii, back["owner_name"].pii) == (False, True)
+    assert back == questionnaire and notes == []

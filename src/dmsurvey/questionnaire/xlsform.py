@@ -667,7 +667,9 @@ class _FormConverter:
         our_type = self._question_type(element, kind, definition, where)
         question: dict[str, Any] = {"id": name, "type": our_type}
         self._texts_into(question, element, where)
-        if our_type in _TYPED_IN and looks_personal(name, _all_texts(question.get("label"))):
+        # a pii column (as `questionnaire export` writes) says it outright: nothing to propose
+        if "pii" not in element and our_type in _TYPED_IN and looks_personal(
+                name, _all_texts(question.get("label"))):
             question["pii"] = True
             self.conversion.note(f"{name} looks like personal data: marked pii, so anonymised "
                                  f"exports leave it out (delete `pii: true` if it is not)", where)

@@ -130,7 +130,7 @@ class _Sheets:
             constraint=question.constraint, constraint_message=question.constraint_message,
             calculation=question.calculation, choice_filter=question.choice_filter,
             unit=question.unit,
-            pii="yes" if question.pii else None,
+            pii=_pii_cell(question),
             exclusive=" ".join(question.exclusive) if question.exclusive != _default_exclusive(
                 question) else None,
         )
@@ -182,6 +182,18 @@ class _Sheets:
                                      sort_keys=False, width=100)
             rows.append(["scoring", scoring])
         return rows
+
+
+def _pii_cell(question: Question) -> str | None:
+    """"yes" for personal data; "no" where converting would otherwise propose it."""
+    from dmsurvey.questionnaire.xlsform import looks_personal
+
+    if question.pii:
+        return "yes"
+    if question.type in ("text", "integer", "decimal") and looks_personal(
+            question.id, question.label.values()):
+        return "no"
+    return None
 
 
 def _is_default_label(question: Question) -> bool:
