@@ -28,6 +28,7 @@ from dmsurvey.questionnaire.expressions import Expression, parse_expression
 from dmsurvey.questionnaire.model import (
     CHOICE_TYPES,
     QUESTION_TYPES,
+    RESPONSE_METADATA,
     UNASKED_TYPES,
     Choice,
     Dimension,
@@ -38,6 +39,7 @@ from dmsurvey.questionnaire.model import (
     ScoringItem,
     Section,
     Text,
+    column_key,
 )
 from dmsurvey.wording import plural
 
@@ -157,8 +159,9 @@ def read_yaml(text: str | bytes, source: str) -> tuple[Any, dict[DataPath, int]]
 class _NodeReader:
     """Plain data from composed YAML nodes, noting the line of every key and list item."""
 
-    # Aliases can repeat a part many times over; a questionnaire never needs this many.
-    MAXIMUM_NODES = 200_000
+    # Aliases can repeat a part many times over; a questionnaire never needs this many
+    # (3,000 bilingual questions with their own choices take some 300,000).
+    MAXIMUM_NODES = 3_000_000
 
     def __init__(self, source: str):
         self.source = source
@@ -533,6 +536,7 @@ class _Builder:
         choice_lists = self.attempt(self.choice_lists, top.get("choice_lists"), default={})
         sections = self.attempt(self.sections, top.get("sections"), choice_lists, default=())
         questions = [question for section in sections for question in section.questions]
+        self.check_column_names(metadata or ())
         self.valid = {question.id: question for question in questions}
         self.check_expressions(questions)
         scoring = None
@@ -838,6 +842,25 @@ class _Builder:
                 expected=", ".join(codes),
             )
         return tuple(str(code) for code in given if str(code) in codes)
+
+    def check_column_names(self, metadata: Sequence[str]) -> None:
+        """Question ids must differ, ignoring case, from each other and from the metadata
+        columns: a study's database (like Stata and SPSS) does not tell `Size` from `size`."""
+        taken: dict[str, str] = {
+            column_key(name): f"the response metadata column {name!r}"
+            for name in (*RESPONSE_METADATA, *metadata)
+        }
+        for question_id, line in self.declared.items():
+            key = column_key(question_id)
+            if key in taken:
+                self.problem(
+                    (*self.question_paths[question_id], "id"),
+                    f"question id {question_id!r} is the same as {taken[key]} when case is "
+                    "ignored, as a study's database ignores it",
+                    expected="an id that differs in more than case",
+                )
+            else:
+                taken[key] = f"question id {question_id!r}{_first_on(line)}"
 
     # -- expressions
 

@@ -46,6 +46,11 @@ SOURCES = ("electronic", "paper")
 STATUSES = ("in_progress", "complete", "void")
 
 
+def column_key(name: str) -> str:
+    """What the names of two columns of a study must differ in: SQLite ignores their case."""
+    return name.lower()
+
+
 class Text(Mapping[str, str]):
     """A text in several languages, such as a label: `text["zh"]`, `text.in_language("en")`."""
 

@@ -53,6 +53,7 @@ _MEDIA_BY_MIME = {"image": "image", "audio": "audio", "video": "video", "applica
                   "osm": "file"}
 
 _TYPOGRAPHIC_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"'})
+_REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
 
 # Common language names in XLSForm headers (`label::English`) -> ISO 639-1 code.
 _LANGUAGE_CODES = {
@@ -173,7 +174,8 @@ class _Conversion:
 
 
 def xlsform_to_dict(
-    path: str | Path, warnings: list[str] | None = None, *, strict: bool = False
+    path: str | Path, warnings: list[str] | None = None, *, strict: bool = False,
+    rename_colliding_ids: bool = False,
 ) -> tuple[dict, Locate]:
     """Read an XLSForm with pyxform and return it in dmsurvey's questionnaire format.
 
@@ -181,9 +183,12 @@ def xlsform_to_dict(
     function mapping a path in that dict, such as `("sections", 0, "questions", 2,
     "relevant")`, to the sheet row it came from (`{"row": 5}`). Notes about what was
     dropped or adapted (display-only columns, filled-in translations, rules dmsurvey cannot
-    evaluate) are appended to `warnings`, each with its sheet rows. Raises
-    `QuestionnaireError` when pyxform rejects the form, or, with `strict`, listing every
-    adaptation.
+    evaluate) are appended to `warnings`, each with its sheet rows. With
+    `rename_colliding_ids`, a question id that a study could not tell from an earlier one or
+    from a metadata column (`Size` after `size`, `Status`) gets a number (`Size_2`),
+    references to it follow, and a note says so; otherwise the loader refuses it, naming its
+    row. Raises `QuestionnaireError` when pyxform rejects the form, or, with `strict`,
+    listing every adaptation.
     """
     from pyxform.errors import PyXFormError
     from pyxform.xls2json import workbook_to_json
@@ -215,6 +220,8 @@ def xlsform_to_dict(
     converter = _FormConverter(conversion, workbook, form, path.parent)
     converter.extras = _extra_sheet(path)
     data = converter.convert()
+    if rename_colliding_ids:
+        converter.rename_colliding_ids()
     if strict:
         conversion.problems.extend(Problem(text) for text in conversion.adapted)
     if conversion.problems:
@@ -246,7 +253,8 @@ def convert_xlsform(
     """
     from dmsurvey.questionnaire.loader import questionnaire_from_dict
 
-    data, locate = xlsform_to_dict(path, warnings=warnings, strict=strict)
+    data, locate = xlsform_to_dict(path, warnings=warnings, strict=strict,
+                                   rename_colliding_ids=True)
     questionnaire = questionnaire_from_dict(data, source=str(path), locate=locate)
     if output is not None:
         Path(output).write_text(questionnaire_yaml(data), encoding="utf-8")
@@ -462,6 +470,46 @@ class _FormConverter:
                 data[key] = {language: texts.get(language) for language in self.languages}
         if "scoring" in self.extras:
             data["scoring"] = yaml.safe_load(self.extras["scoring"])
+
+    def rename_colliding_ids(self) -> None:
+        """Number the ids a study cannot tell apart from an earlier one or from a metadata
+        column when case is ignored; rewrite the references to them."""
+        from dmsurvey.questionnaire.model import RESPONSE_METADATA, column_key
+
+        places = [
+            (question, ("sections", section_index, "questions", question_index))
+            for section_index, section in enumerate(self.sections)
+            for question_index, question in enumerate(section["questions"])
+        ]
+        reserved = {column_key(name): name for name in (*RESPONSE_METADATA, *self.metadata)}
+        taken = set(reserved) | {column_key(question["id"]) for question, _ in places}
+        first_with_key: dict[str, str] = dict(reserved)
+        renamed: dict[str, str] = {}
+        for question, path in places:
+            name = question["id"]
+            key = column_key(name)
+            if first_with_key.setdefault(key, name) == name and key not in reserved:
+                continue
+            number = 2
+            while column_key(f"{name}_{number}") in taken:
+                number += 1
+            question["id"] = renamed[name] = f"{name}_{number}"
+            taken.add(column_key(question["id"]))
+            self.conversion.note(
+                f"question '{name}' is renamed '{question['id']}': a study cannot tell it from "
+                f"'{first_with_key[key]}' (names are compared without case)",
+                self.conversion.locations.get(path, _Located("survey")),
+            )
+        if not renamed:
+            return
+
+        def follow(match: re.Match) -> str:
+            return "${" + renamed.get(match.group(1), match.group(1)) + "}"
+
+        for rule_holder in (*self.sections, *(question for question, _ in places)):
+            for key in ("relevant", "constraint", "calculation", "choice_filter"):
+                if isinstance(rule_holder.get(key), str):
+                    rule_holder[key] = _REFERENCE.sub(follow, rule_holder[key])
 
     def _languages(self) -> tuple[list[str], dict[str, str]]:
         """Languages the survey sheet labels are written in, in order of appearance."""
