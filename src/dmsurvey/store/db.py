@@ -3,6 +3,7 @@
 One wide `responses` table holds a row per response: the metadata columns of the codebook,
 the questionnaire's metadata fields (`start`, `end`, ...), then one typed column per answerable
 question, so a million-row import is a single bulk insert and reading back needs no pivot.
+Questionnaires too wide for one SQLite table continue in further tables (`store.layout`).
 Every change is also written to `audit` (who, when, old value, new value).
 
 Several processes may write at once (two interview terminals on one laptop): the database runs
@@ -164,19 +165,16 @@ def create_schema(path: Path, questionnaire: Questionnaire) -> None:
             + ", ".join(clashes)
             + ". Rename those questions or metadata fields."
         )
-    column_sql = ",\n  ".join(
-        f"{quote(name)} {sql_type}" + (" PRIMARY KEY NOT NULL" if name == "response_id" else "")
-        for name, sql_type in response_columns(questionnaire)
-    )
+    from dmsurvey.store.layout import table_definitions
+
+    tables = ";\n".join(table_definitions(response_columns(questionnaire)))
     connection = connect(path, autocommit=True)
     try:
         connection.execute("PRAGMA journal_mode = WAL")
         connection.executescript(
             f"""
             BEGIN;
-            CREATE TABLE responses (
-              {column_sql}
-            );
+            {tables};
             CREATE TABLE audit (
               id INTEGER PRIMARY KEY AUTOINCREMENT,
               response_id TEXT NOT NULL,
@@ -200,10 +198,12 @@ def check_schema(path: Path, questionnaire: Questionnaire) -> None:
     """Refuse a database this version cannot use, saying why and what to do."""
     if not path.is_file():
         raise StudyError(f"The study database {path} is missing.")
+    from dmsurvey.store.layout import stored_columns
+
     try:
         with connect(path) as connection:
             version = connection.execute("PRAGMA user_version").fetchone()[0]
-            present = {row[1] for row in connection.execute("PRAGMA table_info(responses)")}
+            present = stored_columns(connection)
     except sqlite3.DatabaseError as error:
         raise StudyError(f"The study database {path} cannot be read ({error}). "
                          f"{damage_advice(path)}") from error

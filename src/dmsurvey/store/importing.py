@@ -45,7 +45,7 @@ from dmsurvey.errors import DataError, Problem, shortened
 from dmsurvey.questionnaire.answer_columns import Coded, Collector, check_rules
 from dmsurvey.questionnaire.answers import AnswerChecker
 from dmsurvey.questionnaire.model import SOURCES, Questionnaire
-from dmsurvey.store import db
+from dmsurvey.store import db, layout
 from dmsurvey.store.checking import CheckedColumns, check_field
 from dmsurvey.store.columns import (
     DROPPED_PLURALS,
@@ -678,13 +678,11 @@ def _stored_rows(connection, ids: pd.Series, columns: list[str]) -> pd.DataFrame
     """Stored rows whose ids are among `ids`, indexed by response_id."""
     stored_ids = [row[0] for row in connection.execute("SELECT response_id FROM responses")]
     wanted = pd.unique(ids[ids.isin(stored_ids)]).tolist() if stored_ids else []
-    selected = ", ".join(db.quote(name) for name in columns)
     records = []
     for start in range(0, len(wanted), 500):
         chunk = wanted[start:start + 500]
-        records += connection.execute(
-            f"SELECT {selected} FROM responses WHERE response_id IN "
-            f"({', '.join('?' for _ in chunk)})", chunk).fetchall()
+        records += layout.select_rows(
+            connection, columns, f"response_id IN ({', '.join('?' for _ in chunk)})", chunk)
     return pd.DataFrame(records, columns=columns, dtype=object).set_index("response_id")
 
 
@@ -751,15 +749,14 @@ def _insert(connection, rows: _Batch, columns, source, who, progress) -> set[str
             literal[name] = db.literal(first)
         else:
             bound.append(name)
-    names = ", ".join(db.quote(name) for name in [*bound, *literal])
-    marks = ", ".join(["?"] * len(bound) + list(literal.values()))
     before = connection.execute("SELECT coalesce(max(rowid), 0) FROM responses").fetchone()[0]
     total = len(rows)
     for start in range(0, total, WRITE_CHUNK):
         _report(progress, "Storing responses", start, total)
-        connection.executemany(
-            f"INSERT INTO responses ({names}) VALUES ({marks})",
-            zip(*[rows[name][start:start + WRITE_CHUNK].tolist() for name in bound], strict=True),
+        layout.insert_rows(
+            connection,
+            {name: rows[name][start:start + WRITE_CHUNK].tolist() for name in bound},
+            literal,
         )
     _report(progress, "Storing responses", total, total)
     connection.execute(
@@ -832,11 +829,7 @@ def _replace(connection, rows: _Batch, stored, differs, names, who) -> None:
     for position, rid in enumerate(rows["response_id"]):
         changed = [name for name, flag in zip(names, differs[position], strict=True) if flag]
         new_values = [rows[name][position] for name in changed]
-        assignments = ", ".join(f"{db.quote(name)} = ?" for name in changed)
-        connection.execute(
-            f"UPDATE responses SET {assignments}, updated_at = ? WHERE response_id = ?",
-            [*new_values, stamp, rid],
-        )
+        layout.update_response(connection, rid, dict(zip(changed, new_values, strict=True)), stamp)
         audit += [
             (rid, name, db.as_text(stored.at[rid, name]), db.as_text(value), who, stamp, "replace")
             for name, value in zip(changed, new_values, strict=True)

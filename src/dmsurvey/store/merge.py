@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dmsurvey.errors import Problem, StudyError
-from dmsurvey.store import db
+from dmsurvey.store import db, layout
 from dmsurvey.store.compat import structure_differences
 from dmsurvey.store.study import Study, open_study
 from dmsurvey.wording import plural
@@ -234,8 +234,7 @@ def _in_choice_order(target: Study, columns: list[str], rows: list[tuple]) -> li
 
 
 def _select(connection, columns: list[str]) -> list[tuple]:
-    names = ", ".join(db.quote(name) for name in columns)
-    return connection.execute(f"SELECT {names} FROM responses ORDER BY rowid").fetchall()
+    return layout.select_rows(connection, columns)
 
 
 def _rows(study: Study, columns: list[str]) -> list[tuple]:
@@ -251,9 +250,8 @@ def _audit_rows(study: Study) -> list[tuple]:
 
 
 def _insert(connection, columns: list[str], rows: list[tuple]) -> None:
-    names = ", ".join(db.quote(name) for name in columns)
-    marks = ", ".join("?" for _ in columns)
-    connection.executemany(f"INSERT INTO responses ({names}) VALUES ({marks})", rows)
+    if rows:
+        layout.insert_rows(connection, dict(zip(columns, zip(*rows, strict=True), strict=True)))
 
 
 def _differing_fields(columns: list[str], ours: tuple, theirs: tuple) -> tuple[str, ...]:

@@ -35,7 +35,7 @@ from dmsurvey.questionnaire.model import (
     Question,
     Questionnaire,
 )
-from dmsurvey.store import db
+from dmsurvey.store import db, layout
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -301,11 +301,7 @@ class Study:
         def insert(connection):
             if _exists(connection, response_id):
                 raise StudyError(f"The study already has a response {response_id!r}.")
-            names = ", ".join(db.quote(name) for name in row)
-            marks = ", ".join("?" for _ in row)
-            connection.execute(
-                f"INSERT INTO responses ({names}) VALUES ({marks})", list(row.values())
-            )
+            layout.insert_rows(connection, {name: [value] for name, value in row.items()})
             _audit(connection, [(response_id, None, None, None, enumerator or "", stamp, "start")])
 
         db.write(self.database_path, insert)
@@ -402,18 +398,12 @@ class Study:
         names = list(changes)
 
         def update(connection):
-            selected = ", ".join(db.quote(name) for name in names)
-            row = connection.execute(
-                f"SELECT {selected} FROM responses WHERE response_id = ?", (response_id,)
-            ).fetchone()
-            if row is None:
+            found = layout.select_rows(connection, names, "response_id = ?", (response_id,))
+            if not found:
                 raise StudyError(f"The study has no response {response_id!r}.")
+            (row,) = found
             stamp = db.now()
-            assignments = ", ".join(f"{db.quote(name)} = ?" for name in names)
-            connection.execute(
-                f"UPDATE responses SET {assignments}, updated_at = ? WHERE response_id = ?",
-                [*changes.values(), stamp, response_id],
-            )
+            layout.update_response(connection, response_id, changes, stamp)
             _audit(
                 connection,
                 [
@@ -434,14 +424,12 @@ class Study:
 
     def get_response(self, response_id: str) -> dict[str, Any]:
         """Metadata of one response plus its answered questions, in one flat dict."""
+        names = [name for name, _ in db.response_columns(self.questionnaire)]
         with self.connect() as connection:
-            cursor = connection.execute(
-                "SELECT * FROM responses WHERE response_id = ?", (response_id,)
-            )
-            row = cursor.fetchone()
-            names = [column[0] for column in cursor.description]
-        if row is None:
+            found = layout.select_rows(connection, names, "response_id = ?", (response_id,))
+        if not found:
             raise StudyError(f"The study has no response {response_id!r}.")
+        (row,) = found
         return {
             name: value
             for name, value in zip(names, row, strict=True)
@@ -451,18 +439,26 @@ class Study:
     def unfinished(self) -> list[ResponseSummary]:
         """Interviews still `in_progress`, most recently worked on first."""
         questions = list(self._questions)
-        answered = " + ".join(f"({db.quote(q)} IS NOT NULL)" for q in questions) or "0"
         name_column = self._firm_name_question()
-        name_sql = db.quote(name_column) if name_column else "NULL"
         with self.connect() as connection:
             rows = connection.execute(
-                f"SELECT response_id, {name_sql}, enumerator, {answered}, updated_at, entry, "
-                "form_number FROM responses WHERE status = 'in_progress' "
-                "ORDER BY updated_at DESC, rowid DESC"
+                "SELECT response_id, enumerator, updated_at, entry, form_number FROM responses "
+                "WHERE status = 'in_progress' ORDER BY updated_at DESC, rowid DESC"
             ).fetchall()
+            # Counted here, not in SQL: a sum over thousands of columns passes SQLite's
+            # limit on the depth of an expression.
+            answers = layout.select_rows(
+                connection, ["response_id", *questions], "status = 'in_progress'"
+            )
+        answered = {row[0]: sum(value is not None for value in row[1:]) for row in answers}
+        names = {}
+        if name_column:
+            position = 1 + questions.index(name_column)
+            names = {row[0]: row[position] for row in answers}
         return [
-            ResponseSummary(rid, name, enumerator, count, len(questions), updated, entry, form)
-            for rid, name, enumerator, count, updated, entry, form in rows
+            ResponseSummary(rid, names.get(rid), enumerator, answered[rid], len(questions),
+                            updated, entry, form)
+            for rid, enumerator, updated, entry, form in rows
         ]
 
     def _firm_name_question(self) -> str | None:
@@ -507,17 +503,14 @@ class Study:
         if entry is not None:
             conditions.append("entry = ?")
             parameters.append(entry)
-        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        names = [name for name, _ in db.response_columns(self.questionnaire)]
         with self.connect() as connection:
-            cursor = connection.execute(
-                f"SELECT * FROM responses{where} ORDER BY rowid", parameters
+            columns = layout.select_columns(
+                connection, names, " AND ".join(conditions), parameters
             )
-            names = [column[0] for column in cursor.description]
-            rows = cursor.fetchall()
-        columns = zip(*rows, strict=True) if rows else [()] * len(names)
         return pd.DataFrame({
             name: pd.Series(np.array(values, dtype=object), dtype=object, copy=False)
-            for name, values in zip(names, columns, strict=True)
+            for name, values in columns.items()
         })
 
     def audit(self, response_id: str | None = None) -> pd.DataFrame:
