@@ -33,6 +33,10 @@ EXPORT_FORMATS = (".csv", ".xlsx", ".parquet", ".json", ".dta", ".sav")
 # Text cells starting with these are turned into formulas by spreadsheet programs.
 FORMULA_TRIGGERS = ("=", "+", "-", "@")
 EXCEL_MAX_ROWS = 1_048_575  # below the header row
+EXCEL_MAX_COLUMNS = 16_384
+# Variables in a Stata 118 file (Stata 14 and later); 119 files hold up to 120,000 (Stata/MP).
+STATA_MAX_VARIABLES = 32_767
+STATA_MP_MAX_VARIABLES = 120_000
 STATA_NAME_LIMIT = 32
 STATA_LABEL_LIMIT = 80
 # Columns that name the person who collected or keyed a response, or their device.
@@ -221,9 +225,17 @@ def write_responses(
         rules = STATA if suffix == ".dta" else SPSS
         labelled = stata_frame(frame, questionnaire, language=language, rules=rules)
         writer = _STATISTICS_WRITERS[suffix]
-        write_atomically(path, lambda tmp: writer(labelled, tmp))
         columns = len(labelled.data.columns)
         notes += labelled.notes
+        if suffix == ".dta" and columns > STATA_MAX_VARIABLES:
+            if columns > STATA_MP_MAX_VARIABLES:
+                raise DataError(
+                    f"{columns:,} variables do not fit in a Stata file (at most "
+                    f"{STATA_MP_MAX_VARIABLES:,}); export to .sav, .parquet or .csv instead."
+                )
+            notes += (f"Stata: {columns:,} variables are more than Stata/SE opens "
+                      f"({STATA_MAX_VARIABLES:,}); the file needs Stata/MP 15 or later.",)
+        write_atomically(path, lambda tmp: writer(labelled, tmp))
     else:
         if labels is not None:
             from dmsurvey.store.frames import with_labels
@@ -234,6 +246,11 @@ def write_responses(
         writer = _TABLE_WRITERS[suffix]
         write_atomically(path, lambda tmp: writer(frame, tmp, questionnaire, language))
         columns = len(frame.columns)
+        sheets = [name for name, _ in excel_sheets(frame.columns)] if suffix == ".xlsx" else []
+        if len(sheets) > 1:
+            notes += (f"Excel: {columns:,} columns are more than a sheet holds "
+                     f"({EXCEL_MAX_COLUMNS:,}); the data continue on sheets "
+                     f"{', '.join(sheets[1:])}, each starting with response_id.",)
     return ExportResult(path=path, rows=len(frame), columns=columns, notes=notes)
 
 
@@ -342,11 +359,26 @@ def _write_xlsx(frame, path, questionnaire, language):
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
-    data_sheet = workbook.create_sheet("data")
-    _append_table(data_sheet, frame)
+    for name, columns in excel_sheets(frame.columns):
+        _append_table(workbook.create_sheet(name), frame[columns])
     codebook_sheet = workbook.create_sheet("codebook")
     _append_table(codebook_sheet, questionnaire.codebook(language))
     workbook.save(path)
+
+
+def excel_sheets(columns: Iterable[str]) -> list[tuple[str, list[str]]]:
+    """The data sheets and their columns: `data`, and for more columns than a sheet holds
+    `data_2`, `data_3`, ..., each repeating response_id first so that they join."""
+    columns = list(columns)
+    if len(columns) <= EXCEL_MAX_COLUMNS:
+        return [("data", columns)]
+    key = [name for name in columns[:1] if name == "response_id"]
+    rest = columns[len(key):]
+    room = EXCEL_MAX_COLUMNS - len(key)
+    return [
+        ("data" if start == 0 else f"data_{start // room + 1}", [*key, *rest[start:start + room]])
+        for start in range(0, len(rest), room)
+    ]
 
 
 def _append_table(sheet, frame: pd.DataFrame) -> None:
