@@ -22,6 +22,8 @@ TYPE_CYCLE = (
     "select_multiple", "decimal", "select_one", "select_multiple", "text",
 )
 LIST_SIZES = (4, 6, 8, 10, 12)
+# The scoring block scores the first single-choice questions: c1 is worth 100, c2 50.
+SCORED_QUESTIONS = 10
 
 
 def _choice_lists() -> dict[str, list[dict]]:
@@ -66,6 +68,10 @@ def wide_questionnaire_dict(questions: int = 3_000) -> dict:
             "title": {"zh": f"第{section}部分", "en": f"Part {section}"},
             "questions": built,
         })
+    first_singles = [
+        question["id"] for section in sections for question in section["questions"]
+        if question["type"] == "select_one" and "relevant" not in question
+    ][:SCORED_QUESTIONS]
     return {
         "name": "national-enterprise-survey",
         "version": "1",
@@ -73,6 +79,21 @@ def wide_questionnaire_dict(questions: int = 3_000) -> dict:
         "languages": ["zh", "en"],
         "choice_lists": _choice_lists(),
         "sections": sections,
+        "scoring": {
+            "dimensions": [{
+                "id": "breadth",
+                "label": {"zh": "广度", "en": "Breadth"},
+                "items": [
+                    {"question": question_id, "points": {"c1": 100, "c2": 50}}
+                    for question_id in first_singles
+                ],
+            }],
+            "levels": [
+                {"id": "basic", "label": {"zh": "起步", "en": "Basic"}, "min": 0, "max": 50},
+                {"id": "advanced", "label": {"zh": "先进", "en": "Advanced"},
+                 "min": 50, "max": 100},
+            ],
+        },
     }
 
 
@@ -99,7 +120,10 @@ def wide_responses(questionnaire, rows: int, seed: int = 2020) -> pd.DataFrame:
             values = codes[generator.integers(0, len(codes), rows)]
         elif question.type == "select_multiple":
             chosen = generator.random((rows, len(codes))) < 0.3
-            values = np.array([" ".join(codes[row]) for row in chosen], dtype=object)
+            joined = np.full(rows, "", dtype=object)
+            for position, code in enumerate(codes):
+                joined = joined + np.where(chosen[:, position], f" {code}", "").astype(object)
+            values = np.array([text[1:] for text in joined], dtype=object)
         elif question.type == "integer":
             values = generator.integers(0, 500, rows).astype(str).astype(object)
         elif question.type == "decimal":

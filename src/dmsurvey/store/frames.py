@@ -103,9 +103,12 @@ def expand_multiselect(
         raise DataError(f"{question.id} is a {question.type} question, not select_multiple.")
     answers = frame[question.id].astype("str")
     answered = answers.notna() & (answers.str.strip() != "")
+    # Codes are separated by whitespace: with every run of it made one space and a space at
+    # each end, a code is chosen when " code " occurs (a plain search, far faster than a regex).
+    spaced = " " + answers.fillna("").str.replace(r"\s+", " ", regex=True) + " "
     expanded = {}
     for code in question.choice_codes:
-        chosen = answers.str.contains(rf"(?:^|\s){re.escape(code)}(?:\s|$)", regex=True)
+        chosen = spaced.str.contains(f" {code} ", regex=False)
         expanded[f"{question.id}/{code}"] = np.where(answered, chosen.astype(float), np.nan)
     return pd.DataFrame(expanded, index=frame.index)
 

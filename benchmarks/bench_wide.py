@@ -1,0 +1,87 @@
+"""A national-survey-sized study: 3,000 bilingual questions, 10,000 responses.
+
+    python benchmarks/bench_wide.py                         # 3,000 questions, 10,000 rows
+    python benchmarks/bench_wide.py --questions 1500 --rows 1000
+
+Times `init` and the import of the generated responses (reading, checking every cell,
+storing across the store's tables) against a baseline measured in the same run on the same
+file: pandas `read_csv` plus `to_sql` into SQLite, split into tables of at most 1,000
+columns as the store splits them (SQLite takes no more than 2,000 in one). Then reading the
+study back (`Study.responses()`) and each export are timed on their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+
+def _seconds(work) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
+
+
+def _read_csv_to_sql(csv: Path, database: Path) -> None:
+    import pandas as pd
+
+    from dmsurvey.store.layout import COLUMNS_PER_TABLE
+
+    frame = pd.read_csv(csv, dtype=str, keep_default_na=False)
+    with sqlite3.connect(database) as connection:
+        columns = list(frame.columns[1:])
+        for number, start in enumerate(range(0, len(columns), COLUMNS_PER_TABLE - 1), start=1):
+            part = frame[["response_id", *columns[start:start + COLUMNS_PER_TABLE - 1]]]
+            part.to_sql(f"responses_{number}", connection, index=False, chunksize=20_000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--questions", type=int, default=3_000)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--exports", default=".csv,.parquet,.json,.sav,.dta,.xlsx",
+                        help="formats to time after the import (empty: none)")
+    arguments = parser.parse_args()
+
+    from wide_survey import wide_questionnaire, wide_responses
+
+    from dmsurvey.store.exporting import export_study
+    from dmsurvey.store.importing import import_files
+    from dmsurvey.store.study import init_study
+
+    with tempfile.TemporaryDirectory(prefix="dmsurvey-wide-") as folder:
+        folder = Path(folder)
+        form = wide_questionnaire(folder / "national.yaml", arguments.questions)
+        study = None
+
+        def init():
+            nonlocal study
+            study = init_study(folder / "study", questionnaire=form)
+
+        init_seconds = _seconds(init)
+        csv = folder / "responses.csv"
+        wide_responses(study.questionnaire, arguments.rows).to_csv(csv, index=False)
+        baseline = _seconds(lambda: _read_csv_to_sql(csv, folder / "baseline.sqlite"))
+        imported = _seconds(lambda: import_files(study, [csv], source="electronic", who="bench"))
+        print(f"{arguments.questions:,} questions, {arguments.rows:,} responses "
+              f"({csv.stat().st_size / 2**20:,.0f} MiB of CSV)")
+        print(f"{'step':<34}{'seconds':>9}")
+        print(f"{'init':<34}{init_seconds:>9.2f}")
+        print(f"{'baseline: read_csv + to_sql':<34}{baseline:>9.2f}")
+        print(f"{'import (read, check, store)':<34}{imported:>9.2f}   "
+              f"ratio {imported / baseline:.2f}x")
+        print(f"{'Study.responses()':<34}{_seconds(study.responses):>9.2f}")
+        for suffix in filter(None, arguments.exports.split(",")):
+            target = folder / f"national{suffix}"
+            seconds = _seconds(lambda target=target: export_study(study, target))
+            print(f"{f'export {suffix}':<34}{seconds:>9.2f}")
+
+
+if __name__ == "__main__":
+    main()
