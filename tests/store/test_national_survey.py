@@ -126,7 +126,7 @@ def test_a_national_survey_from_questionnaire_to_exports(tmp_path):
 
     # -- every export format
     for suffix in (".csv", ".parquet", ".json"):
-        invoke("export", study_path, "-o", tmp_path / f"national{suffix}", "--only-complete")
+        invoke("export", study_path, "-o", tmp_path / f"national{suffix}")
     first = responses.head(SAMPLE)
     for suffix in (".dta", ".sav", ".xlsx"):
         write_responses(first, tmp_path / f"national{suffix}", questionnaire=study.questionnaire)
