@@ -2,7 +2,7 @@
 
 init, an interview of the first 20 screens in a real terminal, an import of generated
 responses, validate, score and an export to every format, each checked against the
-generated answers. The suite imports 1,000 responses to keep its time reasonable on a small
+generated answers. The suite imports 100 responses to keep its time reasonable on a small
 machine; `benchmarks/bench_wide.py` times 10,000 (and DMSURVEY_NATIONAL_RESPONSES=10000
 runs this test at that size).
 """
@@ -32,7 +32,7 @@ from wide_survey import SCORED_QUESTIONS, wide_questionnaire, wide_responses  # 
 pytestmark = pytest.mark.slow
 
 QUESTIONS = 3_000
-RESPONSES = int(os.environ.get("DMSURVEY_NATIONAL_RESPONSES", "1000"))
+RESPONSES = int(os.environ.get("DMSURVEY_NATIONAL_RESPONSES", "100"))
 # Stata, SPSS and Excel files are written for the first firms: their writers take minutes
 # over 9,000 variables at any length, and what is checked is that every variable is there.
 SAMPLE = 50
