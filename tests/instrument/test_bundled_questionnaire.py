@@ -231,7 +231,7 @@ def test_none_excludes_every_other_choice(questionnaire):
 
 def test_identifying_fields_are_marked_pii(questionnaire):
     pii = {q.id for q in questionnaire.questions if q.pii}
-    assert pii == {"firm_name", "respondent_name", "respondent_phone"}
+    assert pii == {"firm_name", "credit_code", "respondent_name", "respondent_phone"}
 
 
 def test_core_questions_are_required(questionnaire):

@@ -18,7 +18,8 @@ An answer is judged in this order:
 1. reading: the text typed, read from a file or stored becomes the canonical value (a code,
    codes joined by spaces in choice order, int, float or stripped text); numbers accept
    thousands separators and full-width digits, choices accept codes and labels;
-2. the rules of the question's type (`RULES`): the exclusive choices of a multi-select and
+2. the rules of the question's type (`RULES`): the exclusive choices of a multi-select, the
+   `format` of a text (a credit code's check character), and
    whatever else is registered with `@rule("integer")` and the like;
 3. the question's `constraint`, with the other answers of the response;
 4. `required`, only while asking: a blank answer to a required question is refused by the
@@ -37,6 +38,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from dmsurvey.questionnaire.formats import FORMAT_EXPECTATIONS, format_problem
 from dmsurvey.questionnaire.model import QUESTION_TYPES, Question, Questionnaire, Text
 from dmsurvey.questionnaire.values import (
     INTEGER_RANGE,
@@ -143,6 +145,19 @@ def no_control_characters(question: Question, value: str) -> Flaw | None:
         return None
     return Flaw("text", control_character_problem(value), TEXT_EXPECTED,
                 key="control_character", fields=(("place", place),))
+
+
+@rule("text")
+def answer_format(question: Question, value: Any) -> Flaw | None:
+    """A text question with a `format` (such as `credit_code`) refuses answers without it,
+    saying why in each tool language."""
+    if not question.format:
+        return None
+    problem = format_problem(question.format, str(value))
+    if problem is None:
+        return None
+    return Flaw("format", problem.en, FORMAT_EXPECTATIONS[question.format],
+                label=Text({"en": problem.en, "zh": problem.zh}))
 
 
 def rule_flaw(question: Question, value: Any) -> Flaw | None:

@@ -25,6 +25,7 @@ import yaml
 
 from dmsurvey.errors import ExpressionError, Problem, QuestionnaireError
 from dmsurvey.questionnaire.expressions import Expression, parse_expression
+from dmsurvey.questionnaire.formats import FORMATS
 from dmsurvey.questionnaire.model import (
     CHOICE_TYPES,
     QUESTION_TYPES,
@@ -102,6 +103,8 @@ QUESTION_KEYS = (
     "exclusive",
     "calculation",
     "choice_filter",
+    "format",
+    "firm_key",
 )
 CHOICE_KEYS = ("code", "label", "properties")
 SCORING_KEYS = ("description", "dimensions", "levels")
@@ -353,6 +356,7 @@ class _Builder:
         self.section_conditions: list[tuple[str, str | None, DataPath, int]] = []
         self.valid: dict[str, Question] = {}
         self.position: dict[str, int] = {}
+        self.firm_key_question: str | None = None
 
     # -- reporting
 
@@ -763,6 +767,10 @@ class _Builder:
         pii = self.attempt(self.flag, entry.get("pii"), (*path, "pii"), "pii")
         choices, choice_list = self.question_choices(entry, path, what, question_type, choice_lists)
         exclusive = self.exclusive(entry, path, what, question_type, choices)
+        answer_format = self.answer_format(entry, path, what, question_type)
+        firm_key = self.attempt(self.flag, entry.get("firm_key"), (*path, "firm_key"), "firm_key")
+        if firm_key:
+            firm_key = self.firm_key(path, what, question_type, usable and question_id)
         if (question_type == "note" or unasked) and (required or entry.get("constraint")):
             self.problem(
                 path,
@@ -789,8 +797,36 @@ class _Builder:
             exclusive=exclusive,
             calculation=calculation,
             choice_filter=choice_filter,
+            format=answer_format,
+            firm_key=bool(firm_key),
             line=line,
         )
+
+    def answer_format(self, entry: Mapping, path: DataPath, what: str, question_type):
+        given = entry.get("format")
+        if given is None:
+            return None
+        if given not in FORMATS:
+            self.problem((*path, "format"), f"{what} has an unknown format", value=given,
+                         expected=", ".join(FORMATS))
+            return None
+        if question_type not in (None, "text"):
+            self.problem((*path, "format"), f"{what} is {question_type}: only a text question "
+                         "can have a format")
+            return None
+        return given
+
+    def firm_key(self, path: DataPath, what: str, question_type, question_id) -> bool:
+        if question_type not in (None, "text"):
+            self.problem((*path, "firm_key"), f"{what} is {question_type}: a firm key is a "
+                         "text question")
+            return False
+        if self.firm_key_question and question_id:
+            self.problem((*path, "firm_key"), f"{what} is a second firm key; "
+                         f"{self.firm_key_question} is already the firm key")
+            return False
+        self.firm_key_question = question_id or self.firm_key_question
+        return True
 
     def question_choices(
         self, entry: Mapping, path: DataPath, what: str, question_type, choice_lists: Mapping

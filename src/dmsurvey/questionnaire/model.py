@@ -127,6 +127,11 @@ class Question:
     calculation: str | None = None
     # Which choices a select offers, given earlier answers (XLSForm's cascading selects).
     choice_filter: str | None = None
+    # A named answer format of a text question (a key of `formats.FORMATS`), such as
+    # `credit_code`: answers without it are refused with the reason.
+    format: str | None = None
+    # The answer identifies the firm across waves of a survey (at most one question).
+    firm_key: bool = False
     line: int | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -246,6 +251,11 @@ class Questionnaire:
     def answerable(self) -> tuple[Question, ...]:
         """Questions that take an answer (all but notes), in order."""
         return tuple(q for q in self.questions if q.asks_for_answer)
+
+    @property
+    def firm_key(self) -> Question | None:
+        """The question whose answer identifies a firm across waves, if one is marked."""
+        return next((q for q in self.questions if q.firm_key), None)
 
     def question(self, question_id: str) -> Question:
         index = self._index()

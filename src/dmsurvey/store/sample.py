@@ -65,6 +65,12 @@ METADATA_COLUMNS = ("response_id", "source", "enumerator", "submitted_at")
 # Namespace of the response ids: uuid5(namespace, "<seed>/<firm number>") is stable per seed.
 _ID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://dmsurvey.invalid/sample/sme-digital-2020")
 
+# Unified social credit codes (not published): most firms give one, a few leave it blank as
+# in real fieldwork. 913101 12: enterprise, registered in the zone's district of Shanghai.
+CREDIT_CODE_STREAM = 32100
+CREDIT_CODE_BLANK = 7
+CREDIT_CODE_PREFIX = "91310112"
+
 # ---------------------------------------------------------------------------------------------
 # The published figures, as exact counts over the 99 firms (or over the firms a question
 # applies to). Each table lists codes in the order they are dealt when firms are ranked.
@@ -222,6 +228,26 @@ COMMENTS = (
 
 # ---------------------------------------------------------------------------------------------
 # Dealing exact counts
+
+
+def credit_codes(count: int, rng: np.random.Generator, *, blank: int = 0) -> np.ndarray:
+    """`count` distinct, valid unified social credit codes of zone firms; `blank` left empty.
+
+    Enterprise codes (registration authority 9, category 1) of the zone's district, with a
+    made-up 9-character organisation code and the check character of GB 32100-2015.
+    """
+    from dmsurvey.questionnaire.formats import CREDIT_CODE_CHARACTERS, credit_code_check_character
+
+    alphabet = np.array(list(CREDIT_CODE_CHARACTERS))
+    codes: list[str | None] = []
+    while len(codes) < count:
+        first_17 = CREDIT_CODE_PREFIX + "MA1" + "".join(rng.choice(alphabet, 6))
+        code = first_17 + credit_code_check_character(first_17)
+        if code not in codes:
+            codes.append(code)
+    for firm in rng.choice(count, blank, replace=False):
+        codes[firm] = None
+    return np.array(codes, dtype=object)
 
 
 def _deck(counts: Mapping[str, int], size: int) -> np.ndarray:
@@ -583,6 +609,9 @@ def generate_sample(seed: int = SEED) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     columns = _metadata(seed, rng)
     answers = _answers(rng)
+    # Credit codes come from a stream of their own, so adding them changed no other answer.
+    code_stream = np.random.default_rng([seed, CREDIT_CODE_STREAM])
+    answers["credit_code"] = credit_codes(N_FIRMS, code_stream, blank=CREDIT_CODE_BLANK)
     unanswered = [q.id for q in questionnaire.answerable if q.id not in answers]
     if unanswered:
         raise ValueError(f"the sample has no answers for {', '.join(unanswered)}")
