@@ -15,6 +15,7 @@ from dmsurvey.cli import (
     data,
     exchange,
     mapping,
+    panel,
     questionnaire,
     report,
     sampling,
@@ -37,7 +38,7 @@ app = typer.Typer(
 app.add_typer(questionnaire.app, name="questionnaire")
 app.add_typer(sampling.app, name="sample")
 for group in (data.app, mapping.app, exchange.app, collect.app, analysis.app,
-              sampling.design_app, report.app):
+              sampling.design_app, panel.app, report.app):
     app.add_typer(group)
 
 
