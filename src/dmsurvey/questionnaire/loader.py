@@ -105,6 +105,7 @@ QUESTION_KEYS = (
     "choice_filter",
     "format",
     "firm_key",
+    "previous",
 )
 CHOICE_KEYS = ("code", "label", "properties")
 SCORING_KEYS = ("description", "dimensions", "levels")
@@ -768,6 +769,7 @@ class _Builder:
         choices, choice_list = self.question_choices(entry, path, what, question_type, choice_lists)
         exclusive = self.exclusive(entry, path, what, question_type, choices)
         answer_format = self.answer_format(entry, path, what, question_type)
+        previous = self.previous_codes(entry, path, what, question_type, choices)
         firm_key = self.attempt(self.flag, entry.get("firm_key"), (*path, "firm_key"), "firm_key")
         if firm_key:
             firm_key = self.firm_key(path, what, question_type, usable and question_id)
@@ -799,6 +801,7 @@ class _Builder:
             choice_filter=choice_filter,
             format=answer_format,
             firm_key=bool(firm_key),
+            previous=previous,
             line=line,
         )
 
@@ -815,6 +818,37 @@ class _Builder:
                          "can have a format")
             return None
         return given
+
+    def previous_codes(self, entry: Mapping, path: DataPath, what: str, question_type, choices):
+        """`previous: {code: earlier code | [earlier codes] | null}` of a select question."""
+        given = entry.get("previous")
+        if given is None:
+            return ()
+        previous_path = (*path, "previous")
+        if question_type not in (None, *SELECT_TYPES):
+            self.problem(previous_path, f"{what} is {question_type}: only select questions "
+                         "map their codes to an earlier questionnaire's")
+            return ()
+        if not isinstance(given, Mapping):
+            self.problem(previous_path, f"{what}: previous must map codes to earlier codes",
+                         value=given, expected="a mapping like {new_code: old_code}")
+            return ()
+        codes = [choice.code for choice in choices]
+        pairs = []
+        for code, earlier in given.items():
+            if codes and code not in codes:
+                self.problem((*previous_path, code), f"{what}: previous maps a code it does "
+                             "not have", value=code, expected=", ".join(codes))
+                continue
+            earlier = [] if earlier is None else [earlier] if isinstance(earlier, str) else earlier
+            if not isinstance(earlier, list | tuple) or not all(
+                    isinstance(item, str) and item for item in earlier):
+                self.problem((*previous_path, code), f"{what}: previous code {code!r} must map "
+                             "to an earlier code, a list of them, or null (no equivalent)",
+                             value=earlier)
+                continue
+            pairs.append((str(code), tuple(earlier)))
+        return tuple(pairs)
 
     def firm_key(self, path: DataPath, what: str, question_type, question_id) -> bool:
         if question_type not in (None, "text"):

@@ -132,6 +132,10 @@ class Question:
     format: str | None = None
     # The answer identifies the firm across waves of a survey (at most one question).
     firm_key: bool = False
+    # How this question's codes map to an earlier wave's questionnaire: (code, earlier codes)
+    # pairs; an empty tuple means the code has no earlier equivalent. Unlisted codes map to
+    # the same code. See `questionnaire.waves`.
+    previous: tuple[tuple[str, tuple[str, ...]], ...] = ()
     line: int | None = field(default=None, compare=False, repr=False)
 
     @property
