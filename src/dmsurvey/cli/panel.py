@@ -49,3 +49,44 @@ def link(
     proposed = links.loc[links["match"] == "proposed", "later_id"].nunique()
     Console().print(f"Linked {plural(keyed, 'firm')} by key; proposals for "
                     f"{plural(proposed, 'firm')} to confirm -> {output}")
+
+
+@app.command()
+def compare(
+    earlier: EarlierStudy,
+    later: LaterStudy,
+    links: Annotated[
+        Path | None,
+        typer.Option("--links", help="Links file from **dmsurvey link** with the proposals "
+                                     "you confirmed (default: pair firms by firm key only)."),
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Folder for tables/ and charts/.")
+    ] = Path("comparison"),
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of labels and charts: en or zh.")
+    ] = "en",
+) -> None:
+    """Compare two waves: what changed for each firm and for the firms in both.
+
+    Writes every table as CSV under OUTPUT/tables/ (per-firm changes, level transitions,
+    McNemar tests per adoption indicator, Wilcoxon and paired t tests of the scores with
+    intervals of the change, change by size class and industry, a size-vs-change
+    regression, attrition with a test, both cross-sections, and what could not be
+    compared) and the charts under OUTPUT/charts/ (slopes of the mean scores, a level
+    transition heatmap, adoption in both waves).
+
+    Example: **dmsurvey compare zone-2020 zone-2022 --links links.csv -o change/ --lang zh**
+    """
+    from rich.console import Console
+
+    from dmsurvey.analysis.panel import compare_studies
+    from dmsurvey.wording import plural
+
+    if lang not in ("en", "zh"):
+        from dmsurvey.cli._common import fail
+
+        raise fail(f"--lang must be en or zh, not {lang!r}")
+    written, pairs = compare_studies(earlier, later, output, links=links, language=lang)
+    Console().print(f"Compared {plural(pairs, 'firm')} in both waves: "
+                    f"{plural(len(written), 'file')} -> {output}")

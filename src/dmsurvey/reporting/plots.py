@@ -377,3 +377,61 @@ def plot_gradient(
         ax.set_title(title)
     ax.legend(fontsize=8.5, loc="upper left")
     return ax
+
+
+def plot_slopes(
+    data: pd.DataFrame,
+    *,
+    x: str = "wave",
+    y: str = "value",
+    group: str = "label",
+    x_labels: Mapping[str, str] | None = None,
+    title: str | None = None,
+    ylabel: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A slope chart: one line per `group` from the first to the last category of `x`
+    (waves), with the value at each end (labels pushed apart where values are close).
+    Lines carry a `gid` of the group."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 4.8))
+    stages = list(dict.fromkeys(data[x]))
+    lines = []
+    for index, (name, frame) in enumerate(data.groupby(group, sort=False)):
+        values = frame.set_index(x).reindex(stages)[y].to_numpy(dtype=float)
+        colour = PALETTE[index % len(PALETTE)]
+        (line,) = ax.plot(range(len(stages)), values, marker="o", lw=2, color=colour)
+        line.set_gid(str(name))
+        lines.append((str(name), values, colour))
+    finite = np.concatenate([values for _, values, _ in lines]) if lines else np.array([])
+    finite = finite[np.isfinite(finite)]
+    gap = 0.045 * max(float(np.ptp(finite)) if len(finite) else 1.0, 1.0)
+    for end, align in ((0, "right"), (len(stages) - 1, "left")):
+        heights = _spread([values[end] for _, values, _ in lines], gap)
+        for (name, values, colour), height in zip(lines, heights, strict=True):
+            if np.isfinite(values[end]):
+                caption = f"{values[end]:.1f}" + (f"  {name}" if align == "left" else "")
+                ax.text(end + (0.05 if align == "left" else -0.05), height, caption, ha=align,
+                        va="center", fontsize=8.5, color=colour)
+    ax.set_xticks(range(len(stages)), [(x_labels or {}).get(s, str(s)) for s in stages])
+    ax.set_xlim(-0.6, len(stages) - 1 + 1.6)
+    ax.grid(axis="x", visible=False)
+    if ylabel:
+        ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _spread(values: Sequence[float], gap: float) -> list[float]:
+    """Label heights near `values`, at least `gap` apart (missing values stay missing)."""
+    order = sorted((v, i) for i, v in enumerate(values) if v == v)
+    heights = list(values)
+    previous = None
+    for value, index in order:
+        height = value if previous is None else max(value, previous + gap)
+        heights[index] = previous = height
+    return heights

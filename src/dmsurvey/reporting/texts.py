@@ -300,6 +300,17 @@ TEXTS: dict[str, dict[str, str]] = {
     "column:alpha": {"en": "Cronbach's alpha", "zh": "Cronbach α系数"},
     "column:caption": {"en": "Answer", "zh": "选项"},
     "column:column": {"en": "Group", "zh": "分组"},
+    # Two waves of a survey (dmsurvey compare and the report's "what changed" section).
+    "panel_01_score_slopes": {"en": "Mean scores in {earlier} and in {later}",
+                              "zh": "{earlier}年与{later}年的平均得分"},
+    "panel_02_level_transitions": {"en": "Maturity level in {earlier} and in {later}",
+                                   "zh": "{earlier}年与{later}年的成熟度等级"},
+    "panel_03_adoption_both_waves": {"en": "Adoption in {earlier} and in {later}",
+                                     "zh": "{earlier}年与{later}年的采用情况"},
+    "panel_base": {"en": "{n} firms in both waves", "zh": "两轮均参与的企业{n}家"},
+    "level_in": {"en": "Level in {wave}", "zh": "{wave}年等级"},
+    "mean_score_axis": {"en": "Mean score (0–100)", "zh": "平均得分（0–100）"},
+    "wave_of": {"en": "{wave}", "zh": "{wave}年"},
     "no_answers": {"en": "No firm in the base answered", "zh": "基数内没有企业作答"},
     "too_few_for_regressions": {
         "en": "Too few firms for regressions (n = {n}); at least {minimum} are needed.",
