@@ -198,3 +198,56 @@ def test_report_prints_to_a4_without_splitting_charts(demo, tmp_path):
     assert layout["figures"] and set(layout["figures"]) == {"avoid"}, "no chart split over pages"
     pages = pdf.read_bytes().count(b"/Type /Page") - pdf.read_bytes().count(b"/Type /Pages")
     assert 5 <= pages <= 40, f"{pages} A4 pages"
+
+
+PANEL_STEMS = ("panel_01_score_slopes", "panel_02_level_transitions",
+               "panel_03_adoption_both_waves")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder,name", [("panel", "panel-en"), ("panel/zh", "panel-zh")])
+def test_the_panel_report_shows_what_changed_in_chromium(demo, folder, name, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    out = demo / folder
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    for stem in PANEL_STEMS:
+        assert (out / "charts" / f"{stem}.svg").is_file()
+    assert (out / "tables" / "adoption_tests.csv").is_file()
+    assert (demo / "panel" / "links.csv").is_file()
+    messages = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium")
+                                             or "/usr/bin/chromium", args=BROWSER_ARGS)
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        page.on("console", lambda message: messages.append(f"{message.type}: {message.text}"))
+        page.on("pageerror", lambda error: messages.append(f"pageerror: {error}"))
+        page.goto((out / "report.html").as_uri())
+        page.wait_for_load_state("load")
+        section = page.locator("#change")
+        said = section.locator("[data-headline]").all_inner_texts()
+        shown = section.locator("figure img").evaluate_all(
+            "images => images.map(i => i.complete && i.naturalWidth > 0)")
+        figures = section.locator("figure").evaluate_all("figures => figures.map(f => f.id)")
+        screenshot = tmp_path / f"{name}.png"
+        section.screenshot(path=screenshot)
+        browser.close()
+    assert messages == []
+    assert figures == list(PANEL_STEMS) and all(shown)
+    assert said == [headline["text"] for headline in summary["change"]]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy(screenshot, SCREENSHOTS / f"{name}.png")
+    assert screenshot.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.slow
+def test_report_command_writes_a_firm_page_with_its_change(demo, tmp_path):
+    links = pd.read_csv(demo / "panel" / "links.csv", dtype=str, keep_default_na=False,
+                        encoding="utf-8-sig")
+    firm = links.loc[links["match"] == "key", "later_id"].iloc[0]
+    result = CliRunner().invoke(app, ["report", str(demo / "study-2022"), "--previous",
+                                      str(demo / "study"), "--firm", firm, "-o", str(tmp_path),
+                                      "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / f"firm-{firm}.html").read_text(encoding="utf-8")
+    assert "贵企业2020年以来的变化" in html and 'data-change="composite"' in html

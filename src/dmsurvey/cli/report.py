@@ -86,24 +86,38 @@ def report(
                                       "(a response id, or its first characters).")
     ] = None,
     questionnaire: QuestionnaireOption = None,
+    previous: Annotated[
+        Path | None, typer.Option("--previous", metavar="STUDY",
+                                  help="An earlier wave of the same firms: adds what changed "
+                                       "since then (to the firm page too).")
+    ] = None,
+    links: Annotated[
+        Path | None, typer.Option("--links", help="Links file of **dmsurvey link** with the "
+                                                  "proposals you confirmed (with --previous).")
+    ] = None,
 ) -> None:
     """Write the report: one self-contained HTML file, charts, tables and summary.json.
 
     With --firm, write the firm's feedback page instead: its scores against its peers'
     (shown only where at least 10 peers answered) and what its peers use that it does not.
+    With --previous, the report adds a "What changed" section and the firm page the firm's
+    scores in both waves beside its peers' change.
 
     Example: **dmsurvey report my-study -o report --lang zh**
+
+    Example: **dmsurvey report zone-2022 --previous zone-2020 --links links.csv**
     """
     from dmsurvey.reporting.demo import REPORT_STEPS
     from dmsurvey.reporting.report import firm_sheet, report_study
 
     if firm is not None:
-        path = firm_sheet(source, firm, output, questionnaire=questionnaire, language=lang.value)
+        path = firm_sheet(source, firm, output, questionnaire=questionnaire, language=lang.value,
+                          previous=previous, links=links)
         typer.echo(f"Feedback page written to {path}")
         return
     with _progress("Writing the report", REPORT_STEPS) as step:
         path = report_study(source, output, questionnaire=questionnaire, language=lang.value,
-                            progress=step)
+                            progress=step, previous=previous, links=links)
     typer.echo(f"Report written to {path}\nOpen it in a browser; it works offline.")
 
 
@@ -116,7 +130,9 @@ def demo(
     """Run the whole pipeline on the bundled sample of 99 firms: study, analysis, report.
 
     Writes the report in English to OUTPUT and in Chinese to OUTPUT/zh, and the sample as
-    问卷星 and 腾讯问卷 export it to OUTPUT/platform-exports (each imports as it is).
+    问卷星 and 腾讯问卷 export it to OUTPUT/platform-exports (each imports as it is); then
+    the 2022 wave of the same zone, its links (OUTPUT/panel/links.csv) and the report of
+    what changed since 2020 to OUTPUT/panel and OUTPUT/panel/zh.
 
     Example: **dmsurvey demo -o reports/demo**
     """
@@ -127,4 +143,6 @@ def demo(
     typer.echo(f"Sample study: {paths.study}\n"
                f"Report (English): {paths.report_en}\n"
                f"Report (Chinese): {paths.report_zh}\n"
-               f"The sample as platform exports: {paths.platform_exports}")
+               f"The sample as platform exports: {paths.platform_exports}\n"
+               f"What changed by 2022 (English): {paths.panel_en}\n"
+               f"What changed by 2022 (Chinese): {paths.panel_zh}")

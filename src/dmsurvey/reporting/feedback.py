@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from dmsurvey.questionnaire.model import Questionnaire
+    from dmsurvey.reporting.change import PreviousWave
 
 MIN_PEERS = 10
 
@@ -266,8 +267,12 @@ def write_firm_feedback(
     *,
     language: str = "en",
     min_peers: int = MIN_PEERS,
+    previous: PreviousWave | None = None,
 ) -> Path:
-    """Write `firm-<response id>.html` (one self-contained page) and return its path."""
+    """Write `firm-<response id>.html` (one self-contained page) and return its path.
+
+    With `previous` (an earlier wave) the page also shows the firm's scores in both waves
+    beside its peers' mean change, under the same `min_peers` rule."""
     from dmsurvey.reporting.pages import render_template
 
     feedback = firm_feedback(responses, questionnaire, firm_id, language=language,
@@ -280,7 +285,11 @@ def write_firm_feedback(
         peers = [c for c in feedback.comparisons if c.dimension == dimension]
         rows.append({"dimension": dimension, "label": label, "score": feedback.scores[dimension],
                      "peers": peers})
+    change = None if previous is None else firm_change(
+        responses, questionnaire, feedback.response_id, previous, labels, language=language,
+        min_peers=min_peers)
     html = render_template("firm.html.j2", {
+        "change": change,
         "lang": language,
         "f": lambda key, **values: feedback_text(key, language, **values),
         "t": lambda key, **values: text(key, language, **values),
@@ -311,3 +320,38 @@ def file_name_part(text: str, limit: int = 100) -> str:
     while len(safe.encode("utf-8")) > limit - len(digest) - 1:
         safe = safe[:-1]
     return f"{safe}-{digest}" if safe else digest
+
+
+def firm_change(responses: pd.DataFrame, questionnaire: Questionnaire, response_id: str,
+                previous: PreviousWave, labels: Mapping[str, str], *, language: str,
+                min_peers: int = MIN_PEERS) -> dict:
+    """The firm page's change section: the firm's scores in both waves and its peers' mean
+    change (other firms of both waves in its industry, its size class, and all)."""
+    from dmsurvey.reporting.change import change_text, compare_with_previous, firm_change_rows
+    from dmsurvey.reporting.figures import size_class_label
+
+    tables, waves = compare_with_previous(responses, questionnaire, previous, language)
+    changes = tables["firm_changes"]
+    mine = changes[changes["later_id"] == response_id]
+    texts = {"title": change_text("firm_section", language, earlier=waves[0]),
+             "your_change": change_text("your_change", language),
+             "peer_change": change_text("peer_change", language), "waves": waves}
+    if mine.empty:
+        return texts | {"rows": None,
+                        "intro": change_text("firm_not_in_panel", language, earlier=waves[0])}
+    industry, size = mine["industry"].iloc[0], mine["size_class"].iloc[0]
+    lang = questionnaire.label_language(language)
+    groups = []
+    if isinstance(industry, str) and "industry" in questionnaire:
+        question = questionnaire.question("industry")
+        label = (question.choice(industry).label.in_language(lang)
+                 if industry in question.choice_codes else industry)
+        groups.append((feedback_text("group:industry", language, group=label), "industry",
+                       industry))
+    if isinstance(size, str):
+        groups.append((feedback_text("group:size_class", language,
+                                     group=size_class_label(size, language)), "size_class", size))
+    groups.append((feedback_text("group:all", language), None, None))
+    rows = firm_change_rows(tables, response_id, dict(labels), groups, min_peers=min_peers)
+    return texts | {"rows": rows, "intro": change_text(
+        "firm_intro", language, earlier=waves[0], later=waves[1], min_peers=min_peers)}

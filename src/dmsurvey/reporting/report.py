@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from dmsurvey.questionnaire.model import Questionnaire
+    from dmsurvey.reporting.change import PreviousWave
 
 REPORT_FILE = "report.html"
 SUMMARY_FILE = "summary.json"
@@ -73,6 +74,7 @@ def write_report(
     references: pd.DataFrame | None = None,
     progress: Callable[[str], None] | None = None,
     design: tuple[pd.DataFrame, Any] | None = None,
+    previous: PreviousWave | None = None,
 ) -> Path:
     """Write the whole report folder for `responses` in `language`; return report.html.
 
@@ -81,7 +83,9 @@ def write_report(
     that shows the design; without it the section says the figures are unweighted.
 
     `quality` is the store's data-quality issues (`dmsurvey.store.quality`, one row per
-    issue) to list in the report; None says no checks were run.
+    issue) to list in the report; None says no checks were run. With `previous` (an
+    earlier wave of the same firms) the report adds a "What changed" section, its charts
+    and its tables (`dmsurvey.reporting.change`).
     `progress(step)` is called as each part is done.
     """
     from dmsurvey import __version__
@@ -132,6 +136,8 @@ def write_report(
                                                           questionnaire=questionnaire))
     step("figures")
 
+    change = None if previous is None else _change(responses, questionnaire, previous, out,
+                                                   language)
     headline_charts = charts if survey_design is None else design_based_charts(
         charts, responses, questionnaire, survey_design)
     headlines = executive_summary(responses, questionnaire, language=language,
@@ -181,6 +187,7 @@ def write_report(
                                             language),
         "reference_sources": sorted(set(references["source"])) if comparison_table is not None
         else [],
+        "change": change,
     }
     html = render_template("report.html.j2", context)
     path = out / REPORT_FILE
@@ -196,6 +203,9 @@ def write_report(
         "charts": {stem: _records(table) for stem, table in (charts | by_question).items()},
         "tables": {name: _records(table) for name, table in tables.items()},
     }
+    if change is not None:
+        summary["change"] = [{"id": h.id, "text": h.text, "figures": h.figures}
+                             for h in change["headlines"]]
     (out / SUMMARY_FILE).write_text(
         json.dumps(_json_safe(summary), ensure_ascii=False, indent=1), encoding="utf-8"
     )
@@ -210,10 +220,14 @@ def report_study(
     questionnaire: str | Path | None = None,
     language: str = "en",
     progress: Callable[[str], None] | None = None,
+    previous: str | Path | None = None,
+    links: str | Path | None = None,
 ) -> Path:
     """The report of a study folder (or a response file with its questionnaire).
 
     `out_dir` defaults to the study's reports folder (`<study>/reports/report-<lang>`).
+    `previous`: the study folder of an earlier wave to compare with; `links`: the links
+    file of `dmsurvey link` (without it, firms are paired by firm key).
     """
     from dmsurvey.analysis.inputs import load_responses
     from dmsurvey.sampling.record import load_design
@@ -226,7 +240,38 @@ def report_study(
                         study_name=path.name,
                         quality=data_quality(path, responses, model, language),
                         progress=progress,
-                        design=load_design(path) if path.is_dir() else None)
+                        design=load_design(path) if path.is_dir() else None,
+                        previous=previous_wave(previous, links))
+
+
+def previous_wave(previous: str | Path | None, links: str | Path | None = None):
+    """The earlier wave of a study folder, with the confirmed links of a links file."""
+    if previous is None:
+        return None
+    from dmsurvey.reporting.change import PreviousWave
+    from dmsurvey.store.linking import confirmed_links
+    from dmsurvey.store.study import open_study
+
+    study = open_study(previous)
+    return PreviousWave(study.responses(), study.questionnaire,
+                        None if links is None else confirmed_links(links))
+
+
+def _change(responses, questionnaire, previous, out: Path, language: str) -> dict:
+    """The "What changed" section: charts and tables written, the template's context."""
+    from dmsurvey.analysis.outputs import write_tables
+    from dmsurvey.reporting.change import change_section, change_text
+
+    section = change_section(responses, questionnaire, previous, out, language=language)
+    write_tables(section.tables, out)
+    earlier, later = section.waves
+    images = [Image(stem, text(stem, language, earlier=earlier, later=later),
+                    _svg_data_uri(out / "charts" / f"{stem}.svg"),
+                    html_table(table, language, questionnaire=questionnaire))
+              for stem, table in section.charts.items()]
+    return {"title": section.title, "intro": section.intro, "headlines": section.headlines,
+            "images": images, "not_comparable": section.not_comparable,
+            "not_comparable_title": change_text("not_comparable", language)}
 
 
 def chart_study(
@@ -258,14 +303,18 @@ def firm_sheet(
     *,
     questionnaire: str | Path | None = None,
     language: str = "en",
+    previous: str | Path | None = None,
+    links: str | Path | None = None,
 ) -> Path:
-    """The feedback page of one firm of a study folder (or response file)."""
+    """The feedback page of one firm of a study folder (or response file); with `previous`
+    (and `links`) also its change since that earlier wave."""
     from dmsurvey.analysis.inputs import load_responses
     from dmsurvey.reporting.feedback import write_firm_feedback
 
     responses, model = load_responses(source, questionnaire)
     out = Path(out_dir) if out_dir is not None else _default_out(Path(source), "firms")
-    return write_firm_feedback(responses, model, firm_id, out, language=language)
+    return write_firm_feedback(responses, model, firm_id, out, language=language,
+                               previous=previous_wave(previous, links))
 
 
 def _default_out(source: Path, name: str) -> Path:
