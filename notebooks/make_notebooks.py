@@ -295,11 +295,121 @@ WEIGHTS_AND_DESIGN = [
     ),
 ]
 
+WAVES = [
+    new_markdown_cell(
+        "# 05 · Two waves: what changed since 2020\n\n"
+        "The zone surveyed its SMEs again in 2022. About 80 of the 99 firms of 2020 answered "
+        "again and some new firms joined (the bundled 2022 sample). This notebook links the "
+        "firms of the two waves, compares them, and draws the charts of the report's "
+        "\"What changed\" section: the same library calls as `dmsurvey link`, "
+        "`dmsurvey compare` and `dmsurvey report --previous`."
+    ),
+    new_code_cell(
+        "import tempfile\n"
+        "from pathlib import Path\n\n"
+        "from dmsurvey.store.sample import sample_study\n"
+        "from dmsurvey.store.sample_2022 import sample_study_2022\n\n"
+        "folder = Path(tempfile.mkdtemp())\n"
+        "wave_2020 = sample_study(folder / \"zone-2020\")\n"
+        "wave_2022 = sample_study_2022(folder / \"zone-2022\")\n"
+        "answers_2020, answers_2022 = wave_2020.responses(), wave_2022.responses()\n"
+        "len(answers_2020), len(answers_2022)"
+    ),
+    new_markdown_cell(
+        "## Linking the firms\n\n"
+        "The questionnaire marks the unified social credit code as the firm key; its check "
+        "character is verified when the answer comes in. Firms with the same code are linked. "
+        "Firms that left the code blank get proposals, scored from the name, the respondent "
+        "and the size, for a person to confirm (`confirm` = yes in the links file)."
+    ),
+    new_code_cell(
+        "from dmsurvey.store.linking import link_studies\n\n"
+        "links = link_studies(wave_2020, wave_2022)\n"
+        "links[\"match\"].value_counts()"
+    ),
+    new_code_cell(
+        "proposals = links[links[\"match\"] == \"proposed\"]\n"
+        "proposals[[\"earlier_firm\", \"later_firm\", \"score\", \"rank\"]].head(8)"
+    ),
+    new_markdown_cell(
+        "Here we confirm the first-ranked proposal of every firm whose best score is high; "
+        "in real work a person reads the file and writes `yes` where the firms are the same."
+    ),
+    new_code_cell(
+        "confirmed = links[(links[\"match\"] == \"key\")\n"
+        "                  | ((links[\"rank\"] == 1) & (links[\"score\"] >= 0.8))]\n"
+        "confirmed = confirmed.drop_duplicates(\"earlier_id\")[[\"earlier_id\", \"later_id\"]]\n"
+        "len(confirmed)"
+    ),
+    new_markdown_cell(
+        "## Comparing the waves\n\n"
+        "`compare_waves` returns every table of `dmsurvey compare`: per-firm change, the "
+        "level transition matrix, McNemar tests per adoption indicator, Wilcoxon and paired "
+        "t tests of the scores, change by size class and industry, a size-vs-change "
+        "regression, attrition with a test, and the cross-sections of both waves."
+    ),
+    new_code_cell(
+        "from dmsurvey.analysis.panel import compare_waves\n\n"
+        "tables = compare_waves(answers_2020, answers_2022, links=confirmed,\n"
+        "                       earlier_questionnaire=wave_2020.questionnaire,\n"
+        "                       later_questionnaire=wave_2022.questionnaire)\n"
+        "tables[\"score_tests\"][[\"measure\", \"n_pairs\", \"mean_earlier\", \"mean_later\", "
+        "\"mean_change\",\n"
+        "                        \"ci_low\", \"ci_high\", \"t_p_value\", "
+        "\"wilcoxon_p_value\"]].round(3)"
+    ),
+    new_code_cell(
+        "tables[\"adoption_tests\"][[\"label\", \"share_earlier\", \"share_later\", "
+        "\"adopted\", \"dropped\",\n"
+        "                           \"p_value\"]].head(8).round(3)"
+    ),
+    new_code_cell(
+        "tables[\"transitions\"].pivot(index=\"level_earlier\", columns=\"level_later\", "
+        "values=\"count\")"
+    ),
+    new_markdown_cell(
+        "## Is the panel selective?\n\n"
+        "Firms that answered only in 2020 compared with those that answered again, by size "
+        "class and industry."
+    ),
+    new_code_cell(
+        "attrition = tables[\"attrition\"]\n"
+        "attrition[attrition[\"wave\"] == \"earlier\"].groupby(\"by\")[[\"test\", "
+        "\"p_value\"]].first()"
+    ),
+    new_markdown_cell(
+        "## The summary and the charts\n\n"
+        "The report's sentences are written from these tables, and the charts from the same "
+        "tables."
+    ),
+    new_code_cell(
+        "from dmsurvey.reporting.change import change_summary\n\n"
+        "for headline in change_summary(tables, (\"2020\", \"2022\"), earlier_n="
+        "len(answers_2020),\n"
+        "                               later_n=len(answers_2022)):\n"
+        "    print(headline.text)"
+    ),
+    new_code_cell(
+        "from dmsurvey.reporting.panel_charts import adoption_table, slope_table\n"
+        "from dmsurvey.reporting.plots import plot_shares, plot_slopes\n"
+        "from dmsurvey.reporting.theme import use_chart_theme\n\n"
+        "use_chart_theme(\"en\")\n"
+        "ax = plot_slopes(slope_table(tables, (\"2020\", \"2022\")), "
+        "title=\"Mean scores, 2020 and 2022\")"
+    ),
+    new_code_cell(
+        "adoption = adoption_table(tables, (\"2020\", \"2022\"), wave_2022.questionnaire, "
+        "\"en\")\n"
+        "ax = plot_shares(adoption, hue=\"wave\", title=\"Adoption in 2020 and in 2022\")"
+    ),
+]
+
 NOTEBOOKS = {
     "01_quickstart.ipynb": QUICKSTART,
     "02_size_and_adoption.ipynb": SIZE_AND_ADOPTION,
     "03_obstacles_and_policy.ipynb": OBSTACLES_AND_POLICY,
     "04_weights_and_design.ipynb": WEIGHTS_AND_DESIGN,
+    "05_waves.ipynb": WAVES,
 }
 
 

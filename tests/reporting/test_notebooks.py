@@ -18,6 +18,7 @@ def test_the_tutorials_exist():
     assert [path.name for path in NOTEBOOKS][:4] == [
         "01_quickstart.ipynb", "02_size_and_adoption.ipynb", "03_obstacles_and_policy.ipynb",
         "04_weights_and_design.ipynb"]
+    assert "05_waves.ipynb" in {path.name for path in NOTEBOOKS}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
