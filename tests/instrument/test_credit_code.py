@@ -158,3 +158,12 @@ def test_a_questionnaire_marks_one_text_question_as_the_firm_key():
 )
 def test_mistakes_in_formats_and_keys_are_named(questions, expected):
     assert any(expected in message for message in loading_problems(questions))
+
+
+def test_a_file_without_the_credit_code_column_still_imports(tmp_path, firms):
+    study = init_study(tmp_path / "study")
+    path = tmp_path / "old-export.csv"
+    firms.drop(columns="credit_code").to_csv(path, index=False)
+    import_files(study, [path])
+    stored = study.responses()
+    assert len(stored) == len(firms) and stored["credit_code"].isna().all()
