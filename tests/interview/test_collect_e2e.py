@@ -1,6 +1,6 @@
 """`dmsurvey collect` in a real 80x24 pseudo-terminal on the bundled 2020 questionnaire.
 
-Each scripted step waits for the question's progress heading ("C · 19/"), then types. The
+Each scripted step waits for the question's progress heading ("C · 20/"), then types. The
 stored answers are read back from the study and checked one by one.
 """
 
@@ -35,51 +35,53 @@ def answer_all(terminal: Terminal, steps) -> None:
 MANUFACTURER_STEPS = [
     ("A · 1/", ENTER),  # the introductory note
     ("A · 1/", "上海精密工具有限公司" + ENTER),
-    ("A · 2/", ENTER),  # registered in Shanghai: yes
-    ("A · 3/", ENTER),
-    ("A · 4/", ENTER),  # private
-    ("A · 5/", ENTER),  # manufacturing: the sub-sector is asked next
-    ("A · 6/", DOWN + DOWN + ENTER),
-    ("A · 7/", "2008" + ENTER),
-    ("A · 8/", "1,250" + ENTER),  # thousands separator
-    ("A · 9/", "３５６００.５" + ENTER),  # full-width digits
-    ("A · 10/", "82,000" + ENTER),
-    ("A · 11/", DOWN + ENTER),
-    ("A · 12/", "Li Ming" + ENTER),
-    ("A · 13/", ENTER),  # phone left blank (optional)
-    ("B · 14/", ENTER),
-    ("B · 15/", DOWN + ENTER),
+    ("A · 2/", "91310112MA1G4L1W3B" + ENTER),
+    ("A · 3/", ENTER),  # registered in Shanghai: yes
+    ("A · 4/", ENTER),
+    ("A · 5/", ENTER),  # private
+    ("A · 6/", ENTER),  # manufacturing: the sub-sector is asked next
+    ("A · 7/", DOWN + DOWN + ENTER),
+    ("A · 8/", "2008" + ENTER),
+    ("A · 9/", "1,250" + ENTER),  # thousands separator
+    ("A · 10/", "３５６００.５" + ENTER),  # full-width digits
+    ("A · 11/", "82,000" + ENTER),
+    ("A · 12/", DOWN + ENTER),
+    ("A · 13/", "Li Ming" + ENTER),
+    ("A · 14/", ENTER),  # phone left blank (optional)
+    ("B · 15/", ENTER),
     ("B · 16/", DOWN + ENTER),
-    ("B · 17/", "12" + ENTER),
-    ("C · 18/", SPACE + DOWN + DOWN + SPACE + ENTER),
-    ("C · 19/", ENTER),  # bought data services: yes, so the spend is asked
-    ("C · 20/", DOWN + ENTER),
-    ("C · 21/", DOWN + ENTER),  # no AI services: their spend is skipped
-    ("D · 22/", DOWN + DOWN + DOWN + ENTER),
-    ("D · 23/", DOWN + ENTER),
-    ("D · 24/", ENTER),
-    ("D · 25/", DOWN + ENTER),
-    ("D · 26/", DOWN + DOWN + ENTER),
-    ("D · 27/", DOWN + ENTER),
-    ("D · 28/", ENTER),
-    ("D · 29/", DOWN + DOWN + DOWN + SPACE + ENTER),
-    ("E · 30/", SPACE + DOWN + SPACE + ENTER),  # smart manufacturing: manufacturers only
-    ("E · 31/", DOWN + DOWN + DOWN + SPACE + ENTER),
-    ("F · 32/", DOWN + ENTER),
-    ("F · 33/", DOWN + SPACE + ENTER),
-    ("F · 34/", DOWN + ENTER),
-    ("G · 35/", DOWN + ENTER),
-    ("G · 36/", ENTER),
-    ("G · 37/", SPACE + DOWN + SPACE + ENTER),
-    ("G · 38/", ENTER),
-    ("H · 39/", DOWN + ENTER),
-    ("H · 40/", SPACE + DOWN + DOWN + SPACE + ENTER),
-    ("H · 41/", ENTER),
-    ("H · 42/", DOWN + DOWN + ENTER),
-    ("H · 43/43", "More training, please" + ENTER),
+    ("B · 17/", DOWN + ENTER),
+    ("B · 18/", "12" + ENTER),
+    ("C · 19/", SPACE + DOWN + DOWN + SPACE + ENTER),
+    ("C · 20/", ENTER),  # bought data services: yes, so the spend is asked
+    ("C · 21/", DOWN + ENTER),
+    ("C · 22/", DOWN + ENTER),  # no AI services: their spend is skipped
+    ("D · 23/", DOWN + DOWN + DOWN + ENTER),
+    ("D · 24/", DOWN + ENTER),
+    ("D · 25/", ENTER),
+    ("D · 26/", DOWN + ENTER),
+    ("D · 27/", DOWN + DOWN + ENTER),
+    ("D · 28/", DOWN + ENTER),
+    ("D · 29/", ENTER),
+    ("D · 30/", DOWN + DOWN + DOWN + SPACE + ENTER),
+    ("E · 31/", SPACE + DOWN + SPACE + ENTER),  # smart manufacturing: manufacturers only
+    ("E · 32/", DOWN + DOWN + DOWN + SPACE + ENTER),
+    ("F · 33/", DOWN + ENTER),
+    ("F · 34/", DOWN + SPACE + ENTER),
+    ("F · 35/", DOWN + ENTER),
+    ("G · 36/", DOWN + ENTER),
+    ("G · 37/", ENTER),
+    ("G · 38/", SPACE + DOWN + SPACE + ENTER),
+    ("G · 39/", ENTER),
+    ("H · 40/", DOWN + ENTER),
+    ("H · 41/", SPACE + DOWN + DOWN + SPACE + ENTER),
+    ("H · 42/", ENTER),
+    ("H · 43/", DOWN + DOWN + ENTER),
+    ("H · 44/44", "More training, please" + ENTER),
 ]
 MANUFACTURER_ANSWERS = {
     "firm_name": "上海精密工具有限公司",
+    "credit_code": "91310112MA1G4L1W3B",
     "registered_shanghai": "yes",
     "main_business_shanghai": "yes",
     "ownership": "private",
@@ -158,46 +160,47 @@ def test_interview_a_manufacturer_completely(study_path):
 SOFTWARE_FIRM_STEPS = [
     ("A · 1/", ENTER),
     ("A · 1/", "Cloudy Software" + ENTER),
-    ("A · 2/", DOWN + ENTER),
-    ("A · 3/", ENTER),
-    ("A · 4/", DOWN + DOWN + DOWN + ENTER),
-    ("A · 5/", DOWN + ENTER),  # software and IT: no sub-sector
-    ("A · 6/", "2015" + ENTER),
-    ("A · 7/", "４５" + ENTER),
-    ("A · 8/", "1200" + ENTER),
-    ("A · 9/", "650.25" + ENTER),
-    ("A · 10/", ENTER),
+    ("A · 2/", ENTER),  # no credit code: it is optional
+    ("A · 3/", DOWN + ENTER),
+    ("A · 4/", ENTER),
+    ("A · 5/", DOWN + DOWN + DOWN + ENTER),
+    ("A · 6/", DOWN + ENTER),  # software and IT: no sub-sector
+    ("A · 7/", "2015" + ENTER),
+    ("A · 8/", "４５" + ENTER),
+    ("A · 9/", "1200" + ENTER),
+    ("A · 10/", "650.25" + ENTER),
     ("A · 11/", ENTER),
-    ("A · 12/", "13800000000" + ENTER),
-    ("B · 13/", DOWN + ENTER),
-    ("B · 14/", ENTER),
+    ("A · 12/", ENTER),
+    ("A · 13/", "13800000000" + ENTER),
+    ("B · 14/", DOWN + ENTER),
     ("B · 15/", ENTER),
     ("B · 16/", ENTER),
+    ("B · 17/", ENTER),
     # AI and "none" ticked together: refused with a message, then "none" unticked.
-    ("C · 17/", DOWN + DOWN + DOWN + SPACE + DOWN + DOWN + SPACE + ENTER),
+    ("C · 18/", DOWN + DOWN + DOWN + SPACE + DOWN + DOWN + SPACE + ENTER),
 ]
 SOFTWARE_FIRM_STEPS_AFTER_TECH = [
-    ("C · 18/", DOWN + ENTER),  # no data services: spend skipped
-    ("C · 19/", ENTER),  # AI services: yes
-    ("C · 20/", DOWN + DOWN + DOWN + ENTER),
-    ("D · 21/", ENTER),
-    ("D · 22/", DOWN + DOWN + DOWN + DOWN + ENTER),
-    ("D · 23/", DOWN + ENTER),  # no online marketing: two questions skipped
-    ("D · 24/", ENTER),
+    ("C · 19/", DOWN + ENTER),  # no data services: spend skipped
+    ("C · 20/", ENTER),  # AI services: yes
+    ("C · 21/", DOWN + DOWN + DOWN + ENTER),
+    ("D · 22/", ENTER),
+    ("D · 23/", DOWN + DOWN + DOWN + DOWN + ENTER),
+    ("D · 24/", DOWN + ENTER),  # no online marketing: two questions skipped
     ("D · 25/", ENTER),
-    ("D · 26/", UP + UP + SPACE + ENTER),  # none (the back choice is last)
-    ("E · 27/", SPACE + ENTER),
-    ("F · 28/", ENTER),  # no internet finance: channels skipped
-    ("F · 29/", DOWN + DOWN + ENTER),
-    ("G · 30/", ENTER),
-    ("G · 31/", DOWN + DOWN + ENTER),
-    ("G · 32/", DOWN + SPACE + ENTER),
-    ("G · 33/", ENTER),
-    ("H · 34/", DOWN + DOWN + DOWN + ENTER),
-    ("H · 35/", UP + UP + SPACE + ENTER),
-    ("H · 36/", ENTER),
-    ("H · 37/", DOWN + DOWN + DOWN + ENTER),
-    ("H · 38/38", ENTER),  # the heading counts only what applies to this firm
+    ("D · 26/", ENTER),
+    ("D · 27/", UP + UP + SPACE + ENTER),  # none (the back choice is last)
+    ("E · 28/", SPACE + ENTER),
+    ("F · 29/", ENTER),  # no internet finance: channels skipped
+    ("F · 30/", DOWN + DOWN + ENTER),
+    ("G · 31/", ENTER),
+    ("G · 32/", DOWN + DOWN + ENTER),
+    ("G · 33/", DOWN + SPACE + ENTER),
+    ("G · 34/", ENTER),
+    ("H · 35/", DOWN + DOWN + DOWN + ENTER),
+    ("H · 36/", UP + UP + SPACE + ENTER),
+    ("H · 37/", ENTER),
+    ("H · 38/", DOWN + DOWN + DOWN + ENTER),
+    ("H · 39/39", ENTER),  # the heading counts only what applies to this firm
 ]
 SOFTWARE_FIRM_ANSWERS = {
     "firm_name": "Cloudy Software",
@@ -271,13 +274,14 @@ def test_back_constraint_error_pause_and_resume(study_path):
         [
             ("A · 1/", ENTER),
             ("A · 1/", "Alpha Trading" + ENTER),
-            ("A · 2/", ENTER),  # registered in Shanghai: yes ...
-            ("A · 3/", UP + ENTER),  # ... then the back choice, shown under the list
-            ("A · 2/", DOWN + ENTER),  # ... and changed to no
-            ("A · 3/", ENTER),
+            ("A · 2/", ENTER),  # no credit code: it is optional
+            ("A · 3/", ENTER),  # registered in Shanghai: yes ...
+            ("A · 4/", UP + ENTER),  # ... then the back choice, shown under the list
+            ("A · 3/", DOWN + ENTER),  # ... and changed to no
             ("A · 4/", ENTER),
-            ("A · 5/", DOWN + DOWN + DOWN + ENTER),  # wholesale and retail
-            ("A · 6/", "1850" + ENTER),
+            ("A · 5/", ENTER),
+            ("A · 6/", DOWN + DOWN + DOWN + ENTER),  # wholesale and retail
+            ("A · 7/", "1850" + ENTER),
         ],
     )
     terminal.expect("The year founded must be between 1900 and 2020")  # the questionnaire's words
@@ -285,11 +289,11 @@ def test_back_constraint_error_pause_and_resume(study_path):
     answer_all(
         terminal,
         [
-            ("A · 7/", "12" + ENTER),
-            ("A · 8/", CTRL_B),  # back by key, from revenue to employees (shows 12)
-            ("A · 7/", BACKSPACE * 2 + "20" + ENTER),
-            ("A · 8/", "5" + ENTER),
-            ("A · 9/", CTRL_C),
+            ("A · 8/", "12" + ENTER),
+            ("A · 9/", CTRL_B),  # back by key, from revenue to employees (shows 12)
+            ("A · 8/", BACKSPACE * 2 + "20" + ENTER),
+            ("A · 9/", "5" + ENTER),
+            ("A · 10/", CTRL_C),
         ],
     )
     terminal.expect("Pause: keep the answers and resume later")
@@ -313,9 +317,9 @@ def test_back_constraint_error_pause_and_resume(study_path):
 
     # Run again: the unfinished interview is offered with its firm, enumerator and progress.
     terminal = Terminal("collect", str(study_path), "--lang", "en")
-    terminal.expect("Alpha Trading · Wang · 8/44 answered")
+    terminal.expect("Alpha Trading · Wang · 8/45 answered")
     terminal.send(ENTER)
-    answer_all(terminal, [("A · 9/", "7" + ENTER), ("A · 10/", ENTER), ("A · 11/", CTRL_C)])
+    answer_all(terminal, [("A · 10/", "7" + ENTER), ("A · 11/", ENTER), ("A · 12/", CTRL_C)])
     terminal.expect("Pause")
     terminal.send(ENTER)
     assert terminal.finish()[0] == 0
@@ -330,9 +334,10 @@ def test_kill_9_loses_at_most_the_question_on_screen(study_path):
     terminal.expect("Start")
     terminal.send(ENTER)
     steps = [("A · 1/", ENTER), ("A · 1/", "Crash Co" + ENTER)]
-    steps += [(f"A · {n}/", ENTER) for n in range(2, 7)]  # yes, yes, private, mfg, pharma
+    # no credit code, yes, yes, private, mfg, pharma
+    steps += [(f"A · {n}/", ENTER) for n in range(2, 8)]
     answer_all(terminal, steps)
-    terminal.at("A · 7/")
+    terminal.at("A · 8/")
     terminal.send("20")  # typed, not yet confirmed
     terminal.kill()
     so_far = {
@@ -349,7 +354,7 @@ def test_kill_9_loses_at_most_the_question_on_screen(study_path):
     terminal = Terminal(
         "collect", str(study_path), "--lang", "en", "--resume", unfinished.response_id
     )
-    answer_all(terminal, [("A · 7/", "2001" + ENTER), ("A · 8/", CTRL_C)])
+    answer_all(terminal, [("A · 8/", "2001" + ENTER), ("A · 9/", CTRL_C)])
     terminal.expect("Pause")
     terminal.send(ENTER)
     assert terminal.finish()[0] == 0
@@ -367,12 +372,15 @@ def test_two_interviews_at_once_keep_every_answer(study_path):
     for terminal, name in ((first, "First Co"), (second, "Second Co")):
         terminal.at("A · 1/")
         terminal.send(name + ENTER)
-    for position in range(2, 6):
+    for terminal in (first, second):
+        terminal.at("A · 2/")  # no credit code
+        terminal.send(ENTER)
+    for position in range(3, 7):
         for terminal, keys in ((first, ENTER), (second, DOWN + ENTER)):
             terminal.at(f"A · {position}/")
             terminal.send(keys)
     for terminal in (first, second):
-        terminal.at("A · 6/")
+        terminal.at("A · 7/")
         terminal.send(CTRL_C)
         terminal.expect("Pause" if terminal is first else "暂停")
         terminal.send(ENTER)
@@ -404,8 +412,8 @@ def test_a_clerk_types_ahead_by_numbers(study_path):
     terminal = Terminal("collect", str(study_path), "--entry", "1", "--form", "42", "-e", "Zhao")
     terminal.at("A · 1/")  # no introduction, no note: straight to the first question
     # A trained clerk does not wait for the screen: every key reaches its question.
-    terminal.send("Form Co\r" + "2\r" + "1\r" + "3\r" + "1\r" + "2\r" + "2010\r" + "30\r")
-    terminal.at("A · 9/")
+    terminal.send("Form Co\r" + "\r" + "2\r" + "1\r" + "3\r" + "1\r" + "2\r" + "2010\r" + "30\r")
+    terminal.at("A · 10/")
     terminal.send(CTRL_C)
     terminal.expect("暂停")
     terminal.send(ENTER)
@@ -428,10 +436,10 @@ def test_resume_in_chinese_where_it_stopped_not_at_the_blank_contact_details(stu
     terminal = Terminal("collect", str(study_path), "--lang", "zh")
     terminal.expect("开始")
     terminal.send(ENTER)
-    steps = SOFTWARE_FIRM_STEPS[:-1] + [("C · 17/", DOWN + DOWN + DOWN + SPACE + ENTER)]
-    steps[12] = ("A · 12/", ENTER)  # name (A · 11) and phone left blank: both optional
+    steps = SOFTWARE_FIRM_STEPS[:-1] + [("C · 18/", DOWN + DOWN + DOWN + SPACE + ENTER)]
+    steps[13] = ("A · 13/", ENTER)  # name (A · 12) and phone left blank: both optional
     answer_all(terminal, steps + SOFTWARE_FIRM_STEPS_AFTER_TECH[:1])
-    terminal.at("C · 19/")
+    terminal.at("C · 20/")
     terminal.send(CTRL_C)
     terminal.expect("暂停")
     terminal.send(ENTER)
@@ -440,10 +448,10 @@ def test_resume_in_chinese_where_it_stopped_not_at_the_blank_contact_details(stu
     response_id = resume_id_from(printed)
 
     terminal = Terminal("collect", str(study_path), "--lang", "zh", "--resume", response_id[:8])
-    terminal.at("C · 19/")  # the question on screen when paused
+    terminal.at("C · 20/")  # the question on screen when paused
     assert "填表人" not in "".join(terminal.rows())
     terminal.send(ENTER)  # AI services: yes
-    terminal.at("C · 20/")
+    terminal.at("C · 21/")
     terminal.send(CTRL_C)
     terminal.expect("暂停")
     terminal.send(ENTER)

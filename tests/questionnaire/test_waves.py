@@ -166,3 +166,20 @@ def test_previous_on_a_number_question_is_refused():
                            "{id: self_maturity, type: integer, label: {en: M}, previous: {a: b}}")
     with pytest.raises(QuestionnaireError, match="1 problem"):
         questionnaire_from_yaml(text)
+
+
+def test_show_lists_the_mappings_and_the_firm_key():
+    from rich.console import Console
+
+    from dmsurvey.cli.questionnaire import codebook_renderables
+
+    def shown(questionnaire, language):
+        console = Console(width=160, record=True, color_system=None)
+        console.print(*codebook_renderables(questionnaire, language))
+        return console.export_text()
+
+    later = shown(questionnaire_from_yaml(LATER), "en")
+    assert "earlier codes migrated_full → migrated, migrated_part → migrated" in later
+    assert "public → state collective" in later
+    bundled = shown(load_questionnaire("sme-digital-2020"), "zh")
+    assert "企业标识" in bundled and "格式 credit_code" in bundled

@@ -104,7 +104,8 @@ def adoption_indicators(alignment: WaveAlignment, later: Questionnaire) -> list[
                           for language in later.languages}
                 if question.type == "select_one":
                     caption = question.label
-                    labels = {language: f"{caption.in_language(language)}: {labels[language]}"
+                    labels = {language: caption.in_language(language)
+                              + ("：" if language.startswith("zh") else ": ") + labels[language]
                               for language in labels}
                 indicators.append(Indicator(item.question, category, labels))
     return indicators

@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from dmsurvey.cli.report import Language, LanguageOption
+
 app = typer.Typer(rich_markup_mode="markdown")
 
 EarlierStudy = Annotated[
@@ -63,9 +65,7 @@ def compare(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Folder for tables/ and charts/.")
     ] = Path("comparison"),
-    lang: Annotated[
-        str, typer.Option("--lang", help="Language of labels and charts: en or zh.")
-    ] = "en",
+    lang: LanguageOption = Language.en,
 ) -> None:
     """Compare two waves: what changed for each firm and for the firms in both.
 
@@ -83,10 +83,6 @@ def compare(
     from dmsurvey.analysis.panel import compare_studies
     from dmsurvey.wording import plural
 
-    if lang not in ("en", "zh"):
-        from dmsurvey.cli._common import fail
-
-        raise fail(f"--lang must be en or zh, not {lang!r}")
-    written, pairs = compare_studies(earlier, later, output, links=links, language=lang)
+    written, pairs = compare_studies(earlier, later, output, links=links, language=lang.value)
     Console().print(f"Compared {plural(pairs, 'firm')} in both waves: "
                     f"{plural(len(written), 'file')} -> {output}")

@@ -111,6 +111,9 @@ _CODEBOOK_WORDS: dict[str, dict[str, str]] = {
     "unit": {"en": "unit: ", "zh": "单位："},
     "exclusive": {"en": "(exclusive)", "zh": "（互斥）"},
     "check": {"en": "check", "zh": "校验"},
+    "format": {"en": "format", "zh": "格式"},
+    "firm_key": {"en": "firm key", "zh": "企业标识"},
+    "previous": {"en": "earlier codes", "zh": "对应上一轮代码"},
     "scoring": {"en": "Scoring", "zh": "评分"},
     "dimension": {"en": "dimension", "zh": "维度"},
     "weight": {"en": "weight", "zh": "权重"},
@@ -194,7 +197,8 @@ def _add_folding_columns(table, *headers: str) -> None:
 
 
 def question_type(question: Question, say) -> str:
-    flags = [key for key, on in (("required", question.required), ("pii", question.pii)) if on]
+    flags = [key for key, on in (("required", question.required), ("pii", question.pii),
+                                 ("firm_key", question.firm_key)) if on]
     return question.type + "".join(f"\n[dim]{say(flag)}[/dim]" for flag in flags)
 
 
@@ -219,6 +223,12 @@ def question_details(question: Question, text, say) -> list[RenderableType]:
     if question.constraint:
         message = f" — {text(question.constraint_message)}" if question.constraint_message else ""
         lines.append(f"[dim]{say('check')}[/dim] {escape(question.constraint)}{message}")
+    if question.format:
+        lines.append(f"[dim]{say('format')}[/dim] {escape(question.format)}")
+    if question.previous:
+        mapped = ", ".join(f"{code} → {' '.join(earlier) or '—'}"
+                           for code, earlier in question.previous)
+        lines.append(f"[dim]{say('previous')}[/dim] {escape(mapped)}")
     return lines
 
 
