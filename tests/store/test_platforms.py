@@ -180,13 +180,13 @@ def test_wenjuanxing_export_shape(tmp_path):
     first = frame.iloc[0]
     assert first["提交答卷时间"] == "2020/7/1 15:06:00"
     assert first["所用时间"].endswith("秒")
-    assert "(跳过)" in set(frame["6、制造业细分行业"])
-    assert frame["18、贵企业在生产经营中使用了以下哪些数字技术？（可多选）"].str.contains("┋").any()
+    assert "(跳过)" in set(frame["7、制造业细分行业"])
+    assert frame["19、贵企业在生产经营中使用了以下哪些数字技术？（可多选）"].str.contains("┋").any()
     numbers = platform_frame(read_sample_csv(), QUESTIONNAIRE, platform=WENJUANXING,
                              mode=BY_NUMBER)
-    assert "18、(大数据)" in numbers.columns
-    assert set(numbers["18、(大数据)"]) == {"0", "1"}
-    assert set(numbers["6、制造业细分行业"]) <= {"-3", "1", "2", "3", "4", "5"}
+    assert "19、(大数据)" in numbers.columns
+    assert set(numbers["19、(大数据)"]) == {"0", "1"}
+    assert set(numbers["7、制造业细分行业"]) <= {"-3", "1", "2", "3", "4", "5"}
 
 
 def test_old_excel_xls_export_imports(study, tmp_path):
@@ -218,8 +218,8 @@ def test_tab_separated_text_under_an_xls_name_is_read(study, tmp_path):
 def test_option_number_mode_reads_not_asked_codes(study, tmp_path):
     frame = platform_frame(read_sample_csv().head(3), QUESTIONNAIRE, platform=WENJUANXING,
                            mode=BY_NUMBER)
-    frame["19、贵企业是否向第三方服务商购买过数据服务？"] = "2"  # no
-    frame["20、每年用于购买数据服务的支出大约是多少？"] = "-2"  # not shown
+    frame["20、贵企业是否向第三方服务商购买过数据服务？"] = "2"  # no
+    frame["21、每年用于购买数据服务的支出大约是多少？"] = "-2"  # not shown
     path = tmp_path / "wjx.csv"
     frame.to_csv(path, index=False, encoding="gb18030")
     import_files(study, [path])
@@ -252,7 +252,7 @@ def test_hand_made_spreadsheet_through_map_and_import(study, tmp_path):
     result = run("import", str(study.path), str(path), "--map", str(map_path))
     assert result.exit_code == 0, result.output
     assert "Added 99 responses" in result.output
-    assert "44 columns by the column map" in result.output
+    assert "45 columns by the column map" in result.output
     assert_same_answers(open_study(study.path).responses(), times=False)
 
 
@@ -330,7 +330,7 @@ def test_labelled_headers_matched_with_certainty_import_without_a_map(study, tmp
     result = run("import", study.path, path)
     assert result.exit_code == 0, result.output
     assert "read as question labels" in result.output
-    assert "44 columns by question label" in result.output
+    assert "45 columns by question label" in result.output
     frame = frame.rename(columns={frame.columns[3]: "所有制"})
     frame.to_csv(path, index=False)
     result = run("import", study.path, path)
@@ -341,19 +341,19 @@ def test_labelled_headers_matched_with_certainty_import_without_a_map(study, tmp
 def test_answers_matched_by_closeness_are_listed(study, tmp_path):
     frame = platform_frame(read_sample_csv().head(6), QUESTIONNAIRE, platform=WENJUANXING,
                            mode=BY_TEXT)
-    column = "4、企业所有制类型"
+    column = "5、企业所有制类型"
     frame[column] = frame[column].replace({"民营或民营控股企业": "民营企业"})
     path = tmp_path / "wjx.xlsx"
     write_xlsx(frame, path)
     result = run("import", study.path, path)
     assert result.exit_code == 0, result.output
-    assert "answer '民营企业' in column '4、企业所有制类型' -> private" in result.output
+    assert "answer '民营企业' in column '5、企业所有制类型' -> private" in result.output
 
 
 @pytest.mark.parametrize(("change", "column", "message"), [
     (lambda f: f.insert(8, "8、您的年龄段", "30岁以下"), "8、您的年龄段",
      "no question of the questionnaire has this label"),
-    (lambda f: f.insert(30, "18、(区块链)", "0"), "18、(区块链)", "an option column of an option"),
+    (lambda f: f.insert(30, "19、(区块链)", "0"), "19、(区块链)", "an option column of an option"),
 ])
 def test_malformed_export_columns_are_refused(study, tmp_path, change, column, message):
     frame = platform_frame(read_sample_csv().head(4), QUESTIONNAIRE, platform=WENJUANXING,
@@ -388,12 +388,12 @@ def test_an_answer_no_choice_has_is_refused_with_row_and_column(study, tmp_path,
                                                                  message):
     frame = platform_frame(read_sample_csv().head(4), QUESTIONNAIRE, platform=WENJUANXING,
                            mode=mode)
-    frame.loc[2, "5、企业所属行业（按主营业务）"] = written
+    frame.loc[2, "6、企业所属行业（按主营业务）"] = written
     path = tmp_path / "wjx.csv"
     frame.to_csv(path, index=False, encoding="gb18030")
     result = run("import", study.path, path)
     assert result.exit_code == 1
-    assert f"{path}, row 4, column 5、企业所属行业（按主营业务）: {message}" in result.output
+    assert f"{path}, row 4, column 6、企业所属行业（按主营业务）: {message}" in result.output
     assert study.response_ids() == []
 
 
@@ -463,15 +463,15 @@ def test_other_texts_matrix_rows_and_header_forms(small_study, tmp_path):
 def test_a_ranking_or_an_other_text_without_a_place_is_refused(study, tmp_path):
     frame = platform_frame(read_sample_csv().head(3), QUESTIONNAIRE, platform=WENJUANXING,
                            mode=BY_TEXT)
-    frame.loc[0, "4、企业所有制类型"] = "其他〖合伙企业〗"
-    frame.loc[1, "5、企业所属行业（按主营业务）"] = "制造业→批发和零售业"
+    frame.loc[0, "5、企业所有制类型"] = "其他〖合伙企业〗"
+    frame.loc[1, "6、企业所属行业（按主营业务）"] = "制造业→批发和零售业"
     path = tmp_path / "wjx.xlsx"
     write_xlsx(frame, path)
     with pytest.raises(DataError) as raised:
         import_files(study, [path])
     found = {(p.row, p.column): p.message for p in raised.value.problems}
-    assert "'other' text" in found[(2, "4、企业所有制类型")]
-    assert "ranking" in found[(3, "5、企业所属行业（按主营业务）")]
+    assert "'other' text" in found[(2, "5、企业所有制类型")]
+    assert "ranking" in found[(3, "6、企业所属行业（按主营业务）")]
     assert study.response_ids() == []
 
 
@@ -505,11 +505,11 @@ def test_option_columns_with_not_asked_codes(small_study, tmp_path):
 
 def test_a_platform_export_with_a_reworded_header_imports_through_a_map(study, tmp_path):
     frame = platform_frame(read_sample_csv().head(5), QUESTIONNAIRE, platform=WENJUANXING,
-                           mode=BY_TEXT).rename(columns={"4、企业所有制类型": "4、所有制"})
+                           mode=BY_TEXT).rename(columns={"5、企业所有制类型": "5、所有制"})
     path = tmp_path / "wjx.xlsx"
     write_xlsx(frame, path)
     refused = run("import", study.path, path)
-    assert refused.exit_code == 1 and "4、所有制" in refused.output
+    assert refused.exit_code == 1 and "5、所有制" in refused.output
     map_path = tmp_path / "map.yaml"
     assert run("map", study.path, path, "-o", map_path).exit_code == 0
     assert "提交答卷时间" not in map_path.read_text(encoding="utf-8")  # read as the platform's
