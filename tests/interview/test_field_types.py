@@ -126,6 +126,8 @@ def test_a_date_typed_chinese_style_is_shown_and_stored_as_iso(tmp_path, field_t
     terminal.send(ENTER)  # no photo
     terminal.expect("Submit the questionnaire")
     terminal.send(ENTER)
+    terminal.expect("Submit the questionnaire now?")  # Enter alone would say no
+    terminal.send("y")
     status, _ = terminal.finish()
     assert status == 0
     (response,) = study.responses().to_dict("records")

@@ -96,6 +96,8 @@ def test_collect_lists_only_the_cities_of_the_state_chosen(tmp_path):
     terminal.send(ENTER)
     terminal.expect("Submit the questionnaire")
     terminal.send(ENTER)
+    terminal.expect("Submit the questionnaire now?")  # Enter alone would say no
+    terminal.send("y")
     status, _ = terminal.finish()
     assert status == 0
     (response,) = study.responses().to_dict("records")

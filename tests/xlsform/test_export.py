@@ -39,7 +39,10 @@ def bundled_form(tmp_path_factory):
     path = tmp_path_factory.mktemp("export") / "sme-2020.xlsx"
     result = runner.invoke(app, ["questionnaire", "export", "sme-digital-2020", "-o", str(path)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"Wrote {path}: 8 groups, 45 questions, languages zh, en")
+    bundled = load_questionnaire("sme-digital-2020")
+    assert result.output.startswith(
+        f"Wrote {path}: {len(bundled.sections)} groups, {len(bundled.questions)} questions, "
+        "languages zh, en")
     return path
 
 
@@ -113,3 +116,37 @@ def test_a_name_that_looks_personal_but_is_not_stays_so(tmp_path):
     back = convert_xlsform(write_xlsform(questionnaire, tmp_path / "names.xlsx"), warnings=notes)
     assert (back["street_name"].pii, back["owner_name"].pii) == (False, True)
     assert back == questionnaire and notes == []
+
+
+def test_code_mappings_to_an_earlier_wave_go_out_and_come_back(tmp_path):
+    later = tmp_path / "zone-2022.yaml"
+    later.write_text("""\
+name: zone-2022
+version: "1"
+title: {en: Zone survey}
+languages: [en]
+sections:
+  - id: A
+    title: {en: A}
+    questions:
+      - id: cloud_status
+        type: select_one
+        label: {en: Cloud}
+        choices:
+          - {code: migrated_full, label: {en: All in the cloud}}
+          - {code: migrated_part, label: {en: Partly in the cloud}}
+          - {code: no_plan, label: {en: No plan}}
+        previous: {migrated_full: migrated, migrated_part: migrated, no_plan: null}
+      - id: ownership
+        type: select_one
+        label: {en: Ownership}
+        choices:
+          - {code: private, label: {en: Private}}
+          - {code: public, label: {en: Public}}
+        previous: {public: [state, collective]}
+""", encoding="utf-8")
+    questionnaire = load_questionnaire(later)
+    back = convert_xlsform(write_xlsform(questionnaire, tmp_path / "zone-2022.xlsx"))
+    assert {q.id: q.previous for q in back.questions} == {
+        q.id: q.previous for q in questionnaire.questions}
+    assert dict(back.question("ownership").previous)["public"] == ("state", "collective")

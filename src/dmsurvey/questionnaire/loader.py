@@ -30,6 +30,7 @@ from dmsurvey.questionnaire.model import (
     CHOICE_TYPES,
     QUESTION_TYPES,
     RESPONSE_METADATA,
+    SELECT_TYPES,
     UNASKED_TYPES,
     Choice,
     Dimension,

@@ -911,7 +911,8 @@ class _FormConverter:
         }
 
     def _extra_columns_into(self, question: dict, element: dict, where: _Located) -> None:
-        """dmsurvey's own survey columns, which pyxform passes through: unit, pii, exclusive."""
+        """dmsurvey's own survey columns, which pyxform passes through: unit, pii, exclusive,
+        format, firm_key and previous."""
         unit = self._text(element.get("unit"), where, "unit")
         if unit:
             question["unit"] = unit
@@ -919,6 +920,18 @@ class _FormConverter:
             question["pii"] = True
         if element.get("exclusive"):
             question["exclusive"] = str(element["exclusive"]).split()
+        if element.get("format"):
+            question["format"] = str(element["format"]).strip()
+        if str(element.get("firm_key", "")).strip().lower() in _YES:
+            question["firm_key"] = True
+        if element.get("previous"):
+            import json
+
+            try:
+                question["previous"] = json.loads(str(element["previous"]))
+            except ValueError:
+                self.conversion.note("the previous column is not a JSON mapping of codes to "
+                                     "earlier codes; it is left out", where)
 
     def _texts_into(self, question: dict, element: dict, where: _Located) -> None:
         label = self._text(element.get("label"), where, "label")

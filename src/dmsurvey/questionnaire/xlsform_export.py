@@ -2,10 +2,11 @@
 
 Sections become groups, every language a `label::Chinese (zh)`-style column, skip logic,
 constraints, calculations and choice lists their XLSForm columns. What XLSForm has no column
-for travels where ODK and KoboToolbox pass it by: units, `pii` and `exclusive` as extra survey
-columns (pyxform keeps unknown columns), and the translated title, description, instructions
-and scoring rules on a sheet named `dmsurvey`, which they ignore. Converting the written file
-again (`convert_xlsform`) gives back an equal questionnaire.
+for travels where ODK and KoboToolbox pass it by: units, `pii`, `exclusive`, `format`,
+`firm_key` and `previous` as extra survey columns (pyxform keeps unknown columns), and the
+translated title, description, instructions and scoring rules on a sheet named `dmsurvey`,
+which they ignore. Converting the written file again (`convert_xlsform`) gives back an equal
+questionnaire.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class _Sheets:
             *self._headers("required_message"), "relevant", "constraint",
             *self._headers("constraint_message"), "calculation", "choice_filter",
             *self._headers("unit"),
-            "pii", "exclusive",
+            "pii", "exclusive", "format", "firm_key", "previous",
         ]
         return list(self.columns)
 
@@ -133,6 +134,9 @@ class _Sheets:
             pii=_pii_cell(question),
             exclusive=" ".join(question.exclusive) if question.exclusive != _default_exclusive(
                 question) else None,
+            format=question.format,
+            firm_key="yes" if question.firm_key else None,
+            previous=_previous_cell(question),
         )
 
     # -- choices -----------------------------------------------------------------------------
@@ -182,6 +186,16 @@ class _Sheets:
                                      sort_keys=False, width=100)
             rows.append(["scoring", scoring])
         return rows
+
+
+def _previous_cell(question: Question) -> str | None:
+    """The `previous:` code mapping as inline JSON (`{"public": ["state", "collective"]}`)."""
+    import json
+
+    if not question.previous:
+        return None
+    mapping = {code: list(earlier) or None for code, earlier in question.previous}
+    return json.dumps(mapping, ensure_ascii=False)
 
 
 def _pii_cell(question: Question) -> str | None:
