@@ -434,8 +434,7 @@ class InterviewSession:
         self._store("save_answer", question=question.id, value=value)
         interview.record(value, question)
         for question_id, calculated in interview.recalculate().items():
-            self.study.save_answer(self.response_id, question_id, calculated,
-                                   who=self.enumerator)
+            self._store("save_answer", question=question_id, value=calculated)
 
     def _store(self, change: str, **arguments: object) -> None:
         """Commit one change of this response through its outbox (see the module docs)."""
