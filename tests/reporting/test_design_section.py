@@ -35,6 +35,11 @@ def test_section_describes_frame_response_and_weights(bundled):
     chinese = sample_and_weights(responses, questionnaire, (draw, spec), design, "zh")
     html = "".join(table for _, table in chinese["tables"])
     assert "business_services" not in html and "制造业" in html
+    # the summary's percentages are estimates for the frame, and the reader is told so
+    frame = int(draw.drop_duplicates("stratum")["population"].sum())
+    assert f"design-based estimates for the {frame:,} firms" in section["summary_note"]
+    assert f"not shares of the {len(responses)} firms that answered" in section["summary_note"]
+    assert "抽样框" in chinese["summary_note"]
 
 
 def test_headline_shares_are_weighted_means_with_design_effects(bundled):
@@ -55,6 +60,7 @@ def test_without_a_design_the_section_says_unweighted(bundled):
     section = sample_and_weights(responses, questionnaire, None, None, "en")
     assert section["tables"] == []
     assert "unweighted" in section["paragraphs"][0]
+    assert "summary_note" not in section
 
 
 def test_headlines_are_design_based_when_a_design_exists(bundled):

@@ -37,6 +37,12 @@ DESIGN_TEXTS: dict[str, dict[str, str]] = {
               "（应答率{rate}）。权重将每家作答企业还原为其所在层的企业，并对无应答进行调整。"
               "摘要中的数字和分析表（比例、回归、检验）为基于抽样设计的估计，标准误采用泰勒"
               "线性化方法；图表按作答企业计数。"},
+    "summary_note": {
+        "en": "With the survey design, the percentages below are design-based estimates for "
+              "the {frame} firms of the sampling frame, not shares of the {responded} firms "
+              "that answered; both are compared in Sample and weights.",
+        "zh": "由于记录了抽样设计，以下百分比为对抽样框中{frame}家企业的设计估计，而非{responded}"
+              "家作答企业中的比例；两者的对比见“样本与权重”。"},
     "weights": {
         "en": "Weights range from {low} to {high} (median {median}); their unequal size alone "
               "inflates variances by a factor of {kish} (Kish).",
@@ -103,7 +109,9 @@ def sample_and_weights(responses: pd.DataFrame, questionnaire: Questionnaire,
                        html_table(headline.rename(columns={c: say(c) for c in headline}),
                                   language, percent_columns=[say("unweighted"),
                                                              say("estimate")])))
-    return {"title": say("title"), "paragraphs": paragraphs, "tables": tables}
+    return {"title": say("title"), "paragraphs": paragraphs, "tables": tables,
+            "summary_note": say("summary_note", frame=f"{int(strata['population'].sum()):,}",
+                                responded=f"{responded:,}")}
 
 
 def stratum_label(key: str, questionnaire: Questionnaire, language: str) -> str:
