@@ -141,13 +141,16 @@ class SurveyDesign:
                                 [Problem("bad option", value=method,
                                          expected=" or ".join(REPLICATE_METHODS))])
         columns, scales = [], []
+        # strata with two or more PSUs: a stratum of one PSU gives no replicate information
+        replicable = []
+        for stratum in np.unique(self.strata):
+            rows = self.strata == stratum
+            clusters = np.unique(self.psu[rows])
+            if len(clusters) >= 2:
+                replicable.append((rows, clusters))
         if method == "jackknife":
-            for stratum in np.unique(self.strata):
-                rows = self.strata == stratum
-                clusters = np.unique(self.psu[rows])
+            for rows, clusters in replicable:
                 count = len(clusters)
-                if count < 2:
-                    continue
                 population = self.population[rows][0]
                 fraction = 0.0 if np.isnan(population) else count / population
                 for cluster in clusters:
@@ -160,12 +163,8 @@ class SurveyDesign:
             rng = np.random.default_rng(seed)
             for _ in range(replicates):
                 factor = np.ones(self.n)
-                for stratum in np.unique(self.strata):
-                    rows = self.strata == stratum
-                    clusters = np.unique(self.psu[rows])
+                for rows, clusters in replicable:
                     count = len(clusters)
-                    if count < 2:
-                        continue
                     drawn = rng.choice(count, size=count - 1, replace=True)
                     times = np.bincount(drawn, minlength=count)
                     multiplier = times * count / (count - 1)

@@ -114,12 +114,9 @@ class InterviewSession:
             self._settle()
 
     def _run(self, resume_id: str | None) -> SessionResult:
-        from dmsurvey.store.outbox import apply_leftovers
+        from dmsurvey.store.outbox import store_leftovers_when_free
 
-        try:
-            apply_leftovers(self.study)  # what an interview that ended abruptly left
-        except StudyError:
-            pass  # the database is busy: the next session stores them
+        store_leftovers_when_free(self.study)  # what an interview that ended abruptly left
         try:
             answers = self._choose_response(resume_id)
             self.opened_at = local_now()

@@ -176,6 +176,23 @@ def apply_leftovers(study: Study) -> list[Path]:
     return emptied
 
 
+def store_leftovers_when_free(study: Study) -> None:
+    """`apply_leftovers` for a command opening `study`: every command, not only the next
+    `collect`, then sees an abruptly ended interview's last answers. A study that cannot be
+    written to, or is busy, keeps them in the outbox for a later command."""
+    import os
+
+    folder = study.path / OUTBOX_DIR
+    if not folder.is_dir() or not any(folder.glob("*.sqlite")):
+        return
+    if not os.access(study.database_path, os.W_OK):
+        return
+    try:
+        apply_leftovers(study)
+    except DmsurveyError:
+        pass
+
+
 def _open(path: Path) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level="DEFERRED", check_same_thread=False,
                                  timeout=30)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dmsurvey import __version__
-from dmsurvey.errors import DataError, DmsurveyError, Problem, StudyError, shortened
+from dmsurvey.errors import DataError, Problem, StudyError, shortened
 from dmsurvey.questionnaire.answers import AnswerChecker, InvalidAnswer
 from dmsurvey.questionnaire.model import (
     RESPONSE_METADATA,
@@ -129,6 +129,7 @@ def init_study(
 def open_study(path: str | os.PathLike) -> Study:
     """Open the study folder at `path`, checking its pinned questionnaire and its database."""
     from dmsurvey.questionnaire.loader import load_questionnaire
+    from dmsurvey.store.outbox import store_leftovers_when_free
 
     path = Path(path)
     info_path = path / INFO_FILE
@@ -155,25 +156,8 @@ def open_study(path: str | os.PathLike) -> Study:
     questionnaire = load_questionnaire(pinned)
     db.check_schema(path / DATABASE_FILE, questionnaire)
     study = Study(path, questionnaire, info)
-    _store_interview_leftovers(study)
+    store_leftovers_when_free(study)
     return study
-
-
-def _store_interview_leftovers(study: Study) -> None:
-    """Store what an interview that ended abruptly (`kill -9`, a power cut) left in its
-    outbox, so every command sees its last answers, not only the next `collect`. A study that
-    cannot be written to, or is busy, keeps them in the outbox for the next command."""
-    from dmsurvey.store.outbox import OUTBOX_DIR, apply_leftovers
-
-    folder = study.path / OUTBOX_DIR
-    if not folder.is_dir() or not os.access(study.path / DATABASE_FILE, os.W_OK):
-        return
-    if not any(folder.glob("*.sqlite")):
-        return
-    try:
-        apply_leftovers(study)
-    except DmsurveyError:
-        pass
 
 
 class Study:
