@@ -29,6 +29,7 @@ from dmsurvey.questionnaire.formats import FORMATS
 from dmsurvey.questionnaire.model import (
     CHOICE_TYPES,
     QUESTION_TYPES,
+    REPEAT_METADATA,
     RESPONSE_METADATA,
     SELECT_TYPES,
     UNASKED_TYPES,
@@ -37,6 +38,7 @@ from dmsurvey.questionnaire.model import (
     Level,
     Question,
     Questionnaire,
+    Repeat,
     Scoring,
     ScoringItem,
     Section,
@@ -87,7 +89,8 @@ TOP_KEYS = (
     "sections",
     "scoring",
 )
-SECTION_KEYS = ("id", "title", "relevant", "questions")
+SECTION_KEYS = ("id", "title", "relevant", "repeat", "questions")
+REPEAT_KEYS = ("count", "within")
 QUESTION_KEYS = (
     "id",
     "type",
@@ -354,6 +357,7 @@ class _Builder:
         self.declared: dict[str, int | None] = {}
         # Where each valid question is in the data, for messages about its expressions.
         self.question_paths: dict[str, DataPath] = {}
+        self.repeated: set[str] = set()  # ids of the questions of repeat sections
         # (section id, relevant, path, number of questions before the section)
         self.section_conditions: list[tuple[str, str | None, DataPath, int]] = []
         self.valid: dict[str, Question] = {}
@@ -691,6 +695,10 @@ class _Builder:
             self.section_conditions.append(
                 (section_id, relevant, (*path, "relevant"), len(self.declared))
             )
+            repeat = None
+            if entry.get("repeat") is not None:
+                repeat = self.attempt(self.repeat, entry["repeat"], (*path, "repeat"),
+                                      section_id, sections)
             built = []
             for number, question in enumerate(questions):
                 question_path = (*path, "questions", number)
@@ -703,16 +711,43 @@ class _Builder:
                 )
                 if result is not None:
                     built.append(result)
+            if repeat is not None:
+                self.repeated.update(question.id for question in built)
             sections.append(
                 Section(
                     id=section_id,
                     title=title,
                     questions=tuple(built),
                     relevant=relevant,
+                    repeat=repeat,
                     line=self.line_of(path),
                 )
             )
         return tuple(sections)
+
+    def repeat(self, value: Any, path: DataPath, section_id: str,
+               earlier: Sequence[Section]) -> Repeat:
+        """`repeat: true`, or `repeat: {count: 3 | expression, within: an earlier repeat}`."""
+        if value is True:
+            return Repeat()
+        entry = self.mapping(value, path, f"section {section_id} repeat", REPEAT_KEYS)
+        count = entry.get("count")
+        if count is not None and not isinstance(count, str):
+            count = str(count)
+        count = self.expression_text(count, (*path, "count"))
+        if count is not None:
+            self.section_conditions.append(
+                (section_id, count, (*path, "count"), len(self.declared))
+            )
+        within = entry.get("within")
+        if within is not None:
+            repeats = [section.id for section in earlier if section.is_repeat]
+            if within not in repeats:
+                self.problem((*path, "within"), f"section {section_id} repeats within "
+                             f"{within!r}, which is not an earlier repeat section",
+                             value=within, expected=", ".join(repeats) or "an earlier repeat")
+                raise _Invalid
+        return Repeat(count=count, within=within)
 
     def question(
         self,
@@ -921,9 +956,17 @@ class _Builder:
             column_key(name): f"the response metadata column {name!r}"
             for name in (*RESPONSE_METADATA, *metadata)
         }
+        in_repeats = {column_key(name) for name in REPEAT_METADATA}
         for question_id, line in self.declared.items():
             key = column_key(question_id)
-            if key in taken:
+            if key in in_repeats and question_id in self.repeated:
+                self.problem(
+                    (*self.question_paths[question_id], "id"),
+                    f"question id {question_id!r} of a repeat section is the same as the "
+                    "column that keys its instances when case is ignored",
+                    expected="an id other than " + ", ".join(REPEAT_METADATA),
+                )
+            elif key in taken:
                 self.problem(
                     (*self.question_paths[question_id], "id"),
                     f"question id {question_id!r} is the same as {taken[key]} when case is "
@@ -959,7 +1002,7 @@ class _Builder:
         """Every reference must name an earlier question; compared codes must exist."""
         self.position = {question_id: index for index, question_id in enumerate(self.declared)}
         for section_id, relevant, path, start in self.section_conditions:
-            what = f"section {section_id} relevant"
+            what = f"section {section_id} {path[-1]}"
             self.check_references(self.parsed(relevant, path, what), path, what, before=start)
         for question in questions:
             for key in ("relevant", "constraint", "calculation"):

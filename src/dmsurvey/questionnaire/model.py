@@ -42,6 +42,10 @@ RESPONSE_METADATA = (
     "started_at",
     "updated_at",
 )
+# Columns every row of a repeat's table carries besides its answers: the response, the
+# instance's key ("2", or "2/3" inside the second instance of an outer repeat), the key of the
+# instance it is asked inside (empty for a repeat asked once per response), and its number there.
+REPEAT_METADATA = ("response_id", "instance_key", "parent_key", "instance")
 SOURCES = ("electronic", "paper")
 STATUSES = ("in_progress", "complete", "void")
 
@@ -168,15 +172,39 @@ class Question:
 
 
 @dataclass(frozen=True)
+class Repeat:
+    """How a section is asked over and over: once for each member, plot, branch, ...
+
+    Each time (an *instance*) gets a row of its own in the study's table for the repeat,
+    keyed by the response and the instance's place: `instance_key` "2" for the second
+    instance, "2/3" for the third instance of a repeat inside the second instance of the
+    repeat around it.
+    """
+
+    # How many instances: a whole number, or an expression on earlier answers (XLSForm's
+    # `repeat_count`). None: the interviewer is asked after each one whether another follows.
+    count: str | None = None
+    # The id of the repeat section this one is asked inside (once per instance of it).
+    within: str | None = None
+
+
+@dataclass(frozen=True)
 class Section:
     id: str
     title: Text
     questions: tuple[Question, ...]
     relevant: str | None = None
+    # Set when the section is a repeat group; its questions are then not columns of the
+    # responses table but of the repeat's own table (see `Repeat`).
+    repeat: Repeat | None = None
     line: int | None = field(default=None, compare=False, repr=False)
 
     def __iter__(self) -> Iterator[Question]:
         return iter(self.questions)
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.repeat is not None
 
 
 @dataclass(frozen=True)
@@ -249,7 +277,51 @@ class Questionnaire:
 
     @property
     def questions(self) -> tuple[Question, ...]:
+        """The questions asked once per response (the columns of the responses table): those
+        of repeat sections are left out; see `repeats` and `all_questions`."""
+        return tuple(q for section in self.sections if not section.is_repeat
+                     for q in section.questions)
+
+    @property
+    def all_questions(self) -> tuple[Question, ...]:
+        """Every question, those of repeat sections included, in the order they are asked."""
         return tuple(q for section in self.sections for q in section.questions)
+
+    @property
+    def repeats(self) -> tuple[Section, ...]:
+        """The repeat sections, outer ones before the repeats inside them."""
+        return tuple(section for section in self.sections if section.is_repeat)
+
+    def repeat(self, section_id: str) -> Section:
+        for section in self.repeats:
+            if section.id == section_id:
+                return section
+        raise KeyError(f"questionnaire {self.name!r} has no repeat {section_id!r}")
+
+    def repeat_of(self, question_id: str) -> Section | None:
+        """The repeat section a question belongs to, or None if it is asked once."""
+        return self._repeat_index().get(question_id)
+
+    def find(self, question_id: str) -> Question:
+        """Any question by id, one of a repeat section included."""
+        if question_id in self:
+            return self.question(question_id)
+        section = self.repeat_of(question_id)
+        if section is None:
+            raise KeyError(f"questionnaire {self.name!r} has no question {question_id!r}")
+        return next(q for q in section.questions if q.id == question_id)
+
+    def repeats_within(self, section_id: str | None) -> tuple[Section, ...]:
+        """The repeats asked directly inside the repeat `section_id` (None: inside the
+        response itself)."""
+        return tuple(s for s in self.repeats if s.repeat.within == section_id)
+
+    def _repeat_index(self) -> dict[str, Section]:
+        cached = self.__dict__.get("_repeat_question_index")
+        if cached is None:
+            cached = {q.id: section for section in self.repeats for q in section.questions}
+            object.__setattr__(self, "_repeat_question_index", cached)
+        return cached
 
     @property
     def answerable(self) -> tuple[Question, ...]:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from dmsurvey.errors import StudyError
-from dmsurvey.questionnaire.model import RESPONSE_METADATA, Questionnaire
+from dmsurvey.questionnaire.model import RESPONSE_METADATA, Questionnaire, Section
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
@@ -155,6 +155,11 @@ def response_columns(questionnaire: Questionnaire) -> list[tuple[str, str]]:
     return columns
 
 
+def repeat_columns(section: Section) -> list[tuple[str, str]]:
+    """(column, SQL type) of the answers in a repeat section's table, in order."""
+    return [(q.id, SQL_TYPES.get(q.type, "TEXT")) for q in section.questions if q.asks_for_answer]
+
+
 def create_schema(path: Path, questionnaire: Questionnaire) -> None:
     """Create the database of a new study (the caller makes sure `path` does not exist)."""
     names = [name for name, _ in response_columns(questionnaire)]
@@ -165,9 +170,12 @@ def create_schema(path: Path, questionnaire: Questionnaire) -> None:
             + ", ".join(clashes)
             + ". Rename those questions or metadata fields."
         )
-    from dmsurvey.store.layout import table_definitions
+    from dmsurvey.store.layout import repeat_table_definition, table_definitions
 
-    tables = ";\n".join(table_definitions(response_columns(questionnaire)))
+    statements = table_definitions(response_columns(questionnaire))
+    for section in questionnaire.repeats:
+        statements += repeat_table_definition(section.id, repeat_columns(section))
+    tables = ";\n".join(statements)
     connection = connect(path, autocommit=True)
     try:
         connection.execute("PRAGMA journal_mode = WAL")

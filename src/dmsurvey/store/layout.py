@@ -27,6 +27,27 @@ COLUMNS_PER_TABLE = 1_000
 _FURTHER_TABLE = re.compile(rf"{MAIN_TABLE}_[0-9]+\Z")
 
 
+# Each repeat section has a table of its own, a row per instance (see `model.Repeat`).
+REPEAT_TABLE_PREFIX = "repeat_"
+
+
+def repeat_table(section_id: str) -> str:
+    """The table holding the instances of the repeat section `section_id`."""
+    return quote(REPEAT_TABLE_PREFIX + section_id)
+
+
+def repeat_table_definition(section_id: str, columns: Sequence[tuple[str, str]]) -> list[str]:
+    """CREATE statements of a repeat's table: its keys, then (column, SQL type) of its answers."""
+    table = repeat_table(section_id)
+    answers = "".join(f",\n  {quote(name)} {sql_type}" for name, sql_type in columns)
+    return [
+        f"CREATE TABLE {table} (\n  response_id TEXT NOT NULL,\n  instance_key TEXT NOT NULL,"
+        f"\n  parent_key TEXT,\n  instance INTEGER NOT NULL{answers},"
+        "\n  PRIMARY KEY (response_id, instance_key)\n)",
+        f"CREATE INDEX {quote('by_response_' + section_id)} ON {table} (response_id)",
+    ]
+
+
 def split_columns(columns: Sequence[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
     """(column, SQL type) of each table for the store's columns in order (metadata first)."""
     tables = {MAIN_TABLE: list(columns[:COLUMNS_PER_TABLE])}

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 OUTBOX_DIR = "outbox"
 # The Study methods an outbox may replay, each idempotent (a change applied twice is stored once).
-REPLAYED = ("start_response", "save_answer", "set_metadata", "set_status", "remember_screen")
+REPLAYED = ("start_response", "save_answer", "set_metadata", "set_status", "remember_screen",
+            "save_repeat_answer", "remove_repeat_instance")
 # After the study database refused a write because it is busy, try again after this long.
 RETRY_SECONDS = 0.2
 

@@ -29,11 +29,13 @@ from dmsurvey import __version__
 from dmsurvey.errors import DataError, Problem, StudyError, shortened
 from dmsurvey.questionnaire.answers import AnswerChecker, InvalidAnswer
 from dmsurvey.questionnaire.model import (
+    REPEAT_METADATA,
     RESPONSE_METADATA,
     SOURCES,
     STATUSES,
     Question,
     Questionnaire,
+    Section,
 )
 from dmsurvey.store import db, layout
 
@@ -399,6 +401,131 @@ class Study:
 
         db.write(self.database_path, update)
 
+    # -- repeat groups --------------------------------------------------------------------
+
+    def save_repeat_answer(
+        self, response_id: str, repeat: str, instance_key: str, question: str, value: Any,
+        who: str = "",
+    ) -> None:
+        """Store the answer to `question` of the repeat section `repeat` in one instance
+        (`instance_key` "2", or "2/3" inside an outer repeat's second instance), making the
+        instance if it is new. Audited as `repeat[instance_key].question`."""
+        instance_key = str(instance_key)
+        section, q = self._repeat_question(repeat, question)
+        value = canonical_value(q, value, self.checker)
+        parent_key, instance = _split_instance_key(instance_key, section.repeat.within)
+        table = layout.repeat_table(repeat)
+        column = db.quote(question)
+
+        def update(connection):
+            if not _exists(connection, response_id):
+                raise StudyError(f"The study has no response {response_id!r}.")
+            found = connection.execute(
+                f"SELECT {column} FROM {table} WHERE response_id = ? AND instance_key = ?",
+                (response_id, instance_key)).fetchone()
+            if found is None:
+                connection.execute(
+                    f"INSERT INTO {table} (response_id, instance_key, parent_key, instance, "
+                    f"{column}) VALUES (?, ?, ?, ?, ?)",
+                    (response_id, instance_key, parent_key, instance, value))
+            elif found[0] != value:
+                connection.execute(
+                    f"UPDATE {table} SET {column} = ? WHERE response_id = ? AND instance_key = ?",
+                    (value, response_id, instance_key))
+            else:
+                return
+            stamp = db.now()
+            layout.update_response(connection, response_id, {}, stamp)
+            old = None if found is None else found[0]
+            _audit(connection, [(response_id, f"{repeat}[{instance_key}].{question}",
+                                 db.as_text(old), db.as_text(value), who, stamp, "answer")])
+
+        db.write(self.database_path, update)
+
+    def remove_repeat_instance(
+        self, response_id: str, repeat: str, instance_key: str, who: str = ""
+    ) -> None:
+        """Remove one instance of `repeat` with the instances of repeats inside it (the
+        audit trail keeps their answers). Instances are removed from the last one back, so
+        the numbers of those left stay 1, 2, 3, ..."""
+        instance_key = str(instance_key)
+        section = self._repeat_section(repeat)
+        inner = [repeat] + [s.id for s in self._repeats_inside(section.id)]
+
+        def remove(connection):
+            rows = []
+            stamp = db.now()
+            for name in inner:
+                table = layout.repeat_table(name)
+                condition = ("response_id = ? AND (instance_key = ? OR instance_key LIKE ?)")
+                parameters = (response_id, instance_key, f"{instance_key}/%")
+                cursor = connection.execute(f"SELECT * FROM {table} WHERE {condition}",
+                                            parameters)
+                names = [d[0] for d in cursor.description]
+                for found in cursor.fetchall():
+                    record = dict(zip(names, found, strict=True))
+                    rows.append((response_id, f"{name}[{record['instance_key']}]",
+                                 json.dumps(record, ensure_ascii=False, default=str), None,
+                                 who, stamp, "remove instance"))
+                connection.execute(f"DELETE FROM {table} WHERE {condition}", parameters)
+            if rows:
+                layout.update_response(connection, response_id, {}, stamp)
+                _audit(connection, rows)
+
+        db.write(self.database_path, remove)
+
+    def get_repeat_answers(self, response_id: str) -> dict[str, dict[str, dict[str, Any]]]:
+        """The instances of one response: {repeat id: {instance key: {question: value}}},
+        instances in order and only answered questions in each."""
+        result: dict[str, dict[str, dict[str, Any]]] = {}
+        with self.connect() as connection:
+            for section in self.questionnaire.repeats:
+                cursor = connection.execute(
+                    f"SELECT * FROM {layout.repeat_table(section.id)} WHERE response_id = ? "
+                    "ORDER BY rowid", (response_id,))
+                names = [d[0] for d in cursor.description]
+                instances = {}
+                for found in cursor.fetchall():
+                    record = dict(zip(names, found, strict=True))
+                    instances[record["instance_key"]] = {
+                        name: value for name, value in record.items()
+                        if name not in REPEAT_METADATA and value is not None}
+                result[section.id] = dict(sorted(instances.items(),
+                                                 key=lambda item: _key_order(item[0])))
+        return result
+
+    def repeat_rows(self, repeat: str) -> pd.DataFrame:
+        """Every stored instance of the repeat section `repeat`, one row each: response_id,
+        instance_key, parent_key, instance, then its answers as stored."""
+        import pandas as pd
+
+        self._repeat_section(repeat)
+        with self.connect() as connection:
+            frame = pd.read_sql_query(
+                f"SELECT * FROM {layout.repeat_table(repeat)} ORDER BY rowid", connection)
+        return frame
+
+    def _repeat_section(self, repeat: str) -> Section:
+        try:
+            return self.questionnaire.repeat(repeat)
+        except KeyError:
+            raise DataError(f"The questionnaire {self.questionnaire.name!r} has no repeat "
+                            f"section {repeat!r}.") from None
+
+    def _repeat_question(self, repeat: str, question: str) -> tuple[Section, Question]:
+        section = self._repeat_section(repeat)
+        for q in section.questions:
+            if q.id == question and q.asks_for_answer:
+                return section, q
+        raise DataError(f"The repeat section {repeat!r} has no question {question!r} that "
+                        "takes an answer.")
+
+    def _repeats_inside(self, repeat: str) -> list[Section]:
+        inside = list(self.questionnaire.repeats_within(repeat))
+        for section in list(inside):
+            inside += self._repeats_inside(section.id)
+        return inside
+
     # -- reading ------------------------------------------------------------------------
 
     def get_answers(self, response_id: str) -> dict[str, Any]:
@@ -541,6 +668,22 @@ class Study:
                 "that takes an answer."
             )
         return self._questions[question]
+
+
+def _split_instance_key(instance_key: str, within: str | None) -> tuple[str | None, int]:
+    """(parent key, number) of an instance key: "2/3" -> ("2", 3); "2" -> (None, 2)."""
+    parts = str(instance_key).split("/")
+    if not all(part.isdigit() and int(part) >= 1 for part in parts) or (
+            (len(parts) > 1) != (within is not None)):
+        expected = "a number from 1" if within is None else (
+            "the outer instance's key, '/', then a number from 1 (such as 2/1)")
+        raise DataError(f"{instance_key!r} is not an instance key",
+                        [Problem("not an instance key", value=instance_key, expected=expected)])
+    return ("/".join(parts[:-1]) or None), int(parts[-1])
+
+
+def _key_order(instance_key: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in instance_key.split("/"))
 
 
 def _exists(connection, response_id: str) -> bool:
