@@ -71,3 +71,19 @@ def test_a_repeat_inside_an_unknown_section_and_a_key_column_name_are_refused():
     with pytest.raises(QuestionnaireError) as raised:
         questionnaire_from_yaml(text.replace("id: job,", "id: Instance,"))
     assert "keys its instances" in str(raised.value.problems[0])
+
+
+def test_an_expression_sees_its_own_instance_and_lists_of_the_others():
+    from dmsurvey.questionnaire.repeats import POSITION, visible_answers
+
+    questionnaire = load_questionnaire(HOUSEHOLD)
+    repeats = {"members": {"1": {"age": 40}, "2": {"age": 12}},
+               "jobs": {"1/1": {"job": "教师"}, "1/2": {"job": "农民"}, "2/1": {"job": "学生"}}}
+    second = visible_answers(questionnaire, {"n_members": 2}, repeats, "members", "2")
+    assert (second["age"], second["n_members"], second[POSITION]) == (12, 2, 2)
+    assert second["job"] == ["学生"]  # only the jobs of this member
+    job = visible_answers(questionnaire, {"n_members": 2}, repeats, "jobs", "1/2")
+    assert (job["job"], job["age"], job[POSITION]) == ("农民", 40, 2)
+    outside = visible_answers(questionnaire, {"n_members": 2}, repeats)
+    assert outside["age"] == [40, 12] and outside["members"] == ["1", "2"]
+    assert len(outside["job"]) == 3
