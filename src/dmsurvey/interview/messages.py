@@ -105,6 +105,18 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "zh": "请输入文件路径（只保存文件名），或按回车跳过。",
     },
     "acknowledge_choice": {"en": "OK", "zh": "确认"},
+    "add_first": {"en": "{title}: is there one to add?", "zh": "{title}：是否需要填写？"},
+    "add_another": {
+        "en": "{title}: add another (number {number})?",
+        "zh": "{title}：是否再添加一项（第 {number} 项）？",
+    },
+    "add_choice": {"en": "Yes: {title} {number}", "zh": "是：{title} {number}"},
+    "no_more_choice": {"en": "No more: go on", "zh": "没有了：继续"},
+    "remove_instances": {
+        "en": "This removes {instances} with their answers (the audit trail keeps them). "
+              "Remove?",
+        "zh": "这将删除{instances}及其答案（审计记录会保留）。确定删除吗？",
+    },
     "understood": {"en": "→ {value}", "zh": "→ {value}"},
     "exclusive": {
         "en": "“{label}” cannot be ticked together with other answers.",

@@ -16,12 +16,19 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from dmsurvey.errors import StudyError
-from dmsurvey.interview.engine import Interview, InvalidAnswer, format_number
+from dmsurvey.interview.engine import (
+    Interview,
+    InvalidAnswer,
+    Screen,
+    format_number,
+    instance_number,
+    split_screen_name,
+)
 from dmsurvey.interview.messages import counted, message, tool_language
 from dmsurvey.interview.metadata import closing_metadata, local_now, opening_metadata
 from dmsurvey.interview.prompts import BACK, Prompter, fit
 from dmsurvey.questionnaire.choice_filters import offered_choices
-from dmsurvey.questionnaire.model import MEDIA_TYPES, Question
+from dmsurvey.questionnaire.model import MEDIA_TYPES, Question, Section
 from dmsurvey.wording import plural
 
 if TYPE_CHECKING:
@@ -103,11 +110,13 @@ class InterviewSession:
         if edit_id is not None:
             answers = self._reopen(edit_id)
             interview = Interview(self.questionnaire, answers, language=self.language,
+                                  repeat_answers=self.study.get_repeat_answers(self.response_id),
                                   skip_notes=self.mode == "clerk")
             interview.pick_up("")
             # Every question was seen before it was submitted: a correction asks only what
             # it opens, not the optional questions left blank.
-            return self._loop(interview, seen={q.id for q in interview.applicable()})
+            return self._loop(interview,
+                              seen={s.name for s in interview.applicable_screens()})
         try:
             return self._run(resume_id)
         finally:
@@ -124,9 +133,10 @@ class InterviewSession:
                 self._introduction()
         except (KeyboardInterrupt, EOFError):
             return self._paused()
-        interview = Interview(
-            self.questionnaire, answers, language=self.language, skip_notes=self.mode == "clerk"
-        )
+        repeat_answers = (None if self.response_id is None
+                          else self.study.get_repeat_answers(self.response_id))
+        interview = Interview(self.questionnaire, answers, repeat_answers=repeat_answers,
+                              language=self.language, skip_notes=self.mode == "clerk")
         if self.response_id is not None:
             interview.pick_up(self._paused_on())
         return self._loop(interview)
@@ -136,17 +146,17 @@ class InterviewSession:
         back_to_review = False
         error = ""
         while True:
-            question = interview.current
+            screen = interview.screen
             try:
-                if question is None:
+                if screen is None:
                     target, error = self._review(interview, error), ""
                     if target is _Step.SUBMIT:
-                        missing = interview.missing_required()
+                        missing = interview.missing_screens()
                         if not missing:
                             if self.prompter.confirm(self._say("confirm_submit")):
                                 return self._submit(interview)
                             continue
-                        interview.go_to(missing[0].id)
+                        interview.go_to(missing[0].name)
                         back_to_review = True
                         unanswered = counted(len(missing), "required_question", self.tool_language)
                         error = self._say("missing_required", questions=unanswered)
@@ -156,8 +166,16 @@ class InterviewSession:
                         interview.go_to(target)
                         back_to_review = True
                     continue
-                shown.add(question.id)
-                value, error = self._ask(interview, question, error), ""
+                shown.add(screen.name)
+                value, error = self._ask(interview, screen, error), ""
+                if value is BACK:
+                    interview.back()
+                    continue
+                if screen.adds_instance:
+                    if not self._add_or_stop(interview, screen, value):
+                        continue
+                elif screen.asks_for_answer and not self._save(interview, screen, value):
+                    continue
             except (KeyboardInterrupt, EOFError) as stop:
                 # EOF: the input is gone (Ctrl-D, a dropped SSH link): keep all, as a pause.
                 interrupted = isinstance(stop, KeyboardInterrupt)
@@ -165,13 +183,8 @@ class InterviewSession:
                 if ended is None:
                     continue
                 if ended.outcome == "paused":
-                    self._remember_screen(question)
+                    self._remember_screen(screen)
                 return ended
-            if value is BACK:
-                interview.back()
-                continue
-            if question.asks_for_answer:
-                self._save(interview, question, value)
             if back_to_review:
                 # A changed answer may open questions never asked: ask those, then review.
                 interview.resume(skipping=shown)
@@ -299,8 +312,12 @@ class InterviewSession:
 
     # -- one question ----------------------------------------------------------------------
 
-    def _ask(self, interview: Interview, question: Question, error: str) -> object:
-        """Ask until the answer is valid; returns its canonical value, or BACK."""
+    def _ask(self, interview: Interview, screen: Screen, error: str) -> object:
+        """Ask until the answer is valid; returns its canonical value, or BACK (on a screen
+        adding an instance: True to add it, False for no more)."""
+        if screen.adds_instance:
+            return self._ask_to_add(interview, screen)
+        question = screen.question
         while True:
             raw = self._prompt(interview, question, error)
             if raw is BACK or not question.asks_for_answer:
@@ -342,12 +359,12 @@ class InterviewSession:
         label = interview.text(question.label)
         if compact:
             label = f"{question.id} {label}"
-        current = interview.answers.get(question.id)
+        current = interview.answer_on(interview.screen)
         back = not interview.at_first
         if not question.asks_for_answer:
             return prompter.select(label, [(None, self._say("continue_choice"))], back=back)
         choices = [(choice.code, interview.text(choice.label))
-                   for choice in offered_choices(question, interview.answers)]
+                   for choice in offered_choices(question, interview.seen_from(interview.screen))]
         check = _checker(interview, question)
         if question.type == "acknowledge":
             choices = [("OK", self._say("acknowledge_choice"))]
@@ -369,8 +386,25 @@ class InterviewSession:
                 return self._say("understood", value=shown) if shown else ""
         return prompter.text(label, default=typed, validate=check, back=back, preview=preview)
 
+    def _ask_to_add(self, interview: Interview, screen: Screen) -> object:
+        """Whether to add the instance `screen` is about (True), or no more (False); BACK."""
+        number = instance_number(screen.instance_key)
+        title = interview.text(screen.repeat.title)
+        self.prompter.new_screen()
+        self.prompter.show([("section", self._heading(interview)),
+                            ("keys", self._say("keys_select")), ("", "")])
+        question = self._say("add_first" if number == 1 else "add_another", title=title,
+                             number=number)
+        choices = [(True, self._say("add_choice", title=title, number=number)),
+                   (False, self._say("no_more_choice"))]
+        added = interview.answer_on(screen) is not None
+        return self.prompter.select(question, choices, default=added,
+                                    back=not interview.at_first)
+
     def _heading(self, interview: Interview) -> str:
-        heading = f"{interview.progress()} — {interview.text(interview.section.title)}"
+        screen = interview.screen
+        title = interview.title(interview.section, screen.instance_key)
+        heading = f"{interview.progress()} — {title}"
         if self.mode == "clerk":
             form = self._say("form_header", form=self.form_number, entry=self.entry)
             heading = f"{form} · {heading}"
@@ -385,7 +419,7 @@ class InterviewSession:
             items = part.items
             chunks = [items[i : i + LIST_ROWS] for i in range(0, len(items), LIST_ROWS)]
             for number, chunk in enumerate(chunks, start=1):
-                title = interview.text(part.section.title)
+                title = interview.title(part.section, part.instance_key)
                 if len(chunks) > 1:
                     title += f" ({number}/{len(chunks)})"
                 answered = sum(1 for item in chunk if item.shown)
@@ -409,7 +443,7 @@ class InterviewSession:
             unanswered = self._say("not_answered")
             entries = [
                 (
-                    item.question.id,
+                    item.screen.name,
                     fit(
                         self._say("review_label", label=interview.text(item.question.label)),
                         item.shown or unanswered,
@@ -423,15 +457,61 @@ class InterviewSession:
 
     # -- storing -----------------------------------------------------------------------------
 
-    def _save(self, interview: Interview, question: Question, value: object) -> None:
-        if interview.answers.get(question.id) == value:
-            return
+    def _save(self, interview: Interview, screen: Screen, value: object) -> bool:
+        """Store the answer given on `screen`, and the calculations it changes; False (and
+        nothing stored) when it would remove instances and the interviewer says no."""
+        before = interview.answer_on(screen)
+        if before == value:
+            return True
+        interview.record_on(screen, value)
+        calculated = interview.recalculate()
+        surplus = interview.surplus_instances()
+        if surplus and not self._removal_confirmed(interview, surplus):
+            interview.record_on(screen, before)
+            interview.recalculate()
+            return False
         if self.response_id is None:
             self._start_response()
-        self._store("save_answer", question=question.id, value=value)
-        interview.record(value, question)
-        for question_id, calculated in interview.recalculate().items():
-            self._store("save_answer", question=question_id, value=calculated)
+        self._store_answer(screen.name, value)
+        for name, calculated_value in calculated.items():
+            self._store_answer(name, calculated_value)
+        self._remove(interview, surplus)
+        return True
+
+    def _add_or_stop(self, interview: Interview, screen: Screen, add: bool) -> bool:
+        """Add the instance `screen` asks about, or, for no more, remove it and those after
+        it if they exist (once the interviewer confirms: False if not)."""
+        if add:
+            interview.add_instance(screen)
+            return True
+        dropped = interview.instances_from(screen)
+        if dropped and not self._removal_confirmed(interview, dropped):
+            return False
+        self._remove(interview, dropped)
+        return True
+
+    def _removal_confirmed(self, interview: Interview,
+                           instances: list[tuple[Section, str]]) -> bool:
+        listed = ("、" if self.tool_language == "zh" else ", ").join(
+            interview.title(repeat, key) for repeat, key in instances)
+        self.prompter.new_screen()
+        return self.prompter.confirm(self._say("remove_instances", instances=listed))
+
+    def _remove(self, interview: Interview, instances: list[tuple[Section, str]]) -> None:
+        # From the last one back, so that the numbers of those left stay 1, 2, 3, ...
+        for repeat, key in reversed(instances):
+            if self.response_id is not None:
+                self._store("remove_repeat_instance", repeat=repeat.id, instance_key=key)
+            interview.remove_instance(repeat, key)
+
+    def _store_answer(self, name: str, value: object) -> None:
+        """Store the answer given on the screen called `name` (see `Screen.name`)."""
+        question_id, repeat, instance_key = split_screen_name(name)
+        if repeat is None:
+            self._store("save_answer", question=question_id, value=value)
+        else:
+            self._store("save_repeat_answer", repeat=repeat, instance_key=instance_key,
+                        question=question_id, value=value)
 
     def _store(self, change: str, **arguments: object) -> None:
         """Commit one change of this response through its outbox (see the module docs)."""
@@ -441,7 +521,8 @@ class InterviewSession:
             self._outbox = Outbox(self.study, self.response_id)
         if change != "start_response":
             arguments["response_id"] = self.response_id
-        if change in ("save_answer", "set_metadata", "set_status"):
+        if change in ("save_answer", "set_metadata", "set_status", "save_repeat_answer",
+                      "remove_repeat_instance"):
             arguments["who"] = self.enumerator
         self._outbox.add(change, **arguments)
 
@@ -496,6 +577,9 @@ class InterviewSession:
         for question_id in interview.stale_answers():
             self._store("save_answer", question=question_id, value=None)
             interview.record(None, self.questionnaire.question(question_id))
+        for screen in interview.stale_instance_answers():
+            self._store_answer(screen.name, None)
+            interview.record_on(screen, None)
         closing = closing_metadata(self.questionnaire.metadata_fields, closed=local_now())
         self._store("set_metadata", **closing)
         self._store("set_status", status="complete")
@@ -526,8 +610,8 @@ class InterviewSession:
             return self._result("discarded")
         return None
 
-    def _remember_screen(self, question: Question | None) -> None:
-        self._store("remember_screen", question_id=None if question is None else question.id)
+    def _remember_screen(self, screen: Screen | None) -> None:
+        self._store("remember_screen", question_id=None if screen is None else screen.name)
 
     def _paused_on(self) -> str | None:
         return self.study.paused_on(self.response_id)

@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 _NOT_A_NUMBER = ("", "NaN", "Infinity", "-Infinity")
 
 
-def calculations(questionnaire: Questionnaire) -> list[Question]:
-    """The calculate questions in an order where each comes after those it uses."""
-    pending = [q for q in questionnaire.questions if q.type == "calculate" and q.calculation]
+def calculations(questionnaire: Questionnaire, section: str | None = None) -> list[Question]:
+    """The calculate questions in an order where each comes after those it uses: those asked
+    once per response, or with `section` those of that repeat section."""
+    asked = questionnaire.questions if section is None else questionnaire.repeat(section)
+    pending = [q for q in asked if q.type == "calculate" and q.calculation]
     names = {q.id for q in pending}
     ordered: list[Question] = []
     done: set[str] = set()
@@ -41,12 +43,15 @@ def calculations(questionnaire: Questionnaire) -> list[Question]:
 
 
 def calculate_answers(questionnaire: Questionnaire, answers: Mapping[str, Any],
-                      checker: AnswerChecker | None = None) -> dict[str, str | None]:
-    """Every calculate field's value given `answers` (None: empty)."""
+                      checker: AnswerChecker | None = None, *,
+                      section: str | None = None) -> dict[str, str | None]:
+    """Every calculate field's value given `answers` (None: empty). With `section`, those of
+    that repeat section, for one instance: `answers` are then what the instance sees
+    (`questionnaire.repeats.visible_answers`)."""
     checker = checker or AnswerChecker(questionnaire)
     current = dict(answers)
     results: dict[str, str | None] = {}
-    for question in calculations(questionnaire):
+    for question in calculations(questionnaire, section):
         value = None
         if checker.applies(question, current):
             text = expression(f"string({question.calculation})").evaluate(current)
