@@ -397,9 +397,7 @@ class InterviewSession:
                              number=number)
         choices = [(True, self._say("add_choice", title=title, number=number)),
                    (False, self._say("no_more_choice"))]
-        added = interview.answer_on(screen) is not None
-        return self.prompter.select(question, choices, default=added,
-                                    back=not interview.at_first)
+        return self.prompter.select(question, choices, back=not interview.at_first)
 
     def _heading(self, interview: Interview) -> str:
         screen = interview.screen
