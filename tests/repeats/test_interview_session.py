@@ -3,6 +3,7 @@ instances added and stopped, counts lowered, pauses inside an instance, correcti
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,13 @@ def test_a_submitted_response_with_instances_is_corrected_with_edit(study):
     assert "Members 1 › Jobs 1" in printed.getvalue()
     assert stored(study, first.response_id)[1]["jobs"] == {"1/1": {"job": "baker"}}
     assert open_study(study.path).get_response(first.response_id)["status"] == "complete"
+
+
+def test_the_instances_are_asked_and_titled_in_chinese(study):
+    output, printed = screen()
+    keys = [START, "1" + ENTER, "李明" + ENTER, "41" + ENTER, PAUSE]
+    paused = run(study, "".join(keys), language="zh", output=output)
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", printed.getvalue())
+    assert "members · 2/5 — 成员 1" in shown and "jobs · 4/5 — 成员 1 › 工作 1" in shown
+    assert "工作：是否需要填写？" in shown
+    assert open_study(study.path).paused_on(paused.response_id) == "@jobs/1/1"
