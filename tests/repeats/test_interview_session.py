@@ -115,3 +115,21 @@ def test_the_instances_are_asked_and_titled_in_chinese(study):
     assert "members · 2/5 — 成员 1" in shown and "jobs · 4/5 — 成员 1 › 工作 1" in shown
     assert "工作：是否需要填写？" in shown
     assert open_study(study.path).paused_on(paused.response_id) == "@jobs/1/1"
+
+
+def test_answers_in_an_instance_that_no_longer_apply_are_cleared_on_submit(study):
+    keys = [START, "1" + ENTER, "Li" + ENTER, "41" + ENTER, ENTER, "teacher" + ENTER, NO,
+            ENTER, SUBMIT]
+    first = run(study, "".join(keys))
+    keys = [
+        UP * 3 + ENTER,  # the review's page of the first member
+        DOWN + ENTER,  # the age
+        BACKSPACE * 2 + "9" + ENTER,  # a child: the job question no longer applies
+        SUBMIT,
+    ]
+    run(study, "".join(keys), edit_id=first.response_id)
+    assert stored(study, first.response_id)[1] == {
+        "members": {"1": {"member_name": "Li", "age": 9}}, "jobs": {"1/1": {}}}
+    trail = open_study(study.path).audit(first.response_id)
+    cleared = trail[trail["field"] == "jobs[1/1].job"]
+    assert cleared[["old", "new"]].fillna("").values.tolist() == [["", "teacher"], ["teacher", ""]]
