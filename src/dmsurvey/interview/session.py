@@ -391,8 +391,9 @@ class InterviewSession:
         number = instance_number(screen.instance_key)
         title = interview.text(screen.repeat.title)
         self.prompter.new_screen()
-        self.prompter.show([("section", self._heading(interview)),
-                            ("keys", self._say("keys_select")), ("", "")])
+        keys = "keys_select_numbers" if self.mode == "clerk" else "keys_select"
+        self.prompter.show([("section", self._heading(interview)), ("keys", self._say(keys)),
+                            ("", "")])
         question = self._say("add_first" if number == 1 else "add_another", title=title,
                              number=number)
         choices = [(True, self._say("add_choice", title=title, number=number)),
