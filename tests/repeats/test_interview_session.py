@@ -133,3 +133,17 @@ def test_answers_in_an_instance_that_no_longer_apply_are_cleared_on_submit(study
     trail = open_study(study.path).audit(first.response_id)
     cleared = trail[trail["field"] == "jobs[1/1].job"]
     assert cleared[["old", "new"]].fillna("").values.tolist() == [["", "teacher"], ["teacher", ""]]
+
+
+def test_a_clerk_keys_the_instances_of_a_paper_form_with_number_keys(study):
+    output, printed = screen()
+    keys = ["1" + ENTER, "Li" + ENTER, "41" + ENTER,
+            "1" + ENTER, "clerk" + ENTER,  # 1: a job
+            "2" + ENTER,  # 2: no more
+            "ok" + ENTER, SUBMIT]
+    keyed = run(study, "".join(keys), mode="clerk", entry=1, form_number="7", output=output)
+    assert stored(study, keyed.response_id)[1] == {
+        "members": {"1": {"member_name": "Li", "age": 41}}, "jobs": {"1/1": {"job": "clerk"}}}
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", printed.getvalue())
+    assert "Form 7 · entry 1 · jobs · 6/7 — Members 1 › Jobs 2\nnumber or ↑↓" in shown.replace(
+        "\r", "")
