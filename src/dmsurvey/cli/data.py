@@ -112,6 +112,10 @@ def import_command(
     (Tencent Questionnaire) are recognised by their columns; any other spreadsheet imports
     with a column map that **dmsurvey map** proposes and you check. The summary says how
     each column was recognised.
+    Repeat groups come with their responses: the repeat sheets of a KoboToolbox .xlsx export
+    (**_parent_index**), the repeat CSV files of an ODK Central .zip export (**PARENT_KEY**),
+    or the repeat sheets of a dmsurvey export or template (**instance_key**). A response
+    comes in with all its instances or not at all.
     Importing the same file twice adds nothing, in one call or two: a row repeated exactly in
     another file is stored once.
 
@@ -199,8 +203,11 @@ def _import_summary(result, *, dry_run: bool) -> str:
         outcome = (f"Added {plural(result.added, 'response')}, replaced {result.replaced:,}, "
                    f"{result.unchanged:,} already stored, {duplicates}"
                    f"{result.rejected:,} rejected")
+    instances = "".join(f"; {'would store' if dry_run else 'stored'} "
+                        f"{plural(count, 'instance')} of {repeat}"
+                        for repeat, count in result.instances.items())
     return (f"{outcome} (of {plural(result.rows, 'row')} in "
-            f"{plural(len(result.files), 'file')}).")
+            f"{plural(len(result.files), 'file')}){instances}.")
 
 
 def _login_name() -> str:

@@ -64,6 +64,11 @@ def export(
     does not accept is changed the same way every time, and the change is printed (Stata
     reserves **end**: it becomes **end_**).
 
+    The instances of each repeat section (household members, plots, ...) go to one more
+    sheet named after the repeat in Excel, and to one more file **STEM-REPEAT.EXT** beside
+    the main file in the other formats, each row with response_id, instance_key, parent_key
+    and instance before its answers.
+
     Example: **dmsurvey export my-study -o firms.dta --labels en --anonymize**
     """
     from dmsurvey.store.exporting import export_study
@@ -78,6 +83,8 @@ def export(
              else "response (complete and in progress)")
     typer.echo(f"Wrote {plural(result.rows, which, which.replace('response', 'responses', 1))} "
                f"({plural(result.columns, 'column')}) to {result.path}")
+    for path in result.files[1:]:
+        typer.echo(f"Wrote {path}")
     for note in result.notes:
         typer.echo(note)
 

@@ -11,10 +11,11 @@ numbered 1..n in list order, and each multi-select is split into 0/1 variables.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,6 +72,10 @@ METADATA_LABELS = {
     "username": {"en": "User name on the device (enumerator)", "zh": "设备用户名（调查员）"},
     "email": {"en": "E-mail of the device's user", "zh": "设备用户的电子邮箱"},
     "audit": {"en": "Audit log of the interview", "zh": "访问审计日志"},
+    "instance_key": {"en": "Instance of the repeat (2, or 2/3 inside an outer instance)",
+                     "zh": "重复组实例（2，或外层第2个实例中的第3个：2/3）"},
+    "parent_key": {"en": "Instance of the enclosing repeat", "zh": "外层重复组实例"},
+    "instance": {"en": "Number of the instance within its parent", "zh": "实例在上层中的序号"},
 }
 
 
@@ -129,6 +134,9 @@ class ExportResult:
     notes: tuple[str, ...] = ()  # what a user should know, one line each (renamed variables)
     # Which responses: "complete" (what scores and reports count) or "all" (in progress too).
     responses: str = "all"
+    # Every file written, the main one first (then one per repeat section, for formats
+    # other than Excel, whose repeats are sheets of the one workbook).
+    files: tuple[Path, ...] = ()
 
 
 def export_study(
@@ -150,16 +158,21 @@ def export_study(
     `labels` for the label language); `anonymize` leaves out what identifies a firm or a
     person (see `anonymized`; free-text answers stay with `keep_text`), with pseudonyms that
     link the anonymised exports of this study; `raw` keeps a CSV's text exactly as stored (see
-    `write_responses`).
+    `write_responses`). The instances of each repeat section of the exported responses go
+    beside them (see `write_responses`).
     """
+    from dmsurvey.store.instances import instance_frames
+
     only_complete = not all_responses
     frame = study.responses(status="complete" if only_complete else ("in_progress", "complete"))
     if frame.empty:
         raise DataError(_nothing_to_export(study, only_complete=only_complete))
+    repeats = instance_frames(study, frame["response_id"].tolist()) \
+        if study.questionnaire.repeats else None
     result = write_responses(
         frame, path, questionnaire=study.questionnaire, labels=labels, anonymize=anonymize,
         keep_text=keep_text, pseudonym_key=study.pseudonym_key() if anonymize else None,
-        raw=raw,
+        raw=raw, repeats=repeats,
     )
     return replace(result, responses="complete" if only_complete else "all")
 
@@ -191,6 +204,7 @@ def write_responses(
     keep_text: bool = False,
     pseudonym_key: bytes | None = None,
     raw: bool = False,
+    repeats: Mapping[str, pd.DataFrame] | None = None,
 ) -> ExportResult:
     """Write a typed responses frame (as `Study.responses()` returns it) to `path`.
 
@@ -198,6 +212,12 @@ def write_responses(
     they link to no other export. A CSV is made for spreadsheets: text Excel would run as a
     formula gets a leading `'` (`spreadsheet_safe`); `raw` writes the exact text instead, for
     programs.
+
+    `repeats`: per repeat section, its instances (as `instances.instance_frames` gives them),
+    written as one more sheet named after the repeat in Excel, else as one more file
+    `<stem>-<repeat><suffix>` beside `path`; each starts with response_id, instance_key,
+    parent_key and instance, and follows the main file's rules (labels, anonymisation with
+    the same pseudonyms, Stata and SPSS names).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -221,6 +241,9 @@ def write_responses(
             pseudonym_key = secrets.token_bytes(32)
         frame, notes = anonymized(frame, questionnaire, pseudonym_key=pseudonym_key,
                                   keep_text=keep_text)
+    options = {"labels": labels, "anonymize": anonymize, "keep_text": keep_text,
+               "pseudonym_key": pseudonym_key, "raw": raw}
+    sheets, further = _repeat_outputs(repeats or {}, path, questionnaire, options)
     if suffix in (".dta", ".sav"):
         rules = STATA if suffix == ".dta" else SPSS
         labelled = stata_frame(frame, questionnaire, language=language, rules=rules)
@@ -244,6 +267,8 @@ def write_responses(
         if suffix == ".csv" and not raw:
             frame = spreadsheet_safe(frame)
         writer = _TABLE_WRITERS[suffix]
+        if sheets:
+            writer = functools.partial(_write_xlsx, repeats=sheets)
         write_atomically(path, lambda tmp: writer(frame, tmp, questionnaire, language))
         columns = len(frame.columns)
         sheets = [name for name, _ in excel_sheets(frame.columns)] if suffix == ".xlsx" else []
@@ -251,7 +276,39 @@ def write_responses(
             notes += (f"Excel: {columns:,} columns are more than a sheet holds "
                      f"({EXCEL_MAX_COLUMNS:,}); the data continue on sheets "
                      f"{', '.join(sheets[1:])}, each starting with response_id.",)
-    return ExportResult(path=path, rows=len(frame), columns=columns, notes=notes)
+    files = [path]
+    for repeat_path, write in further:
+        written = write()
+        files.append(repeat_path)
+        notes += tuple(f"{repeat_path.name}: {note}" for note in written.notes
+                       if not note.startswith("Anonymised"))
+    return ExportResult(path=path, rows=len(frame), columns=columns, notes=notes,
+                        files=tuple(files))
+
+
+def _repeat_outputs(repeats: Mapping[str, pd.DataFrame], path: Path,
+                    questionnaire: Questionnaire, options: dict):
+    """What the instances of each repeat become: (sheet name, frame, its questionnaire) for
+    an Excel workbook, or (path, a call writing that file) for other formats."""
+    from dmsurvey.store.instances import repeat_questionnaire, sheet_name
+
+    sheets, further = [], []
+    for repeat, frame in repeats.items():
+        asked = repeat_questionnaire(questionnaire, repeat)
+        if path.suffix.lower() == ".xlsx":
+            if options["anonymize"]:
+                frame, _ = anonymized(frame, asked, pseudonym_key=options["pseudonym_key"],
+                                      keep_text=options["keep_text"])
+            if options["labels"] is not None:
+                from dmsurvey.store.frames import with_labels
+
+                frame = with_labels(frame, asked, options["labels"])
+            sheets.append((sheet_name(repeat), frame, asked))
+        else:
+            target = path.with_name(f"{path.stem}-{repeat}{path.suffix}")
+            further.append((target, functools.partial(
+                write_responses, frame, target, questionnaire=asked, **options)))
+    return sheets, further
 
 
 def chosen_language(questionnaire: Questionnaire, language: str | None) -> str:
@@ -355,12 +412,14 @@ def _write_json(frame, path, questionnaire, language):
     frame.to_json(path, orient="records", force_ascii=False, date_format="iso", indent=1)
 
 
-def _write_xlsx(frame, path, questionnaire, language):
+def _write_xlsx(frame, path, questionnaire, language, repeats=()):
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     for name, columns in excel_sheets(frame.columns):
         _append_table(workbook.create_sheet(name), frame[columns])
+    for name, instances, _ in repeats:
+        _append_table(workbook.create_sheet(name), instances)
     codebook_sheet = workbook.create_sheet("codebook")
     _append_table(codebook_sheet, questionnaire.codebook(language))
     workbook.save(path)

@@ -56,6 +56,7 @@ from dmsurvey.store.columns import (
     plan_columns,
     study_fields,
 )
+from dmsurvey.store.instances import changed_instances, read_instances, store_instances
 from dmsurvey.store.mapping import ColumnMap
 from dmsurvey.store.platforms import recognise
 from dmsurvey.store.readers import DEFAULT_LIMITS, ReadLimits, Table, read_table, text_frame
@@ -105,6 +106,8 @@ class ImportResult:
     # calculation gives (the calculation's value is stored)
     recalculated: dict[str, int] = field(default_factory=dict)
     response_ids: tuple[str, ...] = field(default=(), repr=False)
+    # repeat section -> instances stored (or, with `dry_run`, that would be) with the responses
+    instances: dict[str, int] = field(default_factory=dict)
 
     def dropped_lines(self) -> list[str]:
         """The columns left out, one line per file and reason (a Kobo export's seven system
@@ -155,6 +158,9 @@ class _Checked:
     absent: tuple[str, ...] = ()  # questions without a column
     # calculate fields whose file value differs from the calculation, per row
     recalculated: dict[str, np.ndarray] = field(default_factory=dict)
+    # the instances of repeat sections read beside the responses, and what is wrong with them
+    instances: list = field(default_factory=list)
+    instance_problems: list[Problem] = field(default_factory=list)
 
     def problem_objects(self) -> list[Problem]:
         frame = self.problems
@@ -255,7 +261,11 @@ def _read_checked(path, questionnaire: Questionnaire, *, encoding, sheet, column
     table = read_table(path, encoding=encoding, sheet=sheet, limits=limits)
     recognition = recognise(table, questionnaire, column_map, ignore_columns=ignore_columns)
     if recognition is None:
-        return check_table(table, questionnaire, ignore_columns=ignore_columns, **checking), []
+        checked = check_table(table, questionnaire, ignore_columns=ignore_columns, **checking)
+        checked.instances, checked.instance_problems = read_instances(
+            path, questionnaire, checked.table, encoding=encoding, sheet=sheet, limits=limits,
+            language=checking.get("language", "en"), strict=checking.get("strict", False))
+        return checked, []
     checked = check_table(recognition.table, questionnaire, ignore_columns=ignore_columns,
                           **checking)
     recognition.restore(checked)
@@ -290,10 +300,12 @@ def check_table(
     language: str | None = "en",
     progress: Progress | None = None,
     strict: bool = False,
+    calculate: bool = True,
 ) -> _Checked:
     """Map the columns of `table` and check every cell; raises on problems with the columns.
 
-    `strict`: required answers left blank are problems (see `import_files`)."""
+    `strict`: required answers left blank are problems (see `import_files`). `calculate`:
+    calculate fields are worked out again (else taken as the file has them)."""
     plan = plan_columns(table, questionnaire, ignore_unknown=ignore_columns)
     if plan.problems:
         raise DataError(
@@ -309,7 +321,7 @@ def check_table(
         table.rows = table.rows[1:]
     if table.cells.empty:
         raise DataError(f"Nothing was imported: {table.file} has a header but no responses.")
-    return _check_cells(table, plan, questionnaire, language, progress, strict)
+    return _check_cells(table, plan, questionnaire, language, progress, strict, calculate)
 
 
 def _refuse_lists(table: Table, plan, questionnaire: Questionnaire) -> None:
@@ -333,7 +345,7 @@ def _refuse_lists(table: Table, plan, questionnaire: Questionnaire) -> None:
 
 
 def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, language,
-                 progress, strict: bool = False):
+                 progress, strict: bool = False, calculate: bool = True):
     found = Collector(table.headers)
     checker = AnswerChecker(questionnaire)
     count = len(table.cells)
@@ -370,7 +382,8 @@ def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, l
     typed = pd.DataFrame(columns.typed, index=range(count))
     blank = check_rules(typed, given, originals, questionnaire, found, plan.headers, language,
                         required=strict)
-    recalculated = _recalculate(typed, columns.values, given, questionnaire, fields)
+    recalculated = (_recalculate(typed, columns.values, given, questionnaire, fields)
+                    if calculate else {})
     _report(progress, f"Checking {name_of}", len(fields), len(fields))
     return _Checked(table, count, columns.values, fields, found.frame(), plan.dropped,
                     {question: rows for question, rows in blank.items() if question not in absent},
@@ -439,6 +452,7 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
     compared = _compared_columns(checked, columns, questionnaire)
     repeated, skipped = _duplicate_ids(incoming, ids, derived, checked, rejected, compared)
     problems += repeated
+    instance_problems = [problem for item in checked for problem in item.instance_problems]
 
     def work(connection):
         refused = rejected.copy()
@@ -447,13 +461,26 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
         differs = _differences(incoming.select(known), stored, compared)
         conflicts = np.zeros(len(incoming), dtype=bool)
         conflicts[known] = differs.any(axis=1)
+        other_instances = changed_instances(connection, questionnaire, checked, incoming,
+                                            known & ~conflicts & ~rejected & ~skipped)
+        conflicts[list(other_instances)] = True
         conflict_problems = []
         if conflicts.any() and not replace:
             for position in np.flatnonzero(conflicts):
                 refused[position] = True
-                conflict_problems.append(_conflict_problem(
-                    incoming, stored, differs, compared, position, known, checked))
-        all_problems = sorted(problems + conflict_problems, key=_problem_order)
+                conflict_problems.append(
+                    _instances_conflict(incoming, checked, position, other_instances[position])
+                    if position in other_instances else _conflict_problem(
+                        incoming, stored, differs, compared, position, known, checked))
+        all_problems = sorted(problems + conflict_problems + instance_problems,
+                              key=_problem_order)
+        if instance_problems:
+            raise DataError(
+                f"Nothing was imported: {plural(len(all_problems), 'problem')} found. "
+                f"Fix {'it' if len(all_problems) == 1 else 'them'} and import again (responses "
+                "come in with all their repeat instances or not at all).",
+                all_problems,
+            )
         if all_problems and not skip_invalid:
             raise DataError(
                 f"Nothing was imported: {plural(len(all_problems), 'problem')} found. "
@@ -475,6 +502,8 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
             _record_not_asked(connection, checked, incoming, adding, who)
             changed = differs[replacing[known]]
             _replace(connection, incoming.select(replacing), stored, changed, compared, who)
+        instances = store_instances(connection, questionnaire, checked, incoming, adding,
+                                    replacing, who, dry_run=dry_run)
         return ImportResult(
             files=tuple(item.table.file for item in checked if item.table is not None),
             rows=len(incoming),
@@ -496,6 +525,7 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
             rejected_files=tuple(rejected_files),
             recalculated=_blank_counts(checked, incoming, adding | replacing,
                                        lambda item: item.recalculated),
+            instances=instances,
         )
 
     return _run(study, work, dry_run)
@@ -712,6 +742,13 @@ def _conflict_problem(incoming, stored, differs, names, position, known, checked
     return _problem_at(incoming, checked, position, "response_id", rid,
                        "already stored with different values in " + ", ".join(fields),
                        "the same content, or --replace to overwrite the stored response")
+
+
+def _instances_conflict(incoming, checked, position, repeats: list[str]) -> Problem:
+    rid = incoming["response_id"][position]
+    return _problem_at(incoming, checked, position, "response_id", rid,
+                       "already stored with other instances of " + ", ".join(repeats),
+                       "the same instances, or --replace to overwrite the stored ones")
 
 
 def _show(value) -> str:

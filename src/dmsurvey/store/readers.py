@@ -116,6 +116,7 @@ class Table:
     # header -> rows whose cell was a JSON list (read as its items separated by spaces):
     # only a multiple-choice answer may be one
     listed: dict[str, set[int]] = field(default_factory=dict, repr=False)
+    sheet: str | None = None  # the workbook sheet the cells come from, when not the first
 
     def letter(self, column: int) -> str:
         """The spreadsheet letter of a column of `cells` as the file has it (A, B, ... XFD)."""
@@ -184,6 +185,73 @@ def read_table(
 def _error_text(error: Exception) -> str:
     text = str(error).strip() or type(error).__name__
     return shortened(text, 200)
+
+
+def read_further_tables(
+    path: str | os.PathLike,
+    *,
+    encoding: str | None = None,
+    sheet: str | None = None,
+    limits: ReadLimits = DEFAULT_LIMITS,
+) -> dict[str, Table]:
+    """The tables of a response file beside its main one, by name: the other sheets of an
+    .xlsx workbook (by sheet name), the other CSV files of an ODK Central .zip export (by
+    what follows the main file's name and `-`: `Form-members.csv` is "members"). Repeat
+    groups come this way; other files have none. Call after `read_table` has read the file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in EXCEL_SUFFIXES + ZIP_SUFFIXES:
+        return {}
+    name = str(path)
+    data = path.read_bytes()
+    try:
+        if suffix in ZIP_SUFFIXES:
+            return _further_csv_files(name, data, encoding, limits)
+        return _further_sheets(name, data, sheet, limits)
+    except DataError:
+        raise
+    except Exception as error:  # noqa: BLE001 (as in read_table: a damaged file)
+        raise DataError(f"{name} cannot be read: the file is damaged or truncated "
+                        f"({_error_text(error)}). Export it again.") from None
+
+
+def _further_sheets(name: str, data: bytes, sheet: str | None,
+                    limits: ReadLimits) -> dict[str, Table]:
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    tables = {}
+    try:
+        main = _sheet_index(name, workbook.sheetnames, sheet)
+        for position, worksheet in enumerate(workbook.worksheets):
+            if position == main:
+                continue
+            header, records, numbers = _sheet_rows(worksheet)
+            if header is None or not any(_holds(value) for value in header):
+                continue
+            table = _sheet_table(name, header, records, numbers, limits)
+            table.sheet = worksheet.title
+            tables[worksheet.title] = table
+    finally:
+        workbook.close()
+    return tables
+
+
+def _further_csv_files(name: str, data: bytes, encoding: str | None,
+                       limits: ReadLimits) -> dict[str, Table]:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = [m for m in archive.namelist() if m.lower().endswith(".csv")]
+        stems = {m: Path(m).stem for m in members}
+        main = min(stems.values(), key=len, default="")
+        tables = {}
+        for member, stem in stems.items():
+            if stem != main and stem.startswith(main + "-"):
+                content = unpack(name, archive, member, limits)
+                tables[stem[len(main) + 1:]] = _read_csv(f"{name}:{member}", content, encoding,
+                                                         limits)
+    return tables
 
 
 # ----------------------------------------------------------------------------- CSV
