@@ -327,8 +327,39 @@ def shares_with_view(
 
         responses, model = load_responses(source, questionnaire)
         require_responses(responses)
+        if model.repeat_of(question) is not None:
+            return _repeat_shares_with_view(source, question, model, responses, by=by,
+                                            language=language)
         responses = with_derived_groups(responses, model, by, language)
         table = shares(responses, question, questionnaire=model, by=by, language=language,
                        design=study_design(source, responses))
         firms = len(responses)
     return table, share_view(table, questionnaire=model, language=language), firms
+
+
+def _repeat_shares_with_view(source, question: str, model, responses: pd.DataFrame, *, by,
+                             language) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """`shares_with_view` of a repeat section's question, over its instances; the table's
+    `attrs["over"]` says over how many instances of how many responses."""
+    from dmsurvey.analysis.shares import (
+        instances_line,
+        repeat_shares,
+        share_view,
+        with_derived_groups,
+    )
+    from dmsurvey.store.instances import instance_frames, repeat_questionnaire
+    from dmsurvey.store.study import open_study
+
+    if not Path(source).is_dir():
+        raise AnalysisError(f"{question} is asked in a repeat section, whose instances a "
+                            "study keeps: give the study folder")
+    responses = with_derived_groups(responses, model, by, language)
+    section = model.repeat_of(question)
+    instances = instance_frames(open_study(source), responses["response_id"].tolist())[
+        section.id]
+    table = repeat_shares(instances, question, questionnaire=model, responses=responses, by=by,
+                          language=language)
+    table.attrs["over"] = instances_line(instances, model, question, language)
+    view = share_view(table, questionnaire=repeat_questionnaire(model, section),
+                      language=language)
+    return table, view, len(instances)

@@ -256,6 +256,54 @@ def with_derived_groups(responses: pd.DataFrame, questionnaire: Questionnaire,
     return data
 
 
+def repeat_shares(
+    instances: pd.DataFrame,
+    question: str,
+    *,
+    questionnaire: Questionnaire,
+    responses: pd.DataFrame | None = None,
+    by: str | Sequence[str] | None = None,
+    language: str | None = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """`shares` of a question of a repeat section over its instances (each member, plot or
+    branch counts once), from the repeat's instances as `instance_frames` gives them.
+
+    `by` names columns of `responses` (joined to each instance by response_id), so members
+    can be broken down by their household's answers. Instances of one response are not
+    independent, so the intervals are narrower than a clustered analysis would give.
+    """
+    from dmsurvey.store.instances import repeat_questionnaire
+
+    section = questionnaire.repeat_of(question)
+    if section is None:
+        raise AnalysisError(f"{question} is not a question of a repeat section")
+    by_columns = [by] if isinstance(by, str) else list(by or [])
+    data = instances
+    if by_columns:
+        if responses is None:
+            raise AnalysisError("a breakdown of instances needs the responses they belong to")
+        require_columns(responses, by_columns, "this table")
+        data = instances.merge(responses[["response_id", *by_columns]], on="response_id",
+                               how="left")
+    return shares(data, question, questionnaire=repeat_questionnaire(questionnaire, section),
+                  by=by_columns or None, language=language, confidence=confidence)
+
+
+def instances_line(instances: pd.DataFrame, questionnaire: Questionnaire, question: str,
+                   language: str | None = None) -> str:
+    """What a table of a repeat question is over: `over 57 instances of Members in 20
+    responses`."""
+    from dmsurvey.wording import plural
+
+    section = questionnaire.repeat_of(question)
+    title = section.title.in_language(questionnaire.label_language(language))
+    count, responses = len(instances), instances["response_id"].nunique()
+    if (language or "en").startswith("zh"):
+        return f"基于{responses}份答卷中的{count}个“{title}”实例"
+    return f"over {plural(count, 'instance')} of {title} in {plural(responses, 'response')}"
+
+
 def answered_line(table: pd.DataFrame, firms: int, language: str | None = None) -> str:
     """How many of `firms` answered the question of a `shares` table (all firms as the
     base) and how many did not: `n = 21 answered; 9 did not`."""

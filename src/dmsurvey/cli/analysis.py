@@ -88,7 +88,9 @@ def shares(
     study, a response file, or a Parquet dataset of any size (in batches, or on a Dask
     cluster with --engine dask). Groups the analyses derive (size_class, level,
     revenue_2019_band, assets_2019_band) may be used with --by. A study with a survey
-    design (dmsurvey design) gets design-based shares and logit intervals.
+    design (dmsurvey design) gets design-based shares and logit intervals. A question of a
+    repeat section (household members, plots) is tabulated over its instances, and the
+    table says over how many instances in how many responses.
 
     Example: **dmsurvey shares my-study tech_used --by industry**
 
@@ -111,7 +113,11 @@ def shares(
                               whole_first_column=False))
     if not by:
         console.print(answered_line(table, firms, language), highlight=False)
-    if "std_err" in table.columns:
+    if "over" in table.attrs:
+        over = table.attrs["over"]
+        console.print(f"{over[:1].upper()}{over[1:]}; unweighted, each instance counts once.",
+                      highlight=False)
+    elif "std_err" in table.columns:
         console.print("Design-based estimates with logit intervals (the study's survey "
                       "design).", highlight=False)
     elif source.is_dir():

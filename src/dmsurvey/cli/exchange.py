@@ -109,6 +109,9 @@ def template(
     the chosen language saying what to type (required, when the question is asked, the
     questionnaire's rule). Choices are typed as labels: drop-downs for single choices, labels
     separated by semicolons for multiple choices. A codebook sheet documents every question.
+    A repeat section (household members, plots) gets a sheet of its own: a row per instance,
+    with the paper form's form_number and its instance_key (1, 2, 3; 2/1 for the first job of
+    the second member).
     Fill it in and import it as it is (**dmsurvey import my-study entry.xlsx --source paper**).
 
     Example: **dmsurvey template my-study -o entry.xlsx --lang zh**

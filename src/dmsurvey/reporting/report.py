@@ -75,6 +75,7 @@ def write_report(
     progress: Callable[[str], None] | None = None,
     design: tuple[pd.DataFrame, Any] | None = None,
     previous: PreviousWave | None = None,
+    instances: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the whole report folder for `responses` in `language`; return report.html.
 
@@ -86,7 +87,9 @@ def write_report(
     issue) to list in the report; None says no checks were run. With `previous` (an
     earlier wave of the same firms) the report adds a "What changed" section, its charts
     and its tables (`dmsurvey.reporting.change`).
-    `progress(step)` is called as each part is done.
+    `progress(step)` is called as each part is done. `instances`: per repeat section, the
+    instances of these responses (`dmsurvey.store.instances.instance_frames`), whose select
+    questions "Results by question" tabulates over the instances.
     """
     from dmsurvey import __version__
     from dmsurvey.analysis import run_all
@@ -115,6 +118,8 @@ def write_report(
     # Without the summary charts' questions, every select question gets its own chart.
     by_question = {} if charts else question_charts(
         responses, questionnaire, out / "charts", language=language, source=source)
+    over = {} if charts else _instance_charts(instances or {}, questionnaire, out / "charts",
+                                              language, source, by_question)
     step("charts")
     comparison_table = None
     if "02_online_procurement_sales" in charts:
@@ -149,7 +154,9 @@ def write_report(
         for chart in available_charts(questionnaire)
     ]
     question_images = [
-        Image(stem, question_caption(questionnaire, table["series"].iloc[0], language),
+        Image(stem, _with_base(question_caption(over.get(stem, (questionnaire,))[0],
+                                                table["series"].iloc[0], language),
+                               over.get(stem, (None, ""))[1]),
               _svg_data_uri(out / "charts" / f"{stem}.svg"),
               # The caption names the question, so the table need not on every row.
               html_table(table.drop(columns="series"), language, questionnaire=questionnaire))
@@ -236,8 +243,14 @@ def report_study(
     path = Path(source)
     if out_dir is None:
         out_dir = _default_out(path, f"report-{language}")
+    instances = None
+    if path.is_dir() and model.repeats:
+        from dmsurvey.store.instances import instance_frames
+        from dmsurvey.store.study import open_study
+
+        instances = instance_frames(open_study(path), responses["response_id"].tolist())
     return write_report(responses, model, out_dir, language=language,
-                        study_name=path.name,
+                        study_name=path.name, instances=instances,
                         quality=data_quality(path, responses, model, language),
                         progress=progress,
                         design=load_design(path) if path.is_dir() else None,
@@ -338,11 +351,37 @@ def data_quality(source: Path, responses: pd.DataFrame, questionnaire: Questionn
     return quality.quality_issues(responses, questionnaire, language=language)
 
 
+def _instance_charts(instances: dict[str, pd.DataFrame], questionnaire: Questionnaire,
+                     out_dir: Path, language: str, source: str,
+                     by_question: dict[str, pd.DataFrame]) -> dict[str, tuple]:
+    """Charts of the select questions of repeat sections, over their instances, added to
+    `by_question`; returns, per chart, the repeat's own questionnaire and what it is over."""
+    from dmsurvey.analysis.shares import instances_line
+    from dmsurvey.reporting.charts import chart_questions, question_charts
+    from dmsurvey.store.instances import repeat_questionnaire
+
+    over = {}
+    for repeat, frame in instances.items():
+        asked = repeat_questionnaire(questionnaire, repeat)
+        if frame.empty or not chart_questions(asked):
+            continue
+        tables = question_charts(frame, asked, out_dir, language=language, source=source)
+        by_question.update(tables)
+        line = instances_line(frame, questionnaire, chart_questions(asked)[0], language)
+        over.update({stem: (asked, line) for stem in tables})
+    return over
+
+
+def _with_base(caption: str, over: str) -> str:
+    return f"{caption} ({over})" if over else caption
+
+
 def _media_note(questionnaire: Questionnaire, language: str | None) -> str:
-    """Says that photos, recordings and files are not shown, naming their questions."""
+    """Says that photos, recordings and files are not shown, naming their questions
+    (those of repeat sections too)."""
     from dmsurvey.questionnaire.model import MEDIA_TYPES
 
-    media = [q.id for q in questionnaire.questions if q.type in MEDIA_TYPES]
+    media = [q.id for q in questionnaire.all_questions if q.type in MEDIA_TYPES]
     return text("media_note", language, questions=", ".join(media)) if media else ""
 
 

@@ -43,6 +43,9 @@ DROPPED_PLURALS = {
     SYSTEM_COLUMN: "system columns of the collecting server",
     IGNORED_COLUMN: "columns not in the questionnaire (ignored as asked)",
 }
+# ODK Briefcase names the instances of a repeat in their parent row (SET-OF-members); the
+# instances themselves come in the repeat's own file.
+REPEAT_LINK_PREFIX = "SET-OF-"
 GROUP_SEPARATORS = re.compile(r"[/-]")
 # ODK Central writes a GPS point as four columns, `point-Latitude` ... `point-Accuracy`;
 # KoboToolbox adds `_point_latitude` ... `_point_precision` beside the whole point.
@@ -170,7 +173,7 @@ def _target(header, fields, multi, by_label, points=frozenset()):
     if last and last not in RESPONSE_METADATA:
         return ("field", last, 0)
     last = GROUP_SEPARATORS.split(header)[-1]
-    if last in SYSTEM_DROPPED or header.startswith("meta/") or header.startswith("meta-"):
+    if last in SYSTEM_DROPPED or header.startswith(("meta/", "meta-", REPEAT_LINK_PREFIX)):
         return ("drop",)
     if header in by_label:
         return ("field", by_label[header], 0)

@@ -34,6 +34,7 @@ import pandas as pd
 from dmsurvey.errors import Problem
 from dmsurvey.questionnaire.model import REPEAT_METADATA, Questionnaire, Section
 from dmsurvey.store import db, layout
+from dmsurvey.store.columns import REPEAT_LINK_PREFIX
 from dmsurvey.store.readers import DEFAULT_LIMITS, ReadLimits, Table
 
 # How a KoboToolbox export links the rows of its sheets.
@@ -42,10 +43,9 @@ KOBO_PARENT_INDEX = "_parent_index"
 KOBO_PARENT_TABLE = "_parent_table_name"
 # KoboToolbox repeats the submission's own columns (`_submission__uuid`, ...) on repeat sheets.
 KOBO_SUBMISSION_PREFIX = "_submission_"
-# How an ODK Central export links the rows of its files (Briefcase adds SET-OF-<repeat>).
+# How an ODK Central export links the rows of its files.
 ODK_KEY = "KEY"
 ODK_PARENT_KEY = "PARENT_KEY"
-ODK_SET_OF_PREFIX = "SET-OF-"
 # dmsurvey's own exports and templates: the response (or paper form) and the instance key.
 LINKED_BY = ("response_id", "form_number")
 INSTANCE_KEY = "instance_key"
@@ -173,7 +173,7 @@ def _instances(section: Section, table: Table, questionnaire: Questionnaire, mai
             for column, header in enumerate(table.headers) if header in KEY_COLUMNS}
     kept = [column for column, header in enumerate(table.headers)
             if header not in KEY_COLUMNS and not header.startswith(KOBO_SUBMISSION_PREFIX)
-            and not header.startswith(ODK_SET_OF_PREFIX)]
+            and not header.startswith(REPEAT_LINK_PREFIX)]
     empty = Instances(section, None, np.zeros(0, dtype=int), np.zeros(0, dtype=object),
                       np.zeros(0, dtype=object))
     if table.cells.empty:

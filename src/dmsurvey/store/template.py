@@ -11,6 +11,11 @@ drop-down of labels, multiple choices take labels separated by semicolons (codes
 Numbers are checked against their constraint where it is a simple bound. A hidden `choices`
 sheet holds the codes and labels the drop-downs use, and a `codebook` sheet documents every
 question.
+
+A questionnaire with repeat sections (household members, plots) gets one more sheet per
+repeat, named after it: a row per instance, keyed by the paper form's `form_number` and the
+`instance_key` (1, 2, 3 for the members of a form; 2/1 for the first job of its second
+member), so a clerk can key a roster and the workbook imports as it is.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from dmsurvey.questionnaire.model import Question, Questionnaire
 
 # Metadata the clerk keys from the paper form itself, before the answers.
 ENTRY_COLUMNS = ("form_number", "enumerator")
+# A repeat's sheet: the form its row belongs to, and which instance of that form it is.
+REPEAT_ENTRY_COLUMNS = ("form_number", "instance_key")
 DEFAULT_ROWS = 1000
 LABEL_ROW = 2
 FIRST_DATA_ROW = 3
@@ -62,6 +69,12 @@ WORDS = {
         "at_most": "A number of at most {high}.",
         "whole": "A whole number.",
         "number": "A number.",
+        "form_number": "The number of the paper form this row belongs to (as on the data "
+                       "sheet).",
+        "instance_key": "Which one of the form: 1, 2, 3, ... in the order of the form.",
+        "instance_key_within": "Which one of the form: the number of its {outer}, / and its "
+                               "own number there (2/1 for the first of the second {outer}).",
+        "instance_label": "number",
     },
     "zh": {
         "required": "必填。",
@@ -84,6 +97,11 @@ WORDS = {
         "at_most": "数字，不大于{high}。",
         "whole": "整数。",
         "number": "数字。",
+        "form_number": "此行所属纸质问卷的编号（与 data 表相同）。",
+        "instance_key": "本问卷中的第几个：1、2、3……按问卷上的顺序。",
+        "instance_key_within": "本问卷中的第几个：所属{outer}的序号、/、再加本身的序号"
+                               "（第2个{outer}的第1个写 2/1）。",
+        "instance_label": "序号",
     },
 }
 
@@ -99,33 +117,63 @@ def write_template(
     from openpyxl import Workbook
 
     from dmsurvey.store.exporting import chosen_language, write_atomically
+    from dmsurvey.store.instances import sheet_name
 
     language = chosen_language(questionnaire, language)
-    questions = list(questionnaire.answerable)
     workbook = Workbook()
     data_sheet = workbook.active
     data_sheet.title = "data"
+    repeat_sheets = [(workbook.create_sheet(sheet_name(section.id)), section)
+                     for section in questionnaire.repeats]
     choices_sheet = workbook.create_sheet("choices")
     choice_ranges = _write_choices(choices_sheet, questionnaire, language)
     choices_sheet.sheet_state = "hidden"
-    _write_header(data_sheet, questionnaire, questions, language)
-    first_question_column = len(ENTRY_COLUMNS) + 1
-    for offset, question in enumerate(questions):
-        letter = _letter(first_question_column + offset)
-        cells = f"{letter}{FIRST_DATA_ROW}:{letter}{FIRST_DATA_ROW + rows - 1}"
-        validation = _validation(question, language, choice_ranges.get(question.id))
-        if validation is not None:
-            data_sheet.add_data_validation(validation)
-            validation.add(cells)
-        if question.type == "text":
-            data_sheet.column_dimensions[letter].number_format = "@"
+    _write_entry_sheet(data_sheet, questionnaire, list(questionnaire.answerable), language,
+                       choice_ranges, rows, ENTRY_COLUMNS)
+    for sheet, section in repeat_sheets:
+        _write_entry_sheet(sheet, questionnaire,
+                           [q for q in section.questions if q.asks_for_answer], language,
+                           choice_ranges, rows, REPEAT_ENTRY_COLUMNS)
+        _note_instance_columns(sheet, questionnaire, section, language)
     _append_codebook(workbook.create_sheet("codebook"), questionnaire, language)
     path = Path(path)
     write_atomically(path, workbook.save)
     return path
 
 
-def _write_header(sheet, questionnaire, questions, language) -> None:
+def _write_entry_sheet(sheet, questionnaire, questions, language, choice_ranges, rows,
+                       entry_columns) -> None:
+    """A sheet of entry columns, then a column per question with its drop-down or check."""
+    _write_header(sheet, questionnaire, questions, language, entry_columns)
+    first_question_column = len(entry_columns) + 1
+    for offset, question in enumerate(questions):
+        letter = _letter(first_question_column + offset)
+        cells = f"{letter}{FIRST_DATA_ROW}:{letter}{FIRST_DATA_ROW + rows - 1}"
+        validation = _validation(question, language, choice_ranges.get(question.id))
+        if validation is not None:
+            sheet.add_data_validation(validation)
+            validation.add(cells)
+        if question.type == "text":
+            sheet.column_dimensions[letter].number_format = "@"
+
+
+def _note_instance_columns(sheet, questionnaire: Questionnaire, section, language) -> None:
+    """What to type in the key columns of a repeat's sheet, as comments and labels."""
+    from openpyxl.comments import Comment
+
+    words = _words(language)
+    within = section.repeat.within
+    outer = questionnaire.repeat(within).title.in_language(language) if within else ""
+    notes = [words["form_number"], words["instance_key_within" if within else "instance_key"]
+             .format(outer=outer)]
+    title = section.title.in_language(language)
+    for column, note in enumerate(notes, start=1):
+        sheet.cell(row=1, column=column).comment = Comment(note, "dmsurvey", width=320,
+                                                           height=80)
+    sheet.cell(row=LABEL_ROW, column=2, value=f"{title} {words['instance_label']}")
+
+
+def _write_header(sheet, questionnaire, questions, language, entry_columns=ENTRY_COLUMNS) -> None:
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -133,14 +181,14 @@ def _write_header(sheet, questionnaire, questions, language) -> None:
     label_font = Font(italic=True, color="595959")
     label_alignment = Alignment(wrap_text=True, vertical="top")
     required_fill = PatternFill("solid", fgColor="FFF2CC")
-    for column, name in enumerate(ENTRY_COLUMNS, start=1):
+    for column, name in enumerate(entry_columns, start=1):
         cell = sheet.cell(row=1, column=column, value=name)
         cell.font = bold
         sheet.column_dimensions[_letter(column)].width = 14
         # Text, so that a form number such as 007 keeps its zeros.
         sheet.column_dimensions[_letter(column)].number_format = "@"
     for offset, question in enumerate(questions):
-        column = len(ENTRY_COLUMNS) + 1 + offset
+        column = len(entry_columns) + 1 + offset
         cell = sheet.cell(row=1, column=column, value=question.id)
         cell.font = bold
         if question.required:
@@ -153,7 +201,7 @@ def _write_header(sheet, questionnaire, questions, language) -> None:
         cell.comment = Comment(note, "dmsurvey", width=320, height=40 + 18 * note.count("\n"))
         sheet.column_dimensions[_letter(column)].width = _width(question, language)
     sheet.row_dimensions[LABEL_ROW].height = LABEL_ROW_HEIGHT
-    sheet.freeze_panes = sheet.cell(row=FIRST_DATA_ROW, column=len(ENTRY_COLUMNS) + 1)
+    sheet.freeze_panes = sheet.cell(row=FIRST_DATA_ROW, column=len(entry_columns) + 1)
 
 
 def _header_note(question: Question, questionnaire: Questionnaire, language: str) -> str:
