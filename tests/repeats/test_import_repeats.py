@@ -254,3 +254,23 @@ def _rows(frame: pd.DataFrame) -> list[list[str]]:
         return str(value)
 
     return [[text(value) for value in row] for row in frame.astype(object).values.tolist()]
+
+
+def test_validate_checks_the_stored_instances_and_their_number(study, tmp_path):
+    import sqlite3
+
+    from dmsurvey.store.quality import validate_study
+
+    households = [dict(HOUSEHOLDS[0]), *HOUSEHOLDS[1:]]
+    households[0]["n_members"] = 3  # two members keyed where the household says three
+    import_files(study, [odk_export(tmp_path / "export.zip", households)])
+    with sqlite3.connect(study.database_path) as connection:  # got in before a rule existed
+        connection.execute("UPDATE repeat_members SET age = 150 WHERE instance_key = '2' AND "
+                           "response_id = ?", (HOUSEHOLDS[1]["uuid"],))
+    issues = validate_study(study)
+    invalid = issues[issues["check"] == "invalid_answer"]
+    assert invalid[["response_id", "question", "value"]].values.tolist() == [
+        [HOUSEHOLDS[1]["uuid"], "members[2].age", "150"]]
+    counted = issues[issues["check"] == "repeat_count"]
+    assert counted[["response_id", "question", "message"]].values.tolist() == [
+        [HOUSEHOLDS[0]["uuid"], "members", "n_members asks for 3 of members but 2 stored"]]

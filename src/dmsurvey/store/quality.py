@@ -11,7 +11,10 @@ required answers left blank in finished responses (item non-response: a warning,
 question), answers the skip logic says were never asked, implausible values (a ratio such as
 revenue per employee far from the other firms', by a robust z-score on the log scale), likely
 duplicate firms (identical answers, else the same name once case, spaces and punctuation are
-ignored: one issue per pair, on the later response), and unfinished interviews.
+ignored: one issue per pair, on the later response), and unfinished interviews. In a study,
+the instances of repeat sections are checked too: their stored answers (named
+`repeat[instance].question`, as in the audit trail), and how many a response has where the
+repeat's count is a number or a question asked once.
 Void responses are left out; duplicates are looked for among first entries only, since the
 second entry of a paper form is meant to repeat the first.
 """
@@ -65,6 +68,8 @@ MESSAGES = {
     "unknown choice": {"en": "unknown choice", "zh": "未知选项"},
     "blank_by_question": {"en": "{question}: {firms} left it blank: {ids}",
                           "zh": "{question}：{firms}家企业未作答：{ids}"},
+    "repeat_count": {"en": "{count} asks for {expected} of {repeat} but {stored} stored",
+                     "zh": "按{count}应有{expected}个{repeat}，实际保存{stored}个"},
 }
 # Modified z-score (Iglewicz and Hoaglin): 0.6745 (x - median) / MAD; beyond 3.5 is an outlier.
 ROBUST_Z_LIMIT = 3.5
@@ -97,8 +102,59 @@ def validate_study(study_or_path, **options) -> pd.DataFrame:
         cleaned.loc[positions.to_numpy(dtype=int), column] = None
     data = typed_responses(cleaned, study.questionnaire)
     invalid["value"] = invalid["value"].astype(object)
+    words = "zh" if str(options.get("language", "en")).startswith("zh") else "en"
     return quality_issues(data, study.questionnaire, invalid=invalid,
-                          not_asked=not_asked(study), **options)
+                          not_asked=not_asked(study),
+                          repeat_issues=_repeat_issues(study, raw, language, words), **options)
+
+
+def _repeat_issues(study, raw: pd.DataFrame, language: str, words: str) -> list[pd.DataFrame]:
+    """Issues of the instances of repeat sections of the responses in `raw` (not void)."""
+    from dmsurvey.questionnaire.answer_columns import stored_problems
+    from dmsurvey.store.instances import repeat_questionnaire
+
+    questionnaire = study.questionnaire
+    parts = []
+    for section in questionnaire.repeats:
+        rows = study.repeat_rows(section.id)
+        rows = rows[rows["response_id"].isin(raw["response_id"])].reset_index(drop=True)
+        invalid = stored_problems(rows.astype(object), repeat_questionnaire(questionnaire,
+                                                                            section), language)
+        if not invalid.empty:
+            positions = invalid["position"].to_numpy(dtype=int)
+            keys = rows["instance_key"].to_numpy(dtype=object)[positions]
+            named = invalid.assign(
+                position=positions, column=[f"{section.id}[{key}].{column}" for key, column in
+                                            zip(keys, invalid["column"], strict=True)])
+            named["value"] = named["value"].astype(object)
+            forms = raw.set_index("response_id")["form_number"]
+            parts.append(_invalid_issues(rows.assign(form_number=rows["response_id"].map(forms)),
+                                         named, words))
+        parts.append(_instance_counts(section, rows, raw, questionnaire, words))
+    return parts
+
+
+def _instance_counts(section, rows: pd.DataFrame, raw: pd.DataFrame, questionnaire,
+                     words: str) -> pd.DataFrame:
+    """Complete responses with another number of instances than the repeat's count asks
+    for, where the count is a whole number or a question asked once (`${n_members}`)."""
+    count = (section.repeat.count or "").strip()
+    named = re.fullmatch(r"\$\{(\w[\w.-]*)\}", count)
+    if section.repeat.within is not None or not (count.isdigit() or (
+            named and named.group(1) in questionnaire)):
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    complete = raw[raw["status"].astype("str") == "complete"].reset_index(drop=True)
+    if named:
+        expected = pd.to_numeric(complete[named.group(1)], errors="coerce")
+    else:
+        expected = pd.Series(float(count), index=complete.index)
+    stored = complete["response_id"].map(rows["response_id"].value_counts()).fillna(0)
+    differs = (expected.notna() & (expected != stored)).to_numpy()
+    what = named.group(1) if named else count
+    return _issues(complete, differs, "repeat_count", "warning", section.id, stored.astype(int),
+                   [translated(MESSAGES, "repeat_count", words, count=what, expected=int(e),
+                               repeat=section.id, stored=int(n))
+                    if e == e else "" for e, n in zip(expected, stored, strict=True)])
 
 
 def quality_issues(
@@ -110,6 +166,7 @@ def quality_issues(
     language: str | None = "en",
     invalid: pd.DataFrame | None = None,
     not_asked: set[tuple[str, str]] = frozenset(),
+    repeat_issues: list[pd.DataFrame] = (),
 ) -> pd.DataFrame:
     """Every data-quality issue in typed responses (as `Study.responses()` gives them).
 
@@ -117,7 +174,8 @@ def quality_issues(
     `invalid`: the stored answers the answer checker refuses, as `stored_problems` lists
     them for these rows without void responses (found here when not given). `not_asked`:
     (response id, question) pairs the instrument of a response did not ask (its file had no
-    column for the question): not counted as required answers left blank.
+    column for the question): not counted as required answers left blank. `repeat_issues`:
+    issues of the instances of repeat sections (`validate_study` finds them), listed too.
     """
     from dmsurvey.questionnaire.answer_columns import relevance, stored_problems
 
@@ -153,6 +211,7 @@ def quality_issues(
             data, asked_not, "not_relevant", "warning", question.id, data[question.id],
             translated(MESSAGES, "not_relevant", words),
         ))
+    parts += list(repeat_issues)
     parts += _implausible(data, questionnaire, ratios, z_limit, words)
     parts += _duplicates(data, questionnaire, words)
     in_progress = (status == "in_progress").to_numpy()
