@@ -71,29 +71,30 @@ def kobo_export(path: Path, households=HOUSEHOLDS) -> Path:
 
 
 def odk_export(path: Path, households=HOUSEHOLDS) -> Path:
-    """A ZIP export as ODK Central writes it: the form's CSV, then one CSV per repeat whose
-    PARENT_KEY is the KEY of its parent row."""
+    """A ZIP export as ODK Central writes it (Briefcase's CSV layout): the form's CSV, then
+    one CSV per repeat whose PARENT_KEY is the KEY of its parent row, and SET-OF columns
+    naming each set of instances."""
     def text(rows):
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows(rows)
         return out.getvalue()
 
-    main = [["SubmissionDate", "household-n_members", "closing-comment", "meta-instanceID",
-             "KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent",
+    main = [["SubmissionDate", "household-n_members", "SET-OF-members", "closing-comment",
+             "meta-instanceID", "KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent",
              "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits",
              "FormVersion"]]
-    members = [["member_name", "age", "PARENT_KEY", "KEY"]]
-    jobs = [["job", "PARENT_KEY", "KEY"]]
+    members = [["member_name", "age", "SET-OF-jobs", "PARENT_KEY", "KEY", "SET-OF-members"]]
+    jobs = [["job", "PARENT_KEY", "KEY", "SET-OF-jobs"]]
     for household in households:
         key = f"uuid:{household['uuid']}"
-        main.append(["2024-05-01T10:00:00.000Z", household["n_members"],
+        main.append(["2024-05-01T10:00:00.000Z", household["n_members"], f"{key}/members",
                      household["comment"] or "", key, key, "5", "collector", "0", "0", "",
                      "", "collect:abc", "0", "1"])
         for position, (name, age, member_jobs) in enumerate(household["members"], start=1):
             member_key = f"{key}/members[{position}]"
-            members.append([name, age, key, member_key])
+            members.append([name, age, f"{member_key}/jobs", key, member_key, f"{key}/members"])
             for number, job in enumerate(member_jobs, start=1):
-                jobs.append([job, member_key, f"{member_key}/jobs[{number}]"])
+                jobs.append([job, member_key, f"{member_key}/jobs[{number}]", f"{member_key}/jobs"])
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("household-roster.csv", text(main))
         archive.writestr("household-roster-members.csv", text(members))
@@ -274,3 +275,25 @@ def test_validate_checks_the_stored_instances_and_their_number(study, tmp_path):
     counted = issues[issues["check"] == "repeat_count"]
     assert counted[["response_id", "question", "message"]].values.tolist() == [
         [HOUSEHOLDS[0]["uuid"], "members", "n_members asks for 3 of members but 2 stored"]]
+
+
+def test_a_calculation_over_a_repeat_keeps_the_value_the_file_has(tmp_path):
+    text = HOUSEHOLD.read_text(encoding="utf-8")
+    comment = "      - {id: comment, type: text, label: {en: Anything else?, zh: 其他？}}\n"
+    total = ("      - {id: total_age, type: calculate, calculation: 'sum(${age})', "
+             "label: {en: Total age, zh: 总年龄}}\n")
+    (tmp_path / "roster.yaml").write_text(text.replace(comment, comment + total),
+                                          encoding="utf-8")
+    study = init_study(tmp_path / "study", tmp_path / "roster.yaml")
+    path = kobo_export(tmp_path / "kobo.xlsx")
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook[MAIN_SHEET]
+    column = sheet.max_column + 1
+    sheet.cell(1, column, "closing/total_age")
+    totals = [sum(age for _, age, _ in household["members"]) for household in HOUSEHOLDS]
+    for row, value in enumerate(totals, start=2):
+        sheet.cell(row, column, value)
+    workbook.save(path)
+    result = import_files(study, [path])
+    assert result.recalculated == {}
+    assert study.responses()["total_age"].tolist() == [str(total) for total in totals]

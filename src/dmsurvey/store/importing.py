@@ -398,7 +398,10 @@ def _recalculate(typed: pd.DataFrame, values: dict[str, np.ndarray], given: dict
     from dmsurvey.questionnaire.calculations import calculate_frame
 
     differing = {}
+    over_repeats = calculations_over_repeats(questionnaire)
     for question_id, column in calculate_frame(questionnaire, typed).items():
+        if question_id in over_repeats:
+            continue
         worked_out = column.to_numpy(dtype=object)
         if question_id in values:
             imported = pd.Series(values[question_id], dtype=object)
@@ -413,6 +416,24 @@ def _recalculate(typed: pd.DataFrame, values: dict[str, np.ndarray], given: dict
             fields.append(question_id)
         values[question_id] = worked_out
     return differing
+
+
+def calculations_over_repeats(questionnaire: Questionnaire) -> set[str]:
+    """Calculate fields that use the answers of repeat sections (`sum(${age})`), directly or
+    through another calculation: an import takes them as the file has them, since it works
+    calculations out from the responses' own columns."""
+    from dmsurvey.questionnaire.answers import expression
+
+    inside = {section.id for section in questionnaire.repeats} | {
+        question.id for section in questionnaire.repeats for question in section.questions}
+    found: set[str] = set()
+    calculated = [q for q in questionnaire.questions if q.type == "calculate" and q.calculation]
+    while True:
+        more = {q.id for q in calculated if q.id not in found
+                and expression(q.calculation).references & (inside | found)}
+        if not more:
+            return found
+        found |= more
 
 
 # ---------------------------------------------------------------------------- storing
