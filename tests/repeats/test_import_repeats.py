@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -143,9 +145,11 @@ def test_an_export_with_repeats_imports_each_instance_under_its_parent(study, tm
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".csv", ".parquet", ".json", ".dta", ".sav"])
+@pytest.mark.parametrize("write", [kobo_export, odk_export], ids=["kobo", "odk"])
 def test_exports_write_each_repeat_beside_the_responses_with_the_same_answers(
-        study, tmp_path, suffix):
-    import_files(study, [odk_export(tmp_path / "export.zip")])
+        study, tmp_path, write, suffix):
+    import_files(study, [write(tmp_path / ("export.xlsx" if write is kobo_export
+                                           else "export.zip"))])
     target = tmp_path / "out" / f"roster{suffix}"
     result = export_study(study, target)
     written = [target.with_name(f"roster-{repeat}{suffix}") for repeat in ("members", "jobs")]
@@ -153,10 +157,12 @@ def test_exports_write_each_repeat_beside_the_responses_with_the_same_answers(
         assert result.files == (target,)
         sheets = pd.read_excel(target, sheet_name=None)
         assert list(sheets)[:3] == ["data", "members", "jobs"]
-        members, jobs = sheets["members"], sheets["jobs"]
+        main, members, jobs = sheets["data"], sheets["members"], sheets["jobs"]
     else:
         assert result.files == (target, *written)
-        members, jobs = (_read(path) for path in written)
+        main, members, jobs = (_read(path) for path in (target, *written))
+    assert _rows(main[["response_id", "n_members", "comment"]]) == _rows(pd.DataFrame(
+        [[h["uuid"], h["n_members"], h["comment"]] for h in HOUSEHOLDS]))
     columns = ["response_id", "instance_key", "parent_key", "instance"]
     assert list(members.columns) == [*columns, "member_name", "age"]
     assert list(jobs.columns) == [*columns, "job"]
@@ -297,3 +303,34 @@ def test_a_calculation_over_a_repeat_keeps_the_value_the_file_has(tmp_path):
     result = import_files(study, [path])
     assert result.recalculated == {}
     assert study.responses()["total_age"].tolist() == [str(total) for total in totals]
+
+
+def test_the_commands_say_what_instances_came_in_and_which_files_went_out(study, tmp_path):
+    from typer.testing import CliRunner
+
+    from dmsurvey.cli import app
+
+    runner = CliRunner()
+    path = kobo_export(tmp_path / "kobo.xlsx")
+    imported = runner.invoke(app, ["import", str(study.path), str(path), "--who", "clerk"])
+    assert imported.exit_code == 0, imported.output
+    assert "stored 5 instances of members; stored 6 instances of jobs." in imported.output
+    exported = runner.invoke(app, ["export", str(study.path), "-o", str(tmp_path / "r.csv")])
+    assert exported.exit_code == 0, exported.output
+    for name in ("r.csv", "r-members.csv", "r-jobs.csv"):
+        assert str(tmp_path / name) in exported.output.replace("\n", "")
+
+    broken = tmp_path / "broken.xlsx"
+    workbook = openpyxl.load_workbook(path)
+    workbook["jobs"]["D2"] = 99  # a job of a member no sheet row has
+    workbook.save(broken)
+    fresh = init_study(tmp_path / "fresh", HOUSEHOLD)
+    refused = subprocess.run([sys.executable, "-m", "dmsurvey", "import", str(fresh.path),
+                              str(broken)], capture_output=True, text=True, check=False)
+    assert refused.returncode == 1
+    assert "Traceback" not in refused.stderr
+    assert "Nothing was imported: 1 problem found" in refused.stderr
+    assert (f"{broken}, jobs sheet row 2, column _parent_index: an instance of jobs whose "
+            "parent is missing: no row of the members sheet has this _index: '99'"
+            in refused.stderr)
+    assert fresh.response_ids() == []

@@ -224,11 +224,12 @@ def _link(section, questionnaire, table, keys, rows, main, parent, problems):
     else:
         targets = parent.links
     found = _positions(targets, keys[column])
+    kind = "sheet" if table.sheet else "file"
+    where = f"the main {kind}" if parent is None else f"the {parent.section.id} {kind}"
     for position in np.flatnonzero(found < 0):
-        where = "the main sheet or file" if parent is None else f"the {parent.section.id} rows"
         problems.append(Problem(
             f"an instance of {section.id} whose parent is missing: no row of {where} has "
-            f"{parent_column} {keys[column][position]!r}", file=table.file, sheet=table.sheet,
+            f"this {parent_column}", file=table.file, sheet=table.sheet,
             row=int(rows[position]), column=column, value=keys[column][position],
             expected=f"the {parent_column} of a row of {where}"))
     valid = found >= 0
