@@ -134,3 +134,40 @@ def test_a_keying_template_has_a_sheet_per_repeat_that_imports_back(tmp_path):
                   frames["jobs"].astype(object).values.tolist()]
     assert jobs_keyed == [("F-001", "1/1", "1", "教师"), ("F-001", "1/2", "1", "农民"),
                           ("F-002", "1/1", "1", "driver")]
+
+
+def test_a_repeat_exported_for_stata_has_the_main_files_labels(study_path, tmp_path):
+    from dmsurvey.store.exporting import export_study
+    from dmsurvey.store.study import open_study
+
+    result = export_study(open_study(study_path), tmp_path / "roster.dta", labels="zh")
+    members_file = tmp_path / "roster-members.dta"
+    assert result.files == (tmp_path / "roster.dta", members_file, tmp_path / "roster-jobs.dta")
+    import pandas as pd
+
+    with pd.io.stata.StataReader(members_file) as reader:
+        data = reader.read(convert_categoricals=False)
+        variables, values = reader.variable_labels(), reader.value_labels()
+    assert variables["relation"] == "与户主关系"
+    assert variables["instance_key"].startswith("重复组实例")
+    [choices] = [labels for name, labels in values.items() if name.startswith("relation")]
+    assert choices == {1: "户主", 2: "配偶", 3: "子女", 4: "其他"}
+    numbers = {"head": 1, "spouse": 2, "child": 3}
+    assert data["relation"].tolist()[:6] == [numbers[r] for _, r in MEMBERS[:5]] + [
+        pytest.approx(float("nan"), nan_ok=True)]
+
+
+def test_an_anonymised_export_links_instances_to_responses_by_the_same_pseudonyms(
+        study_path, tmp_path):
+    import pandas as pd
+
+    from dmsurvey.store.exporting import export_study
+    from dmsurvey.store.study import open_study
+
+    export_study(open_study(study_path), tmp_path / "roster.csv", anonymize=True)
+    main = pd.read_csv(tmp_path / "roster.csv", dtype=object)
+    members = pd.read_csv(tmp_path / "roster-members.csv", dtype=object)
+    assert not set(main["response_id"]) & {h for h, _ in MEMBERS}  # pseudonyms, not ids
+    households = dict(zip(main["response_id"], main["n_members"].astype(int), strict=True))
+    counted = members.groupby("response_id").size().to_dict()
+    assert counted == households

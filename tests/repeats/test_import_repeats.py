@@ -131,6 +131,9 @@ def study(tmp_path):
 @pytest.mark.parametrize("write", [kobo_export, odk_export], ids=["kobo", "odk"])
 def test_an_export_with_repeats_imports_each_instance_under_its_parent(study, tmp_path, write):
     path = write(tmp_path / ("export.xlsx" if write is kobo_export else "export.zip"))
+    checked = import_files(study, [path], dry_run=True)
+    assert (checked.added, checked.instances) == (3, {"members": 5, "jobs": 6})
+    assert study.repeat_rows("members").empty
     result = import_files(study, [path])
     assert (result.added, result.instances) == (3, {"members": 5, "jobs": 6})
     assert stored_instances(study, "members") == expected_members()
