@@ -116,9 +116,12 @@ def test_a_keying_template_has_a_sheet_per_repeat_that_imports_back(tmp_path):
     for row in (["F-001", "1", "李明", 41], ["F-001", "2", "小红", 9],
                 ["F-002", "1", "Wang", 30]):
         members.append(row)
+    workbook.save(tmp_path / "no-jobs.xlsx")  # no job keyed yet: its sheet has labels only
     for row in (["F-001", "1/1", "教师"], ["F-001", "1/2", "农民"], ["F-002", "1/1", "driver"]):
         jobs.append(row)
     workbook.save(template)
+    unemployed = init_study(tmp_path / "unemployed", HOUSEHOLD)
+    assert import_files(unemployed, [tmp_path / "no-jobs.xlsx"]).instances == {"members": 3}
 
     study = init_study(tmp_path / "study", HOUSEHOLD)
     result = import_files(study, [template], source="paper")

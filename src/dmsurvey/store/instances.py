@@ -34,7 +34,7 @@ import pandas as pd
 from dmsurvey.errors import Problem
 from dmsurvey.questionnaire.model import REPEAT_METADATA, Questionnaire, Section
 from dmsurvey.store import db, layout
-from dmsurvey.store.columns import REPEAT_LINK_PREFIX
+from dmsurvey.store.columns import REPEAT_LINK_PREFIX, is_label_row, plan_columns
 from dmsurvey.store.readers import DEFAULT_LIMITS, ReadLimits, Table
 
 # How a KoboToolbox export links the rows of its sheets.
@@ -184,11 +184,12 @@ def _instances(section: Section, table: Table, questionnaire: Questionnaire, mai
         [table.positions[column] if table.positions else column for column in kept],
         {header: rows for header, rows in table.listed.items() if header not in KEY_COLUMNS},
         sheet=table.sheet)
+    asked = repeat_questionnaire(questionnaire, section)
+    if len(answers.cells) == 1 and is_label_row(
+            answers, plan_columns(answers, asked, ignore_unknown=True), asked):
+        return empty  # a template's sheet with its labels and no instance keyed
     all_rows = table.rows
-    checked = check_table(answers, repeat_questionnaire(questionnaire, section),
-                          language=language, strict=strict, calculate=False)
-    if checked.rows == 0:
-        return empty
+    checked = check_table(answers, asked, language=language, strict=strict, calculate=False)
     rows = checked.table.rows
     present = np.isin(all_rows, rows)  # a second header row (labels) was left out
     keys = {header: values[present] for header, values in keys.items()}
