@@ -25,6 +25,7 @@ RELATION = """\
           - {code: spouse, label: {en: Spouse, zh: 配偶}}
           - {code: child, label: {en: Child, zh: 子女}}
           - {code: other, label: {en: Other, zh: 其他}}
+      - {id: photo, type: image, label: {en: Photo, zh: 照片}}
 """
 # Members of four households: (household, relation); one member leaves the question blank.
 MEMBERS = [("h1", "head"), ("h1", "spouse"), ("h1", "child"), ("h1", "child"),
@@ -92,6 +93,7 @@ def test_the_report_tabulates_a_repeat_question_over_its_instances(study_path, t
 
     html = report_study(study_path, tmp_path / "report").read_text(encoding="utf-8")
     assert "Relation to the head (over 9 instances of Members in 4 responses)" in html
+    assert "Photos, recordings and files (photo) are not shown" in html
     chart_table = (tmp_path / "report" / "charts" / "q_relation.csv").read_text()
     assert chart_table.splitlines()[1].startswith("relation,head,Head,4,8")
 
