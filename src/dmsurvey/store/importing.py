@@ -482,7 +482,7 @@ def _store(study, checked, *, source, entry, dry_run, skip_invalid, replace, who
         differs = _differences(incoming.select(known), stored, compared)
         conflicts = np.zeros(len(incoming), dtype=bool)
         conflicts[known] = differs.any(axis=1)
-        other_instances = changed_instances(connection, questionnaire, checked, incoming,
+        other_instances = changed_instances(connection, checked, incoming,
                                             known & ~conflicts & ~rejected & ~skipped)
         conflicts[list(other_instances)] = True
         conflict_problems = []

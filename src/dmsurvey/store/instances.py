@@ -332,8 +332,8 @@ def _positions(targets: np.ndarray, references: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------ storing
 
 
-def changed_instances(connection, questionnaire: Questionnaire, checked: Sequence,
-                      incoming, candidates: np.ndarray) -> dict[int, list[str]]:
+def changed_instances(connection, checked: Sequence, incoming,
+                      candidates: np.ndarray) -> dict[int, list[str]]:
     """Batch rows among `candidates` (stored responses imported again) whose instances in the
     file differ from the stored ones, with the repeats that differ. Only repeats the file has
     a sheet or file for are compared."""
