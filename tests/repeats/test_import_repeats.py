@@ -337,3 +337,29 @@ def test_the_commands_say_what_instances_came_in_and_which_files_went_out(study,
             "parent is missing: no row of the members sheet has this _index: '99'"
             in refused.stderr)
     assert fresh.response_ids() == []
+
+
+def test_merging_laptops_studies_brings_the_instances_of_the_responses_merged_in(tmp_path):
+    from dmsurvey.store.merge import merge_studies
+
+    first, second = (init_study(tmp_path / name, HOUSEHOLD) for name in ("laptop1", "laptop2"))
+    import_files(first, [kobo_export(tmp_path / "one.xlsx", HOUSEHOLDS[:1])])
+    import_files(second, [kobo_export(tmp_path / "two.xlsx", HOUSEHOLDS[1:])])
+    merge_studies(first, [second])
+    assert stored_instances(first, "members") == expected_members()
+    assert stored_instances(first, "jobs") == expected_jobs()
+    merge_studies(first, [second])  # merging again changes nothing
+    assert len(first.repeat_rows("members")) == 5
+
+
+def test_studies_whose_repeat_sections_differ_do_not_merge(study, tmp_path):
+    from dmsurvey.errors import StudyError
+    from dmsurvey.store.merge import merge_studies
+
+    text = HOUSEHOLD.read_text(encoding="utf-8")
+    (tmp_path / "other.yaml").write_text(
+        text.replace("{id: job, type: text", "{id: job, type: integer"), encoding="utf-8")
+    other = init_study(tmp_path / "other", tmp_path / "other.yaml")
+    with pytest.raises(StudyError) as raised:
+        merge_studies(study, [other])
+    assert "question job: type text vs integer" in str(raised.value)

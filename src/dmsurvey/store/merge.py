@@ -15,8 +15,9 @@ the responses of the other folders into one study:
   as the time of an import, is not compared); one present with different content is a
   conflict, reported with the fields that differ and left as it is;
 - new responses are copied with all their metadata (status, entry, form number, timestamps)
-  together with their audit trail from the other study, plus a `merge` entry saying where they
-  came from; the study's `merge_log` table lists every response merged in.
+  and the instances of their repeat sections, together with their audit trail from the other
+  study, plus a `merge` entry saying where they came from; the study's `merge_log` table lists
+  every response merged in.
 
 All of it happens in one transaction: a failure merges nothing.
 """
@@ -132,6 +133,7 @@ def merge_studies(
                     identical += 1
             _insert(connection, columns, added)
             added_ids = {row[0] for row in added}
+            _copy_instances(connection, source, target, added_ids)
             sha = source.info.get("questionnaire_sha256", "")
             connection.executemany(
                 "INSERT INTO audit (response_id, field, old, new, who, at, action) "
@@ -252,6 +254,22 @@ def _audit_rows(study: Study) -> list[tuple]:
 def _insert(connection, columns: list[str], rows: list[tuple]) -> None:
     if rows:
         layout.insert_rows(connection, dict(zip(columns, zip(*rows, strict=True), strict=True)))
+
+
+def _copy_instances(connection, source: Study, target: Study, response_ids: set[str]) -> None:
+    """The instances of repeat sections of the responses merged in, copied as stored."""
+    if not response_ids:
+        return
+    for section in target.questionnaire.repeats:
+        names = ["response_id", "instance_key", "parent_key", "instance",
+                 *(name for name, _ in db.repeat_columns(section))]
+        listed = ", ".join(db.quote(name) for name in names)
+        table = layout.repeat_table(section.id)
+        with source.connect() as reading:
+            rows = [row for row in reading.execute(f"SELECT {listed} FROM {table}")
+                    if row[0] in response_ids]
+        connection.executemany(
+            f"INSERT INTO {table} ({listed}) VALUES ({', '.join('?' for _ in names)})", rows)
 
 
 def _differing_fields(columns: list[str], ours: tuple, theirs: tuple) -> tuple[str, ...]:
