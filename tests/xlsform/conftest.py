@@ -124,16 +124,21 @@ def or_other_form(xlsform) -> Path:
     )
 
 
-# A plot roster: the repeat (row 3) is what dmsurvey cannot keep.
+# A plot roster: plots as many as the answer says, trees in each plot until there are no
+# more. The plot's question after the trees (row 8) is asked before them: an adaptation.
 @pytest.fixture
 def repeat_form(xlsform) -> Path:
     return xlsform(
         "roster",
         survey=[
-            ["type", "name", "label"],
+            ["type", "name", "label", "repeat_count"],
             ["integer", "plots", "Number of plots"],
-            ["begin repeat", "plot", "Plot"],
+            ["begin repeat", "plot", "Plot", "${plots}"],
             ["decimal", "area", "Area"],
+            ["begin repeat", "tree", "Tree"],
+            ["integer", "height", "Height"],
+            ["end repeat"],
+            ["text", "remark", "Remark"],
             ["end repeat"],
         ],
     )

@@ -89,8 +89,6 @@ PLOT_SURVEY = FieldForm(
                               "1,Lindi,Lindi\n2,Mtwara,Mtwara\n"},
     adaptations=(
         "survey sheet row 12: the choices of 'district_id' are in districts.csv",
-        "survey sheet row 19: repeat 'trees' is asked once",
-        "survey sheet row 22: repeat 'stems' is asked once",
         "survey sheet row 25: required only when",
     ),
 )
@@ -218,7 +216,6 @@ SPECIFICATION_TOUR = FieldForm(
     choices=[["list_name", "name", "label::english", "label::chinese"],
              ["yes_no", "yes", "Yes", "是"], ["yes_no", "no", "No", "否"]],
     adaptations=(
-        "survey sheet row 7: repeat 'repeat_test' is asked once",
         "survey sheet row 26: 'where_started' (start-geopoint) cannot be recorded in a terminal",
     ),
 )

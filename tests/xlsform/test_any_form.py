@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 
 from dmsurvey.cli import app
 from dmsurvey.questionnaire.loader import load_questionnaire
+from dmsurvey.questionnaire.model import Repeat
 
+from .conftest import write_xlsform
 from .field_forms import FIELD_FORMS, PLOT_SURVEY, SPECIFICATION_TOUR
 
 runner = CliRunner()
@@ -65,7 +67,7 @@ def test_strict_refuses_every_adaptation_by_row(name, tmp_path):
 
 def test_every_question_type_of_the_specification_is_kept(tmp_path):
     questionnaire = load_questionnaire(SPECIFICATION_TOUR.write(tmp_path, "tour"))
-    types = {q.id: q.type for q in questionnaire.questions}
+    types = {q.id: q.type for q in questionnaire.all_questions}
     assert {name: types[name] for name in (
         "acknowledge_test", "date_test", "time_test", "datetime_test", "geopoint_test",
         "barcode_test", "image_test", "audio_test", "video_test", "calculate_test",
@@ -95,9 +97,14 @@ def test_choices_from_a_csv_beside_the_form_are_copied_in(tmp_path):
 
     radius = round(15 / math.sqrt(math.cos(math.atan(10 / 100))), 2)
     assert calculate_answers(questionnaire, {"slope": 10})["slope_radius"] == str(radius)
-    # questions of repeats are asked once; the nested repeat's too
-    assert questionnaire["cbh"].section == "stems"
-    assert questionnaire["stem_height"].required is False
+    # the trees of a plot, each tree's stems as many as it has
+    assert [(s.id, s.relevant, s.repeat) for s in questionnaire.repeats] == [
+        ("trees", "${any_trees} = 'yes'", Repeat()),
+        ("stems", None, Repeat(count="${stem_count}", within="trees")),
+    ]
+    assert questionnaire.find("cbh").section == "stems"
+    assert questionnaire.repeat_of("tag").id == "trees"
+    assert questionnaire.find("stem_height").required is False
 
 
 def test_a_duplicate_code_pyxform_rejects_is_refused_with_its_choices_row(xlsform):
@@ -114,7 +121,13 @@ def test_a_duplicate_code_pyxform_rejects_is_refused_with_its_choices_row(xlsfor
 
 
 def test_xlsform_names_are_column_names_and_renamed_for_stata_and_spss(tmp_path):
-    form = SPECIFICATION_TOUR.write(tmp_path, "tour")
+    form = write_xlsform(
+        tmp_path / "tour.xlsx",
+        [["type", "name", "label"], ["select_one yes_no", "skip_to_end", "Skip?"],
+         ["text", "my_name", "Name"], ["select_one yes_no", "label-test", "Label test"],
+         ["select_one yes_no", "list.nolabel.test", "List test"]],
+        [["list_name", "name", "label"], ["yes_no", "yes", "Yes"], ["yes_no", "no", "No"]],
+    )
     study = tmp_path / "study"
     invoke("init", study, "--questionnaire", form)
     responses = tmp_path / "responses.csv"

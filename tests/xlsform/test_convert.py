@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from dmsurvey.cli import app
 from dmsurvey.errors import QuestionnaireError
 from dmsurvey.questionnaire.loader import load_questionnaire
+from dmsurvey.questionnaire.model import Repeat
 from dmsurvey.questionnaire.xlsform import convert_xlsform
 
 runner = CliRunner()
@@ -76,11 +77,17 @@ def test_cli_output_option(old_syntax_form, tmp_path):
     assert load_questionnaire(output)["channels"].choice_codes == ("1", "2")
 
 
-def test_cli_adapts_a_repeat_and_lists_it_by_row(repeat_form):
+def test_cli_converts_nested_repeats_and_lists_the_reordered_question_by_row(repeat_form):
     result = runner.invoke(app, ["questionnaire", "convert", str(repeat_form)])
     assert result.exit_code == 0, result.output
-    assert "survey sheet row 3: repeat 'plot' is asked once" in result.output
-    assert load_questionnaire(repeat_form.with_suffix(".yaml"))["area"].type == "decimal"
+    assert ("survey sheet row 8: 'remark' comes after repeat 'tree' inside repeat 'plot': "
+            "it is asked before it") in result.output
+    questionnaire = load_questionnaire(repeat_form.with_suffix(".yaml"))
+    assert [(s.id, s.repeat) for s in questionnaire.repeats] == [
+        ("plot", Repeat(count="${plots}")), ("tree", Repeat(within="plot"))]
+    assert [q.id for q in questionnaire.repeat("plot")] == ["area", "remark"]
+    assert questionnaire.find("height").section == "tree"
+    assert [q.id for q in questionnaire.questions] == ["plots"]
 
 
 def test_strict_refusal_in_a_real_shell_is_one_message_without_traceback(repeat_form):
@@ -94,7 +101,7 @@ def test_strict_refusal_in_a_real_shell_is_one_message_without_traceback(repeat_
     assert completed.returncode == 1
     assert completed.stderr.startswith(f"Error: {repeat_form} cannot be converted (1 problem)")
     assert "without --strict, they are adapted" in completed.stderr
-    assert "survey sheet row 3: repeat 'plot' is asked once" in completed.stderr
+    assert "survey sheet row 8: 'remark' comes after repeat 'tree'" in completed.stderr
     assert "Traceback" not in completed.stderr + completed.stdout
     assert not repeat_form.with_suffix(".yaml").exists()
 

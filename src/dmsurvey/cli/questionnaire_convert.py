@@ -44,6 +44,11 @@ def convert(
         f"{plural(len(questionnaire.questions), 'question')}, "
         f"languages {', '.join(questionnaire.languages)}"
     )
+    if questionnaire.repeats:
+        repeated = len(questionnaire.all_questions) - len(questionnaire.questions)
+        summary += (f", {plural(len(questionnaire.repeats), 'repeat')} "
+                    f"({', '.join(s.id for s in questionnaire.repeats)}) of "
+                    f"{plural(repeated, 'question')}")
     if questionnaire.metadata_fields:
         summary += f", metadata {', '.join(questionnaire.metadata_fields)}"
     typer.echo(summary)

@@ -3,7 +3,7 @@
 pyxform reads the workbook (sheets, column aliases, translations, old and new select syntax,
 groups) exactly as ODK and KoboToolbox do; this module maps its result onto the questionnaire
 format. A form pyxform accepts is never refused whole: what dmsurvey cannot do as ODK does
-(a repeat, a rule using a function it cannot evaluate, a field no terminal can record) is
+(a rule using a function it cannot evaluate, a field no terminal can record) is
 adapted and listed by sheet row, and display-only columns (appearance, media, ...) are
 dropped with a note. With `strict`, every adaptation is a problem instead, and nothing is
 written.
@@ -98,6 +98,7 @@ _DROPPED = {
     "constraint": "is dropped (answers are not checked by it)",
     "calculation": "is dropped (the field stays empty)",
     "choice_filter": "is dropped (every choice is offered)",
+    "repeat_count": "is dropped (the interviewer is asked whether another follows)",
 }
 
 _YES = {"yes", "true", "true()"}
@@ -404,6 +405,10 @@ class _FormConverter:
         self.used_lists: dict[str, _Located] = {}
         self.metadata: list[str] = []
         self.sections: list[dict] = []
+        # ids of repeat sections begun but not yet added (their questions are still read)
+        self.reserved_section_ids: set[str] = set()
+        # calculates pyxform adds for a repeat_count that is no reference: name -> formula
+        self.generated_calculations: dict[str, str] = {}
 
     # -- the form as a whole -------------------------------------------------------------
 
@@ -579,30 +584,47 @@ class _FormConverter:
             else self._row_of(name)
         )
         if where.row is None and (name.startswith(_GENERATED_PREFIXES) or kind == "calculate"):
-            return  # made by pyxform for display or for a repeat count reported on its own
+            # made by pyxform for display, or to hold a repeat_count that is not a reference
+            if kind == "calculate":
+                self.generated_calculations[name] = element.get("bind", {}).get("calculate")
+            return
         if kind in ("group", "repeat", "loop"):
             self._container(element, where, loose, ancestors)
             return
         question = self._question(element, where)
         if question is None:
             return
-        if ancestors:
+        repeat = _innermost_repeat(ancestors)
+        if repeat is not None:
+            self._into_repeat(repeat, question, where, ancestors)
+        elif ancestors:
             ancestors[-1].setdefault("_questions", []).append((question, where))
         else:
             loose.append((question, where))
+
+    def _into_repeat(self, repeat: dict, question: dict, where: _Located,
+                     ancestors: tuple[dict, ...]) -> None:
+        """A question of a repeat, or of a group inside one, joins the repeat's section: the
+        conditions of the groups between them become part of its own."""
+        inside = ancestors[ancestors.index(repeat) + 1:]
+        relevants = [group["relevant"] for group in inside if group["relevant"]]
+        if relevants:
+            if question.get("relevant"):
+                relevants.append(question["relevant"])
+            question["relevant"] = _combine_with_and(relevants)
+        if repeat["_nested_before"]:
+            self.conversion.adapt(
+                f"'{question['id']}' comes after repeat '{repeat['_nested_before']}' inside "
+                f"repeat '{repeat['element'].get('name')}': it is asked before it",
+                where,
+            )
+        repeat["_questions"].append((question, where))
 
     def _container(
         self, element: dict, where: _Located, loose: list, ancestors: tuple[dict, ...]
     ) -> None:
         kind = element["type"]
         name = str(element.get("name", ""))
-        if kind == "repeat":
-            count = element.get("control", {}).get("jr:count")
-            self.conversion.adapt(
-                f"repeat '{name}' is asked once: each response keeps one {name}"
-                + (f" (its repeat_count {count} is not used)" if count else ""),
-                where,
-            )
         if kind == "loop":
             element = _unrolled_loop(element, lambda child: self._row_of(child).row)
             self.conversion.note(
@@ -613,13 +635,66 @@ class _FormConverter:
         self._flush_loose(loose)
         relevant = self._expression(element.get("bind", {}).get("relevant"), where, "relevant")
         group = {"element": element, "where": where, "relevant": relevant, "_questions": []}
+        outer_repeat = _innermost_repeat(ancestors)
+        if kind == "repeat":
+            group.update(self._repeat_of(element, where, outer_repeat))
         for child in element.get("children", []):
             if child.get("type") in ("group", "repeat", "loop"):
-                # sections keep the form's order: this group's questions so far come first,
-                # and those after the nested group form a section of their own
-                self._flush_group(group, ancestors)
+                if outer_repeat is None and kind != "repeat":
+                    # sections keep the form's order: this group's questions so far come
+                    # first, and those after the nested group form a section of their own
+                    self._flush_group(group, ancestors)
             self._element(child, loose, (*ancestors, group))
-        self._flush_group(group, ancestors)
+        if kind == "repeat":
+            self._flush_repeat(group, ancestors)
+        elif outer_repeat is None:
+            self._flush_group(group, ancestors)
+
+    def _repeat_of(self, element: dict, where: _Located, outer: dict | None) -> dict:
+        """What a repeat section needs besides a group's: its id (taken now, so the repeats
+        inside it can name it), how many times it is asked, and the repeat it is inside."""
+        section_id = self._section_id(str(element.get("name", "repeat")))
+        self.reserved_section_ids.add(section_id)
+        repeat: dict[str, Any] = {}
+        count = element.get("control", {}).get("jr:count")
+        if count not in (None, ""):
+            count = str(count).strip()
+            generated = _REFERENCE.fullmatch(count)
+            if generated and generated[1] in self.generated_calculations:
+                count = str(self.generated_calculations[generated[1]]).strip()
+            checked = self._expression(count, where, "repeat_count")
+            if checked is not None:
+                repeat["count"] = int(checked) if checked.isdigit() else checked
+        if outer is not None:
+            repeat["within"] = outer["_section_id"]
+        return {"_section_id": section_id, "_repeat": repeat, "_nested_before": None,
+                "_sections_inside": []}
+
+    def _flush_repeat(self, group: dict, ancestors: tuple[dict, ...]) -> None:
+        """The repeat's section, then those of the repeats inside it (asked within each of
+        its instances, after its own questions)."""
+        element = group["element"]
+        outer = _innermost_repeat(ancestors)
+        inside = ancestors[ancestors.index(outer) + 1:] if outer is not None else ancestors
+        relevants = [a["relevant"] for a in inside if a["relevant"]]
+        if group["relevant"]:
+            relevants.append(group["relevant"])
+        section: dict[str, Any] = {
+            "id": group["_section_id"],
+            "title": self._text(element.get("label"), group["where"], "repeat label")
+            or {language: str(element.get("name")) for language in self.languages},
+        }
+        if relevants:
+            section["relevant"] = _combine_with_and(relevants)
+        section["repeat"] = group["_repeat"] or True
+        pending = [(section, group["where"], group["_questions"]), *group["_sections_inside"]]
+        if outer is not None:
+            outer["_sections_inside"].extend(pending)
+            outer["_nested_before"] = outer["_nested_before"] or str(element.get("name"))
+            return
+        for pending_section, pending_where, questions in pending:
+            self.reserved_section_ids.discard(pending_section["id"])
+            self._add_section(pending_section, pending_where, questions)
 
     def _flush_group(self, group: dict, ancestors: tuple[dict, ...]) -> None:
         questions, group["_questions"] = group["_questions"], []
@@ -670,7 +745,7 @@ class _FormConverter:
         base = re.sub(r"[^A-Za-z0-9_]", "_", name) or "section"
         if not re.match(r"[A-Za-z_]", base):
             base = f"s_{base}"
-        taken = {section["id"] for section in self.sections}
+        taken = {section["id"] for section in self.sections} | self.reserved_section_ids
         candidate, number = base, 2
         while candidate in taken:
             candidate, number = f"{base}_{number}", number + 1
@@ -1239,9 +1314,14 @@ class _ReferenceCheck:
         questions = [q for section in sections for q in section["questions"]]
         self.position = {q["id"]: index for index, q in enumerate(questions)}
         self.by_id = {q["id"]: q for q in questions}
+        # a repeat's id stands for its instances (`count(${members})`)
+        self.repeat_ids = {section["id"] for section in sections if section.get("repeat")}
         start = 0
         for index, section in enumerate(sections):
             self._check(section, "relevant", ("sections", index), before=start)
+            if isinstance(section.get("repeat"), dict):
+                self._check(section["repeat"], "count", ("sections", index), before=start,
+                            rule="repeat_count")
             for number, question in enumerate(section["questions"]):
                 path = ("sections", index, "questions", number)
                 own = self.position[question["id"]]
@@ -1251,20 +1331,22 @@ class _ReferenceCheck:
                 self._check(question, "choice_filter", path, before=own)
             start += len(section["questions"])
 
-    def _check(self, holder: dict, key: str, path: tuple, *, before: int | None) -> None:
+    def _check(self, holder: dict, key: str, path: tuple, *, before: int | None,
+               rule: str | None = None) -> None:
         from dmsurvey.questionnaire.choice_filters import CHOICE_PREFIX, filter_expression
         from dmsurvey.questionnaire.expressions import parse_expression
 
         text = holder.get(key)
-        if not text:
+        if not text or not isinstance(text, str):
             return
+        rule = rule or key
         expression = parse_expression(filter_expression(text) if key == "choice_filter"
                                       else text)
         reason = self._reason(expression, key, before, ignored=CHOICE_PREFIX)
         if reason:
             del holder[key]
             where = self.conversion.locations.get(path) or _Located("survey")
-            self.conversion.adapt(f"{key} {text!r} {_DROPPED[key]}: {reason}", where)
+            self.conversion.adapt(f"{rule} {text!r} {_DROPPED[rule]}: {reason}", where)
 
     def _reason(self, expression, key: str, before: int | None, ignored: str) -> str | None:
         """Why the loader would refuse the rule, or None; names starting with `ignored` are
@@ -1272,7 +1354,7 @@ class _ReferenceCheck:
         if key != "constraint" and expression.uses_current:
             return "'.' names the answer being checked, which only a constraint has"
         for name in sorted(expression.references):
-            if name.startswith(ignored):
+            if name.startswith(ignored) or name in self.repeat_ids:
                 continue
             if name not in self.by_id:
                 return f"${{{name}}} is not a question dmsurvey keeps"
@@ -1332,6 +1414,10 @@ def _with_column_label(text: Any, column_label: Any) -> Any:
             iter(column_label.values()), "")
         return text.replace("%(label)s", str(label))
     return text
+
+
+def _innermost_repeat(ancestors: tuple[dict, ...]) -> dict | None:
+    return next((group for group in reversed(ancestors) if "_repeat" in group), None)
 
 
 def _walk(elements: list[dict]) -> Iterable[dict]:

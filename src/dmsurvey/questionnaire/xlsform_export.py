@@ -1,8 +1,9 @@
 """A dmsurvey questionnaire as an XLSForm, to deploy on KoboToolbox or ODK.
 
-Sections become groups, every language a `label::Chinese (zh)`-style column, skip logic,
-constraints, calculations and choice lists their XLSForm columns. What XLSForm has no column
-for travels where ODK and KoboToolbox pass it by: units, `pii`, `exclusive`, `format`,
+Sections become groups and repeat sections repeats (with their `repeat_count`; a repeat asked
+inside another is nested in its block), every language a `label::Chinese (zh)`-style column,
+skip logic, constraints, calculations and choice lists their XLSForm columns. What XLSForm
+has no column for travels where ODK and KoboToolbox pass it by: units, `pii`, `exclusive`, `format`,
 `firm_key` and `previous` as extra survey columns (pyxform keeps unknown columns), and the
 translated title, description, instructions and scoring rules on a sheet named `dmsurvey`,
 which they ignore. Converting the written file again (`convert_xlsform`) gives back an equal
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dmsurvey.questionnaire.model import Question, Questionnaire, Scoring, Text
+    from dmsurvey.questionnaire.model import Question, Questionnaire, Scoring, Section, Text
 
 # The sheet holding what XLSForm has no place for (read back by the converter).
 EXTRA_SHEET = "dmsurvey"
@@ -72,12 +73,10 @@ class _Sheets:
         for field_name in self.questionnaire.metadata_fields:
             survey.append(self._row(type=field_name, name=field_name))
         for section in self.questionnaire.sections:
-            survey.append(self._row(type="begin group", name=section.id,
-                                    label=section.title, relevant=section.relevant))
-            survey.extend(self._question_row(question) for question in section.questions)
-            survey.append(self._row(type="end group"))
+            if section.repeat is None or section.repeat.within is None:
+                survey.extend(self._section_rows(section))
         properties = list(dict.fromkeys(
-            key for question in self.questionnaire.questions for choice in question.choices
+            key for question in self.questionnaire.all_questions for choice in question.choices
             for key, _ in choice.properties))
         choices_header = ["list_name", "name", *self._headers("label"), *properties]
         sheets = {
@@ -93,12 +92,28 @@ class _Sheets:
 
     # -- survey ------------------------------------------------------------------------------
 
+    def _section_rows(self, section: Section) -> list[list[Any]]:
+        """A section as a group, or a repeat section as a repeat holding the repeats asked
+        inside each of its instances."""
+        repeat = section.repeat
+        kind = "group" if repeat is None else "repeat"
+        count = repeat.count if repeat is not None else None
+        rows = [self._row(type=f"begin {kind}", name=section.id, label=section.title,
+                          relevant=section.relevant,
+                          repeat_count=int(count) if count and count.isdigit() else count)]
+        rows.extend(self._question_row(question) for question in section.questions)
+        if repeat is not None:
+            for inside in self.questionnaire.repeats_within(section.id):
+                rows.extend(self._section_rows(inside))
+        rows.append(self._row(type=f"end {kind}"))
+        return rows
+
     def _survey_header(self) -> list[str]:
         self.columns = [
             "type", "name", *self._headers("label"), *self._headers("hint"), "required",
             *self._headers("required_message"), "relevant", "constraint",
             *self._headers("constraint_message"), "calculation", "choice_filter",
-            *self._headers("unit"),
+            "repeat_count", *self._headers("unit"),
             "pii", "exclusive", "format", "firm_key", "previous",
         ]
         return list(self.columns)
