@@ -67,8 +67,8 @@ def test_today_and_now_in_constraints():
 
 
 def test_an_unknown_function_is_named():
-    with pytest.raises(ExpressionError, match=r"unknown function pulldata\(\)"):
-        parse_expression("pulldata('prices', 'price', 'item', ${item})")
+    with pytest.raises(ExpressionError, match=r"unknown function digest\(\)"):
+        parse_expression("digest(${item}, 'SHA-256')")
 
 
 COLUMNS = pd.DataFrame({

@@ -283,7 +283,7 @@ def test_every_type_converts_and_each_adaptation_is_listed_by_row(xlsform):
             ["calculate", "total", None, "${plots} * 2"],
             ["select_one crop", "crop", "Crop", None, "kind = 'grain'"],
             ["date", "visit", "Visit date"],
-            ["text", "email", "E-mail", None, None, "pulldata('plots', 'n', 'id', ${plots})"],
+            ["text", "email", "E-mail", None, None, "digest(${plots}, 'SHA-256') != ''"],
         ],
         choices=[["list_name", "name", "label", "kind"], ["crop", "rice", "Rice", "grain"]],
     )
@@ -300,7 +300,7 @@ def test_every_type_converts_and_each_adaptation_is_listed_by_row(xlsform):
     assert [note for note in notes[1:] if "personal data" not in note] == [notes[-1]]
     assert notes[-1].startswith(
         "survey sheet row 10: relevant is dropped (the question is always asked): unknown "
-        "function pulldata() (known: not(), selected(),")
+        "function digest() (known: not(), selected(),")
     problems = refusal(form, strict=True)
     assert [problem.split(":")[0] for problem in problems] == ["survey sheet row 10"]
     assert questions["crop"]["choice_filter"] == "kind = 'grain'"

@@ -31,6 +31,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dmsurvey.errors import ExpressionError
@@ -57,12 +58,13 @@ _TOKEN = re.compile(
     (?P<space>\s+)
     |(?P<ref>\$\{{\s*(?P<ref_name>[A-Za-z_][A-Za-z0-9_.-]*)\s*\}})
     |(?P<number>[0-9]+(?:\.[0-9]*)?|\.[0-9]+)
+    |(?P<parent>\.\.)
     |(?P<current>\.(?!\.))
     |(?P<string>[{_SINGLE_QUOTES}][^{_SINGLE_QUOTES}]*[{_SINGLE_QUOTES}]
                |[{_DOUBLE_QUOTES}][^{_DOUBLE_QUOTES}]*[{_DOUBLE_QUOTES}])
     |(?P<op>!=|<=|>=|=|<|>|\+|-|\*)
     |(?P<punct>[(),])
-    |(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)
+    |(?P<name>(?:jr:)?[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*)
     """,
     re.VERBOSE,
 )
@@ -138,7 +140,16 @@ def date_number(text: str) -> float:
     return (moment - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() / 86400
 
 
+def _first(value: Any) -> Any:
+    """A list of answers (a repeat's question seen from outside it) in a scalar context is
+    its first answer, as a node-set is in XPath."""
+    if isinstance(value, list | tuple):
+        return value[0] if value else None
+    return value
+
+
 def _answer_text(value: Any) -> str:
+    value = _first(value)
     if _is_missing(value):
         return ""
     if isinstance(value, bool):
@@ -151,6 +162,7 @@ def _answer_text(value: Any) -> str:
 
 
 def _answer_number(value: Any) -> float:
+    value = _first(value)
     if isinstance(value, numbers.Real) and not isinstance(value, bool) and not _is_missing(value):
         return float(value)
     return parse_number(_answer_text(value))
@@ -280,10 +292,26 @@ def _plain_column(column: pd.Series) -> pd.Series:
     return column
 
 
+def is_list_column(column: pd.Series) -> bool:
+    """Whether a column holds a list of answers per row (a repeat's question)."""
+    if column.dtype != object:
+        return False
+    first = column.first_valid_index()
+    return first is not None and isinstance(column[first], list | tuple)
+
+
+def _first_values(column: pd.Series) -> pd.Series:
+    """A column of lists as the first value of each (in a scalar context)."""
+    if not is_list_column(column):
+        return column
+    firsts = column.str[0]
+    return firsts.astype(object).where(firsts.notna(), None)
+
+
 def _column_text(column: pd.Series) -> pd.Series:
     """The string value of every answer in a column ('' where unanswered)."""
     pd = _pd()
-    column = _plain_column(column)
+    column = _plain_column(_first_values(column))
     if _is_numeric_column(column):
         values = column.to_numpy(dtype="float64", na_value=_np().nan)
         return _format_numbers(values, column.index, nan_text="")
@@ -295,7 +323,7 @@ def _column_text(column: pd.Series) -> pd.Series:
 
 
 def _column_number(column: pd.Series) -> pd.Series:
-    column = _plain_column(column)
+    column = _plain_column(_first_values(column))
     if _is_numeric_column(column):
         return _pd().Series(
             column.to_numpy(dtype="float64", na_value=_np().nan), index=column.index
@@ -306,10 +334,39 @@ def _column_number(column: pd.Series) -> pd.Series:
 # ---------------------------------------------------------------------------- evaluation
 
 
+@dataclass(eq=False)
+class Context:
+    """What a few functions read besides the answers: the questionnaire's choice labels in
+    `language` (`jr:choice-name`), and the folders holding the CSV files `pulldata` reads
+    (`media`, searched in order). Build it with `Context.of(questionnaire)`."""
+
+    questionnaire: Any = None
+    language: str | None = None
+    media: tuple[Path, ...] = ()
+    # CSV files already read: path -> rows
+    tables: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, questionnaire: Any, language: str | None = None,
+           media: Path | None = None) -> Context:
+        """The context of `questionnaire`: its CSV files are in `media` if given, else in
+        the `media` folder beside its file (a study's), else beside the file itself (a
+        form used where it was designed)."""
+        folders: tuple[Path, ...] = (Path(media),) if media is not None else ()
+        if media is None and getattr(questionnaire, "source", None):
+            beside = Path(questionnaire.source).parent
+            folders = (beside / "media", beside)
+        return cls(questionnaire, language, folders)
+
+
+_NO_CONTEXT = Context()
+
+
 @dataclass
 class _Scope:
     answers: Mapping[str, Any]
     current: Any
+    context: Context = _NO_CONTEXT
     # The value of every node already computed, by node: `_compute_inner_nodes` fills it
     # children first, so a node's value reads its children's here instead of recursing.
     results: dict = field(default_factory=dict)
@@ -319,6 +376,7 @@ class _Scope:
 class _FrameScope:
     frame: pd.DataFrame
     current: pd.Series | None
+    context: Context = _NO_CONTEXT
     texts: dict = field(default_factory=dict)
     numbers: dict = field(default_factory=dict)
     results: dict = field(default_factory=dict)
@@ -500,6 +558,16 @@ class _Answer(_Node):
         if to == NUMBER:
             return scope.number(self.name).to_numpy()
         return super().convert_array(scope, to)
+
+
+class ParentStep(_Node):
+    """`..`, the instance around a question: only `position(..)` reads it."""
+
+    def value(self, scope):
+        return ""
+
+    def series(self, scope):
+        return _text_series("", scope.index)
 
 
 class _Operator(_Node):
@@ -974,6 +1042,8 @@ class _Parser:
             return _Answer(token.text)
         if token.kind == "current":
             return _Answer(None)
+        if token.kind == "parent":
+            return ParentStep()
         if token.kind == "number":
             return _Literal(float(token.text))
         if token.kind == "string":
@@ -1025,32 +1095,67 @@ class Expression:
     _root: _Node = field(repr=False)
     _inner_nodes: tuple[_Node, ...] = field(default=(), repr=False)
 
-    def evaluate(self, answers: Mapping[str, Any], current: Any = None) -> str | float | bool:
-        """The value for one set of answers; `current` is the answer `.` stands for."""
-        return self._root.convert(self._scope(answers, current), self._root.kind)
+    def evaluate(self, answers: Mapping[str, Any], current: Any = None,
+                 context: Context | None = None) -> str | float | bool:
+        """The value for one set of answers; `current` is the answer `.` stands for.
 
-    def holds(self, answers: Mapping[str, Any], current: Any = None) -> bool:
+        A repeat's question seen from outside it is the list of its answers (see
+        `repeats.visible_answers`); `context` serves `jr:choice-name` and `pulldata`."""
+        return self._root.convert(self._scope(answers, current, context), self._root.kind)
+
+    def holds(self, answers: Mapping[str, Any], current: Any = None,
+              context: Context | None = None) -> bool:
         """True when the expression is true for these answers (XPath's boolean())."""
-        return bool(self._root.convert(self._scope(answers, current), BOOLEAN))
+        return bool(self._root.convert(self._scope(answers, current, context), BOOLEAN))
 
-    def evaluate_frame(self, frame: pd.DataFrame, current: str | pd.Series | None = None):
-        """The value for every row of `frame` (columns named by question id)."""
-        return self._root.convert_series(self._frame_scope(frame, current), self._root.kind)
+    def evaluate_frame(self, frame: pd.DataFrame, current: str | pd.Series | None = None,
+                       context: Context | None = None):
+        """The value for every row of `frame` (columns named by question id; a repeat's
+        question is a column holding the list of its answers in each row)."""
+        return self._root.convert_series(self._frame_scope(frame, current, context),
+                                         self._root.kind)
 
-    def holds_frame(self, frame: pd.DataFrame, current: str | pd.Series | None = None) -> pd.Series:
+    def holds_frame(self, frame: pd.DataFrame, current: str | pd.Series | None = None,
+                    context: Context | None = None) -> pd.Series:
         """A boolean Series, one entry per row: `holds` computed column-wise."""
-        result = self._root.convert_series(self._frame_scope(frame, current), BOOLEAN)
+        result = self._root.convert_series(self._frame_scope(frame, current, context), BOOLEAN)
         return result.astype(bool).rename(None)
 
-    def _scope(self, answers: Mapping[str, Any], current: Any) -> _Scope:
-        scope = _Scope(answers, current)
+    @property
+    def loose_references(self) -> frozenset[str]:
+        """The names referred to other than as what `sum`, `count`, `max`, `min` or
+        `indexed-repeat` go over: where a repeat's question (a list of answers outside its
+        instance) would be read as one value."""
+        loose = set()
+        pending = [self._root]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, _Answer) and node.name is not None:
+                loose.add(node.name)
+            elif isinstance(node, _Call) and node.name in _OVER_INSTANCES:
+                pending.extend(argument for position, argument in enumerate(node.arguments)
+                               if not (isinstance(argument, _Answer)
+                                       and _OVER_INSTANCES[node.name](position)))
+            else:
+                pending.extend(node.children())
+        return frozenset(loose)
+
+    @property
+    def is_once(self) -> bool:
+        """Whether the whole expression is `once(...)`: worked out until it has a value."""
+        return isinstance(self._root, _Call) and self._root.name == "once"
+
+    def _scope(self, answers: Mapping[str, Any], current: Any,
+               context: Context | None) -> _Scope:
+        scope = _Scope(answers, current, context or _NO_CONTEXT)
         _compute_inner_nodes(self._inner_nodes, scope, lambda node, scope: node.value(scope))
         return scope
 
-    def _frame_scope(self, frame: pd.DataFrame, current: str | pd.Series | None) -> _FrameScope:
+    def _frame_scope(self, frame: pd.DataFrame, current: str | pd.Series | None,
+                     context: Context | None) -> _FrameScope:
         if isinstance(current, str):
             current = frame[current] if current in frame.columns else None
-        scope = _FrameScope(frame, current)
+        scope = _FrameScope(frame, current, context or _NO_CONTEXT)
         _compute_inner_nodes(self._inner_nodes, scope, lambda node, scope: node.frame_result(scope))
         return scope
 
@@ -1076,6 +1181,17 @@ class Expression:
 
     def __str__(self) -> str:
         return self.text
+
+
+# Functions that go over the instances of a repeat: which of their arguments (by position)
+# may name a repeat's question or the repeat itself.
+_OVER_INSTANCES: dict[str, Callable[[int], bool]] = {
+    "sum": lambda position: True,
+    "max": lambda position: True,
+    "min": lambda position: True,
+    "count": lambda position: True,
+    "indexed-repeat": lambda position: position == 0 or position % 2 == 1,
+}
 
 
 def parse_expression(text: str) -> Expression:

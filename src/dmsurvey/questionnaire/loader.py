@@ -358,6 +358,9 @@ class _Builder:
         # Where each valid question is in the data, for messages about its expressions.
         self.question_paths: dict[str, DataPath] = {}
         self.repeated: set[str] = set()  # ids of the questions of repeat sections
+        # repeat section id -> (the repeat it is inside, questions declared before it)
+        self.repeat_sections: dict[str, tuple[str | None, int]] = {}
+        self.section_of: dict[str, str] = {}  # question id -> its section's id
         # (section id, relevant, path, number of questions before the section)
         self.section_conditions: list[tuple[str, str | None, DataPath, int]] = []
         self.valid: dict[str, Question] = {}
@@ -713,6 +716,9 @@ class _Builder:
                     built.append(result)
             if repeat is not None:
                 self.repeated.update(question.id for question in built)
+                self.repeat_sections[section_id] = (repeat.within,
+                                                    len(self.declared) - len(built))
+            self.section_of.update((question.id, section_id) for question in built)
             sections.append(
                 Section(
                     id=section_id,
@@ -1003,7 +1009,11 @@ class _Builder:
         self.position = {question_id: index for index, question_id in enumerate(self.declared)}
         for section_id, relevant, path, start in self.section_conditions:
             what = f"section {section_id} {path[-1]}"
-            self.check_references(self.parsed(relevant, path, what), path, what, before=start)
+            # a repeat's count is worked out before its instances, in the repeat around it
+            inside = (self.repeat_sections[section_id][0] if path[-1] == "count"
+                      else section_id)
+            self.check_references(self.parsed(relevant, path, what), path, what, before=start,
+                                  inside=self.instances_around(inside))
         for question in questions:
             for key in ("relevant", "constraint", "calculation"):
                 path = (*self.question_paths[question.id], key)
@@ -1017,7 +1027,8 @@ class _Builder:
                 # worked out again after every answer, so it may name any question.
                 before = self.position[question.id] + (key == "constraint")
                 self.check_references(
-                    expression, path, what, before=None if key == "calculation" else before
+                    expression, path, what, before=None if key == "calculation" else before,
+                    inside=self.instances_around(self.section_of.get(question.id)),
                 )
             if question.choice_filter:
                 self.check_choice_filter(question)
@@ -1040,15 +1051,42 @@ class _Builder:
             self.check_references(_QuestionsNamed(frozenset(asked)), path, what,
                                   before=self.position[question.id])
 
+    def instances_around(self, section_id: str | None) -> frozenset[str]:
+        """The repeats whose instance an expression of section `section_id` is evaluated in:
+        the section itself if it repeats, and the repeats around it."""
+        inside = set()
+        while section_id in self.repeat_sections:
+            inside.add(section_id)
+            section_id = self.repeat_sections[section_id][0]
+        return frozenset(inside)
+
     def check_references(
-        self, expression: Expression | None, path: DataPath, what: str, *, before: int | None
+        self, expression: Expression | None, path: DataPath, what: str, *, before: int | None,
+        inside: frozenset[str] = frozenset(),
     ) -> None:
-        """Check the questions an expression names; `before`: how many come before it."""
+        """Check the questions an expression names; `before`: how many come before it;
+        `inside`: the repeats whose instance it is evaluated in (their questions are one
+        answer there; those of other repeats a list, to go over with sum(), count(), ...)."""
         if expression is None:
             return
+        loose = getattr(expression, "loose_references", frozenset())
         for name in sorted(expression.references):
             question = self.valid.get(name)
-            if name not in self.declared:
+            repeat = name if name in self.repeat_sections else (
+                self.section_of.get(name) if name in self.repeated else None)
+            if repeat is not None and repeat not in inside and name in loose:
+                self.problem(
+                    path,
+                    f"{what} refers to ${{{name}}}"
+                    + (", a question" if name != repeat else "") + f" of repeat {repeat}, "
+                    "which has an answer per instance: go over them with sum(), count(), "
+                    "max(), min() or indexed-repeat()",
+                )
+            elif name in self.repeat_sections:
+                if before is not None and self.repeat_sections[name][1] >= before:
+                    self.problem(path, f"{what} refers to repeat ${{{name}}}, which is not "
+                                 "asked before it")
+            elif name not in self.declared:
                 self.problem(path, f"{what} refers to ${{{name}}}, which is not a question")
             elif question is not None and question.type == "note":
                 self.problem(path, f"{what} refers to ${{{name}}}, a note that takes no answer")

@@ -3,9 +3,11 @@
 XLSForm expressions name questions by id alone, wherever they are asked. Inside an instance
 of a repeat, `${age}` is that instance's age, and the questions of the instances around it
 (the outer repeat's instance it is asked in) are read the same way. Seen from outside,
-a repeat's question is the list of its answers over the instances (`sum(${age})`,
-`count(${age})`, `max(${age})`), and the repeat's own id is the list of its instance keys
-(`count(${members})`). An instance's number in its repeat is `position(..)`.
+a repeat's question is the list of its answers over the instances, one per instance (None
+where unanswered: `sum(${age})` and `max(${age})` leave those out, `count(${age})` counts
+instances as ODK does), and the repeat's own id is the list of its instance keys
+(`count(${members})`). An instance's number in its repeat is `position(..)`; the answers of
+any instance are reached with `indexed-repeat(${age}, ${members}, 2)`.
 
     >>> answers = visible_answers(questionnaire, {"n_members": 2},
     ...                           {"members": {"1": {"age": 40}, "2": {"age": 12}}},
@@ -15,7 +17,8 @@ a repeat's question is the list of its answers over the instances (`sum(${age})`
     >>> visible_answers(questionnaire, {"n_members": 2}, repeats)["age"]
     [40, 12]
 
-Unanswered questions are left out of an instance's answers, as they are of a response's.
+Unanswered questions are left out of an instance's own answers, as they are of a
+response's.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ from dmsurvey.questionnaire.model import Questionnaire
 
 # The name under which an instance's number is seen, for `position(..)`.
 POSITION = "position(..)"
+# ... the key of the instance being asked ("2/3"), for `indexed-repeat` inside a repeat
+INSTANCE_KEY = "instance-key(..)"
+# ... and, before a question's id, its answers in every instance by instance key (what
+# `indexed-repeat(${age}, ${members}, 2)` looks up). Ids cannot hold these characters.
+ALL_INSTANCES = "all-instances:"
 
 # {repeat id: {instance key: {question id: value}}}, as `Study.get_repeat_answers` returns.
 RepeatAnswers = Mapping[str, Mapping[str, Mapping[str, Any]]]
@@ -72,6 +80,9 @@ def visible_answers(
         path = dict(zip(chain, keys, strict=True))
     for section in questionnaire.repeats:
         instances = repeat_answers.get(section.id, {})
+        for question in section.questions:
+            visible[ALL_INSTANCES + question.id] = {
+                key: values.get(question.id) for key, values in instances.items()}
         if section.id in path:
             visible.update(instances.get(path[section.id], {}))
             continue
@@ -86,8 +97,13 @@ def visible_answers(
         visible[section.id] = list(inside)
         for question in section.questions:
             if question.asks_for_answer:
-                visible[question.id] = [values[question.id] for values in inside.values()
-                                        if values.get(question.id) not in (None, "")]
+                visible[question.id] = [_answered(values.get(question.id))
+                                        for values in inside.values()]
     if section_id is not None:
         visible[POSITION] = int(str(instance_key).rsplit("/", 1)[-1])
+        visible[INSTANCE_KEY] = str(instance_key)
     return visible
+
+
+def _answered(value: Any) -> Any:
+    return None if value == "" else value

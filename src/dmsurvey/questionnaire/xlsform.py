@@ -54,6 +54,8 @@ _MEDIA_BY_MIME = {"image": "image", "audio": "audio", "video": "video", "applica
 
 _TYPOGRAPHIC_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "“": '"', "”": '"', "„": '"'})
 _REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
+# The file a `pulldata('prices', ...)` reads (`prices.csv` beside the form).
+_PULLDATA_FILE = re.compile(r"""pulldata\s*\(\s*['"‘’“”]([^'"‘’“”]+)['"‘’“”]""")
 
 # Common language names in XLSForm headers (`label::English`) -> ISO 639-1 code.
 _LANGUAGE_CODES = {
@@ -176,7 +178,7 @@ class _Conversion:
 
 def xlsform_to_dict(
     path: str | Path, warnings: list[str] | None = None, *, strict: bool = False,
-    rename_colliding_ids: bool = False,
+    rename_colliding_ids: bool = False, media: list[Path] | None = None,
 ) -> tuple[dict, Locate]:
     """Read an XLSForm with pyxform and return it in dmsurvey's questionnaire format.
 
@@ -188,8 +190,9 @@ def xlsform_to_dict(
     `rename_colliding_ids`, a question id that a study could not tell from an earlier one or
     from a metadata column (`Size` after `size`, `Status`) gets a number (`Size_2`),
     references to it follow, and a note says so; otherwise the loader refuses it, naming its
-    row. Raises `QuestionnaireError` when pyxform rejects the form, or, with `strict`,
-    listing every adaptation.
+    row. The CSV files beside the form that it reads (`pulldata`, `select_one_from_file`)
+    are appended to `media`. Raises `QuestionnaireError` when pyxform rejects the form, or,
+    with `strict`, listing every adaptation.
     """
     from pyxform.errors import PyXFormError
     from pyxform.xls2json import workbook_to_json
@@ -235,6 +238,8 @@ def xlsform_to_dict(
         )
     if warnings is not None:
         warnings.extend(conversion.summary_notes())
+    if media is not None:
+        media.extend(converter.media_files())
     return data, conversion.locate
 
 
@@ -244,6 +249,7 @@ def convert_xlsform(
     *,
     warnings: list[str] | None = None,
     strict: bool = False,
+    media: list[Path] | None = None,
 ) -> Questionnaire:
     """Convert an XLSForm into a validated questionnaire; with `output`, also write its YAML.
 
@@ -251,11 +257,12 @@ def convert_xlsform(
 
     The written file loads back into an equal questionnaire. Notes about what was dropped
     or adapted are appended to `warnings`; with `strict`, an adaptation is refused instead.
+    The CSV files the form reads from beside it are appended to `media`.
     """
     from dmsurvey.questionnaire.loader import questionnaire_from_dict
 
     data, locate = xlsform_to_dict(path, warnings=warnings, strict=strict,
-                                   rename_colliding_ids=True)
+                                   rename_colliding_ids=True, media=media)
     questionnaire = questionnaire_from_dict(data, source=str(path), locate=locate)
     if output is not None:
         Path(output).write_text(questionnaire_yaml(data), encoding="utf-8")
@@ -387,6 +394,7 @@ class _FormConverter:
         self.folder = folder
         # choice lists read from files: list name -> choices as pyxform would give them
         self.file_choices: dict[str, list[dict]] = {}
+        self.file_names: list[str] = []  # the files they were read from
         self.external_choices = workbook.external_choices or []
         self.raw_rows = {"survey": workbook.survey or [], "choices": workbook.choices or []}
         # metadata question name -> the field it is kept as (`uri_deviceid` -> `deviceid`)
@@ -411,6 +419,17 @@ class _FormConverter:
         self.generated_calculations: dict[str, str] = {}
 
     # -- the form as a whole -------------------------------------------------------------
+
+    def media_files(self) -> list[Path]:
+        """The CSV files beside the form that it reads: choice lists of
+        `select_one_from_file` questions and the files `pulldata()` looks values up in."""
+        names = dict.fromkeys(self.file_names)
+        for row in self.raw_rows["survey"]:
+            for value in row.values():
+                for match in _PULLDATA_FILE.finditer(str(value)):
+                    name = match[1].strip()
+                    names[name if name.lower().endswith(".csv") else f"{name}.csv"] = None
+        return [self.folder / name for name in names if (self.folder / name).is_file()]
 
     def convert(self) -> dict:
         # questions outside any group, waiting to become a section: (question, where)
@@ -916,6 +935,7 @@ class _FormConverter:
         with path.open(encoding="utf-8-sig", newline="") as file:
             rows = list(csv.DictReader(file))
         self.file_choices[list_name] = _choices_from_rows(rows)
+        self.file_names.append(file_name)
         self.conversion.note(
             f"choices read from {file_name} are copied into the questionnaire "
             f"(choice list '{list_name}')",
@@ -1315,13 +1335,23 @@ class _ReferenceCheck:
         self.position = {q["id"]: index for index, q in enumerate(questions)}
         self.by_id = {q["id"]: q for q in questions}
         # a repeat's id stands for its instances (`count(${members})`)
-        self.repeat_ids = {section["id"] for section in sections if section.get("repeat")}
+        repeats = [section for section in sections if section.get("repeat")]
+        self.repeat_ids = {section["id"] for section in repeats}
+        self.within = {section["id"]: (section["repeat"].get("within")
+                                       if isinstance(section["repeat"], dict) else None)
+                       for section in repeats}
+        self.repeat_of = {q["id"]: section["id"] for section in repeats
+                          for q in section["questions"]}
         start = 0
         for index, section in enumerate(sections):
+            self.inside = self._instances_around(section["id"])
             self._check(section, "relevant", ("sections", index), before=start)
             if isinstance(section.get("repeat"), dict):
+                # worked out in the repeat around it, before its own instances
+                self.inside = self._instances_around(section["repeat"].get("within"))
                 self._check(section["repeat"], "count", ("sections", index), before=start,
                             rule="repeat_count")
+                self.inside = self._instances_around(section["id"])
             for number, question in enumerate(section["questions"]):
                 path = ("sections", index, "questions", number)
                 own = self.position[question["id"]]
@@ -1330,6 +1360,13 @@ class _ReferenceCheck:
                 self._check(question, "calculation", path, before=None)
                 self._check(question, "choice_filter", path, before=own)
             start += len(section["questions"])
+
+    def _instances_around(self, section_id: str | None) -> set[str]:
+        inside = set()
+        while section_id in self.within:
+            inside.add(section_id)
+            section_id = self.within[section_id]
+        return inside
 
     def _check(self, holder: dict, key: str, path: tuple, *, before: int | None,
                rule: str | None = None) -> None:
@@ -1353,6 +1390,12 @@ class _ReferenceCheck:
         a choice filter's columns of the choices."""
         if key != "constraint" and expression.uses_current:
             return "'.' names the answer being checked, which only a constraint has"
+        for name in sorted(expression.loose_references):
+            repeat = name if name in self.repeat_ids else self.repeat_of.get(name)
+            if repeat is not None and repeat not in self.inside:
+                return (f"${{{name}}} has an answer per instance of repeat '{repeat}' here "
+                        "(dmsurvey reads it only inside sum(), count(), max(), min() or "
+                        "indexed-repeat())")
         for name in sorted(expression.references):
             if name.startswith(ignored) or name in self.repeat_ids:
                 continue

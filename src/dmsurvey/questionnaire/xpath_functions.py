@@ -2,8 +2,10 @@
 
 Text (`concat`, `substr`, `contains`, `starts-with`, `ends-with`, `selected-at`), numbers
 (`int`, `round`, `abs`, `pow`, `sqrt`, `exp`, `log`, `log10`, trigonometry, `pi`, `sum`,
-`max`, `min` over their arguments), dates (`today`, `now`, `date`, `decimal-date-time`,
-`format-date`) and `once`. Each works on one interview's answers and, column-wise, on a
+`max`, `min` over their arguments and over the answers of a repeat's question), dates
+(`today`, `now`, `date`, `decimal-date-time`, `format-date`), repeats (`count`,
+`position(..)`, `indexed-repeat`), `jr:choice-name` and `pulldata` (which read the
+expression's `Context`) and `once`. Each works on one interview's answers and, column-wise, on a
 whole DataFrame: a text function whose arguments vary by row goes over distinct pairs, never
 over rows one by one in Python where numpy or pandas can do it.
 
@@ -24,14 +26,21 @@ from dmsurvey.questionnaire.expressions import (
     FUNCTIONS,
     NUMBER,
     STRING,
+    ParentStep,
+    _Answer,
+    _answer_number,
+    _answer_text,
     _Call,
+    _column_number,
     _fixed,
     _Function,
     _Literal,
     _np,
     _pd,
     date_number,
+    is_list_column,
 )
+from dmsurvey.questionnaire.repeats import ALL_INSTANCES, INSTANCE_KEY, POSITION
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -174,18 +183,243 @@ def _round_array(numbers, digits=0.0):
     return np.copysign(np.floor(np.abs(numbers) * scale + 0.5) / scale, numbers)
 
 
-def _aggregate(on_values: Callable[[list[float]], float], on_arrays: Callable) -> _Function:
+def _listed(argument, scope) -> list | None:
+    """The answers of a repeat's question (or the keys of a repeat's instances) an argument
+    names, or None when it names no list."""
+    if isinstance(argument, _Answer):
+        raw = argument._raw(scope)
+        if isinstance(raw, list | tuple):
+            return list(raw)
+    return None
+
+
+def _listed_column(argument, scope) -> pd.Series | None:
+    """Over a frame: the column of lists an argument names, or None."""
+    if isinstance(argument, _Answer) and argument.name is not None:
+        column = scope.column(argument.name)
+        if column is not None and is_list_column(column):
+            return column
+    return None
+
+
+def _per_row(column: pd.Series, how: str) -> Any:
+    """`how` (sum, max, min) over each row's list of answers, unanswered ones left out:
+    the lists are exploded into one long column and grouped back by row."""
+    np = _np()
+    exploded = column.reset_index(drop=True).explode()
+    rows = exploded.index.to_numpy()
+    numbers = _column_number(_pd().Series(exploded.to_numpy(dtype=object), dtype=object))
+    grouped = getattr(numbers.groupby(rows), how)()
+    result = np.full(len(column), 0.0 if how == "sum" else np.nan)
+    result[grouped.index.to_numpy(dtype=int)] = grouped.to_numpy(dtype="float64")
+    return result
+
+
+def _aggregate(on_values: Callable[[list[float]], float], on_arrays: Callable,
+               how: str) -> _Function:
+    """sum, max or min of its arguments; an argument naming a repeat's question counts
+    each of its answers (unanswered ones left out)."""
+
     def one(call: _Call, scope) -> float:
-        return on_values(_numbers(call, scope))
+        values = []
+        for argument in call.arguments:
+            listed = _listed(argument, scope)
+            if listed is None:
+                values.append(argument.convert(scope, NUMBER))
+            else:
+                values.extend(n for n in map(_answer_number, listed) if not math.isnan(n))
+        return on_values(values) if values else (0.0 if how == "sum" else math.nan)
 
     def column(call: _Call, scope) -> pd.Series:
         np = _np()
-        arrays = [np.broadcast_to(np.asarray(values, dtype="float64"), (len(scope.index),))
-                  for values in _number_arrays(call, scope)]
+        arrays = []
+        for argument in call.arguments:
+            listed = _listed_column(argument, scope)
+            values = (argument.convert_array(scope, NUMBER) if listed is None
+                      else _per_row(listed, how))
+            arrays.append(np.broadcast_to(np.asarray(values, dtype="float64"),
+                                          (len(scope.index),)))
         with np.errstate(all="ignore"):
             return _pd().Series(on_arrays(np.vstack(arrays)), index=scope.index)
 
     return _Function((1, MANY), _fixed(NUMBER), one, column)
+
+
+def _count(call: _Call, scope) -> float:
+    listed = _listed(call.arguments[0], scope)
+    return float(len(listed)) if listed is not None else 1.0
+
+
+def _count_series(call: _Call, scope) -> pd.Series:
+    listed = _listed_column(call.arguments[0], scope)
+    if listed is None:
+        return _pd().Series(1.0, index=scope.index)
+    return listed.str.len().fillna(0).astype("float64")
+
+
+def _names_answers(what: str) -> Callable[[tuple], str | None]:
+    def check(arguments: tuple) -> str | None:
+        if not (isinstance(arguments[0], _Answer) and arguments[0].name is not None):
+            return f"{what} takes a ${{name}} as its first argument"
+        return None
+
+    return check
+
+
+# -- repeats ----------------------------------------------------------------------------------
+
+def _position_check(arguments: tuple) -> str | None:
+    if not isinstance(arguments[0], ParentStep):
+        return "write position(..): the number of the repeat's instance being asked"
+    return None
+
+
+def _position(call: _Call, scope) -> float:
+    return _answer_number(scope.answers.get(POSITION))
+
+
+def _position_series(call: _Call, scope) -> pd.Series:
+    return scope.number(POSITION)
+
+
+def _indexed_repeat_check(arguments: tuple) -> str | None:
+    if len(arguments) % 2 == 0:
+        return "indexed-repeat() takes a question, then pairs of a repeat and a number"
+    if not all(isinstance(arguments[index], _Answer) and arguments[index].name
+               for index in (0, *range(1, len(arguments), 2))):
+        return ("indexed-repeat() takes ${question}, ${repeat}, number, ... (the question and "
+                "each repeat as ${name})")
+    return None
+
+
+def _instance_value(instances: Any, positions: list[float], current_key: Any) -> Any:
+    """The answer in the instance at `positions` (outermost first); positions not given
+    for the outer repeats are those of the instance being asked."""
+    if not isinstance(instances, dict) or not instances:
+        return None
+    if any(math.isnan(number) or number < 1 for number in positions):
+        return None
+    depth = str(next(iter(instances))).count("/") + 1
+    parts = [str(int(number)) for number in positions][-depth:]
+    if len(parts) < depth:
+        outer = str(current_key or "").split("/")[: depth - len(parts)]
+        if len(outer) < depth - len(parts) or "" in outer:
+            return None
+        parts = [*outer, *parts]
+    return instances.get("/".join(parts))
+
+
+def _indexed_repeat(call: _Call, scope) -> str:
+    instances = scope.answers.get(ALL_INSTANCES + call.arguments[0].name)
+    positions = [call.arguments[index].convert(scope, NUMBER)
+                 for index in range(2, len(call.arguments), 2)]
+    return _answer_text(_instance_value(instances, positions, scope.answers.get(INSTANCE_KEY)))
+
+
+def _indexed_repeat_series(call: _Call, scope) -> pd.Series:
+    # each row has its own instances (a mapping per row): one lookup per row
+    index = scope.index
+    instances = scope.column(ALL_INSTANCES + call.arguments[0].name)
+    if instances is None:
+        return _pd().Series("", index=index, dtype=object)
+    keys = scope.column(INSTANCE_KEY)
+    keys = [None] * len(index) if keys is None else keys.tolist()
+    positions = [call.arguments[i].convert_array(scope, NUMBER)
+                 for i in range(2, len(call.arguments), 2)]
+    positions = [_np().broadcast_to(_np().asarray(p, dtype="float64"), (len(index),))
+                 for p in positions]
+    values = [_answer_text(_instance_value(mapping, [float(p[row]) for p in positions],
+                                           keys[row]))
+              for row, mapping in enumerate(instances.tolist())]
+    return _pd().Series(values, index=index, dtype=object)
+
+
+# -- what the context holds: choice labels and CSV files ---------------------------------------
+
+def _choice_name_check(arguments: tuple) -> str | None:
+    question = _choice_name_question(arguments)
+    if question is None:
+        return "jr:choice-name() takes a code and a question in quotes: '${name}'"
+    return None
+
+
+def _choice_name_question(arguments: tuple) -> str | None:
+    import re
+
+    literal = arguments[1]
+    if isinstance(literal, _Literal) and literal.kind == STRING:
+        match = re.fullmatch(r"\s*\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\s*", literal.literal)
+        if match:
+            return match[1]
+    return None
+
+
+def _choice_labels(call: _Call, scope) -> dict[str, str] | None:
+    """code -> label of the question `jr:choice-name` names, in the context's language;
+    None without a questionnaire in the context."""
+    questionnaire = scope.context.questionnaire
+    if questionnaire is None:
+        return None
+    try:
+        question = questionnaire.find(_choice_name_question(call.arguments))
+    except KeyError:
+        return {}
+    language = questionnaire.label_language(scope.context.language)
+    return {choice.code: choice.label.in_language(language) for choice in question.choices}
+
+
+def _choice_name(call: _Call, scope) -> str:
+    code = call.arguments[0].convert(scope, STRING).strip()
+    labels = _choice_labels(call, scope)
+    return code if labels is None else labels.get(code, "")
+
+
+def _choice_name_series(call: _Call, scope) -> pd.Series:
+    codes = call.arguments[0].convert_series(scope, STRING).str.strip()
+    labels = _choice_labels(call, scope)
+    return codes if labels is None else codes.map(labels).fillna("").astype(object)
+
+
+def _pulldata_table(context, file_name: str, key_column: str) -> dict[str, dict[str, str]]:
+    """The rows of the CSV file `file_name` (`.csv` may be left off) found in the context's
+    media folders, by their value in `key_column` (the first row of a repeated key wins)."""
+    import csv
+
+    name = file_name if file_name.lower().endswith(".csv") else f"{file_name}.csv"
+    cache_key = (name, key_column)
+    if cache_key not in context.tables:
+        rows: dict[str, dict[str, str]] = {}
+        path = next((folder / name for folder in context.media
+                     if (folder / name).is_file()), None)
+        if path is not None:
+            with path.open(encoding="utf-8-sig", newline="") as file:
+                for row in csv.DictReader(file):
+                    key = str(row.get(key_column) or "").strip()
+                    rows.setdefault(key, {k: str(v or "") for k, v in row.items() if k})
+        context.tables[cache_key] = rows
+    return context.tables[cache_key]
+
+
+def _pulldata(call: _Call, scope) -> str:
+    file_name, column, key_column, key = _texts(call, scope)
+    row = _pulldata_table(scope.context, file_name, key_column).get(key.strip(), {})
+    return row.get(column, "")
+
+
+def _pulldata_series(call: _Call, scope) -> pd.Series:
+    file_name, column, key_column = (_literal_text(call, i) for i in range(3))
+    if None in (file_name, column, key_column):
+        columns = _text_columns(call, scope)
+        return _by_distinct_rows(
+            columns, lambda *texts: _pulldata_row(scope.context, *texts), object)
+    table = _pulldata_table(scope.context, file_name, key_column)
+    lookup = {key: row.get(column, "") for key, row in table.items()}
+    keys = call.arguments[3].convert_series(scope, STRING).str.strip()
+    return keys.map(lookup).fillna("").astype(object)
+
+
+def _pulldata_row(context, file_name: str, column: str, key_column: str, key: str) -> str:
+    return _pulldata_table(context, file_name, key_column).get(key.strip(), {}).get(column, "")
 
 
 def _nan_if_any(function: Callable[[list[float]], float]) -> Callable[[list[float]], float]:
@@ -289,9 +523,18 @@ FUNCTIONS.update({
     "atan": _math(1, math.atan, lambda x: _np().arctan(x)),
     "atan2": _math(2, math.atan2, lambda y, x: _np().arctan2(y, x)),
     "pi": _math(0, lambda: math.pi, lambda: math.pi),
-    "sum": _aggregate(_nan_if_any(sum), lambda rows: rows.sum(axis=0)),
-    "max": _aggregate(_nan_if_any(max), lambda rows: rows.max(axis=0)),
-    "min": _aggregate(_nan_if_any(min), lambda rows: rows.min(axis=0)),
+    "sum": _aggregate(_nan_if_any(sum), lambda rows: rows.sum(axis=0), "sum"),
+    "max": _aggregate(_nan_if_any(max), lambda rows: rows.max(axis=0), "max"),
+    "min": _aggregate(_nan_if_any(min), lambda rows: rows.min(axis=0), "min"),
+    "count": _Function((1, 1), _fixed(NUMBER), _count, _count_series,
+                       check=_names_answers("count()")),
+    "position": _Function((1, 1), _fixed(NUMBER), _position, _position_series,
+                          check=_position_check),
+    "indexed-repeat": _Function((3, 7), _fixed(STRING), _indexed_repeat,
+                                _indexed_repeat_series, check=_indexed_repeat_check),
+    "jr:choice-name": _Function((2, 2), _fixed(STRING), _choice_name, _choice_name_series,
+                                check=_choice_name_check),
+    "pulldata": _Function((4, 4), _fixed(STRING), _pulldata, _pulldata_series),
     "today": _now_function(_today),
     "now": _now_function(_now),
     "date": _text_function(STRING, (1, 1), _as_date),
@@ -299,8 +542,8 @@ FUNCTIONS.update({
                                    _decimal_date_time_series),
     "format-date": _text_function(STRING, (2, 2), _format_date),
     "format-date-time": _text_function(STRING, (2, 2), _format_date),
-    # The interview works a calculation out again after each answer; once() keeps no
-    # earlier value of its own, so it is the value itself.
+    # once() is its argument's value; keeping the first value is the calculations' part
+    # (`calculations.calculate_answers`), as they know the value already stored.
     "once": _Function((1, 1), lambda arguments: arguments[0].kind, _identity,
                       lambda call, scope: call.arguments[0].convert_series(scope, call.kind)),
 })

@@ -49,6 +49,8 @@ INFO_FILE = "study.json"
 PSEUDONYM_KEY_FILE = "pseudonym.key"
 DATABASE_FILE = "study.sqlite"
 REPORTS_DIR = "reports"
+# CSV files an XLSForm reads (`pulldata`, choices from a file), copied in by `init`
+MEDIA_DIR = "media"
 DEFAULT_QUESTIONNAIRE = "sme-digital-2020"
 _PAUSED_ON_TABLE = (
     "CREATE TABLE IF NOT EXISTS interview_paused_on "
@@ -101,7 +103,13 @@ def init_study(
     try:
         pinned = building / QUESTIONNAIRE_FILE
         if Path(questionnaire).suffix.lower() in XLSFORM_SUFFIXES:
-            convert_xlsform(questionnaire, pinned, warnings=warnings)
+            # the CSV files the form reads travel with the study (`pulldata` looks there)
+            media: list[Path] = []
+            convert_xlsform(questionnaire, pinned, warnings=warnings, media=media)
+            if media:
+                (building / MEDIA_DIR).mkdir()
+                for file in media:
+                    shutil.copyfile(file, building / MEDIA_DIR / file.name)
         else:
             source = load_questionnaire(questionnaire).source
             shutil.copyfile(source, pinned)
