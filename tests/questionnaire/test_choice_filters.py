@@ -79,6 +79,29 @@ def test_an_import_refuses_a_choice_its_filter_does_not_offer(tmp_path):
 
 
 @pytest.mark.slow
+def test_an_import_refuses_a_multiple_choice_with_any_code_its_filter_does_not_offer(
+        tmp_path):
+    visited = {"id": "visited", "type": "select_multiple", "label": {"en": "Cities visited"},
+               "choices": "cities", "choice_filter": "state = ${state}"}
+    form = tmp_path / "places.yaml"
+    form.write_text(questionnaire_yaml({**PLACES, "sections": [{
+        **PLACES["sections"][0],
+        "questions": [PLACES["sections"][0]["questions"][0], visited]}]}), encoding="utf-8")
+    study = init_study(tmp_path / "study", form)
+    rows = tmp_path / "rows.csv"
+    rows.write_text("state,visited\ntx,austin dallas\nwa,seattle dallas\nwa,seattle\n"
+                    "tx,dallas seattle austin\ntx,\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        import_files(study, [rows])
+    assert [(p.row, p.column, p.value) for p in caught.value.problems] == [
+        (3, "visited", "seattle dallas"), (5, "visited", "dallas seattle austin")]
+    assert all(p.message.startswith("a choice its choice_filter does not offer")
+               for p in caught.value.problems)
+    assert study.responses().empty
+    result = import_files(study, [rows], skip_invalid=True)
+    assert (result.added, result.rejected) == (3, 2)
+
+
 def test_collect_lists_only_the_cities_of_the_state_chosen(tmp_path):
     from ..interview.terminal import DOWN, ENTER, Terminal
 

@@ -329,7 +329,7 @@ def check_rules(typed: pd.DataFrame, given: dict[str, np.ndarray], originals: di
             broken = answered & ~constraint_holds(typed, question)
             found.add(broken, header, originals[question.id], "not allowed",
                       constraint_expectation(question, language))
-        if question.choice_filter and question.type == "select_one":
+        if question.choice_filter and question.is_select:
             outside = filtered_out(question, typed, pd.Series(typed[question.id]))
             found.add(outside, header, originals[question.id],
                       "a choice its choice_filter does not offer given the other answers",

@@ -64,21 +64,38 @@ def offered_choices(question: Question, answers: Mapping[str, Any]) -> tuple[Cho
 
 
 def filtered_out(question: Question, frame: pd.DataFrame, codes: pd.Series) -> np.ndarray:
-    """Rows whose chosen code the filter does not offer, given each row's other answers.
+    """Rows whose chosen code the filter does not offer, given each row's other answers (for
+    a select_multiple, rows with any such code among those chosen).
 
-    One column-wise evaluation: each row gets the columns of the choice it chose (looked up
-    by code), and the filter is evaluated over the whole frame at once."""
+    One column-wise evaluation: each row (each chosen code, for a select_multiple) gets the
+    columns of the choice it chose, looked up by code, and the filter is evaluated over the
+    whole frame at once."""
     import numpy as np
 
     if not question.choice_filter:
         return np.zeros(len(frame), dtype=bool)
+    chosen = codes.reset_index(drop=True).astype(object)
+    rows = frame.reset_index(drop=True)
+    if question.type != "select_multiple":
+        return _not_offered(question, rows, chosen)
+    # one row per chosen code, beside the other answers of its response
+    each = chosen.where(chosen.notna(), None).str.split().explode().dropna()
+    positions = each.index.to_numpy(dtype=int)
+    outside = _not_offered(question, rows.iloc[positions].reset_index(drop=True),
+                           each.reset_index(drop=True))
+    found = np.zeros(len(frame), dtype=bool)
+    np.logical_or.at(found, positions, outside)
+    return found
+
+
+def _not_offered(question: Question, frame: pd.DataFrame, chosen: pd.Series) -> np.ndarray:
+    """Per row of `frame`, whether the code in `chosen` is one the filter does not offer."""
     rule = expression(filter_expression(question.choice_filter))
     by_column: dict[str, dict[str, str]] = {}
     for choice in question.choices:
         for column, value in choice_columns(choice).items():
             by_column.setdefault(column, {})[choice.code] = value
-    chosen = codes.reset_index(drop=True).astype(object)
     columns = {column: chosen.map(values).fillna("").to_numpy(dtype=object)
                for column, values in by_column.items()}
-    holds = rule.holds_frame(frame.reset_index(drop=True).assign(**columns))
+    holds = rule.holds_frame(frame.assign(**columns))
     return chosen.notna().to_numpy() & ~holds.to_numpy(dtype=bool)
