@@ -112,7 +112,6 @@ CASCADING_SELECTS = FieldForm(
     ],
     settings=[["form_title", "form_id", "allow_choice_duplicates"],
               ["cascading selects", "cascading_selects1", "yes"]],
-    adaptations=("choices sheet row 6: code 'king' is listed again",),
 )
 
 FIELD_LIST = FieldForm(

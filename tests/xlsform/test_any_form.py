@@ -18,7 +18,7 @@ from dmsurvey.questionnaire.loader import load_questionnaire
 from dmsurvey.questionnaire.model import Repeat
 
 from .conftest import write_xlsform
-from .field_forms import FIELD_FORMS, PLOT_SURVEY, SPECIFICATION_TOUR
+from .field_forms import CASCADING_SELECTS, FIELD_FORMS, PLOT_SURVEY, SPECIFICATION_TOUR
 
 runner = CliRunner()
 
@@ -105,6 +105,32 @@ def test_choices_from_a_csv_beside_the_form_are_copied_in(tmp_path):
     assert questionnaire.find("cbh").section == "stems"
     assert questionnaire.repeat_of("tag").id == "trees"
     assert questionnaire.find("stem_height").required is False
+
+
+def test_a_county_listed_under_two_states_is_offered_under_both(tmp_path):
+    from dmsurvey.questionnaire.choice_filters import offered_choices
+    from dmsurvey.questionnaire.xlsform import convert_xlsform
+    from dmsurvey.questionnaire.xlsform_export import write_xlsform
+
+    questionnaire = load_questionnaire(CASCADING_SELECTS.write(tmp_path, "places"))
+    county = questionnaire["county"]
+    assert county.choice_codes == ("king", "pierce")
+    assert [c.code for c in offered_choices(county, {"state": "texas"})] == ["king"]
+    assert [c.code for c in offered_choices(county, {"state": "washington"})] == [
+        "king", "pierce"]
+    # an import accepts king in either state, pierce only in Washington
+    study = tmp_path / "study"
+    invoke("init", study, "--questionnaire", tmp_path / "places.xlsx")
+    rows = tmp_path / "rows.csv"
+    rows.write_text("state,county,city\ntexas,king,dumont\nwashington,king,dumont\n"
+                    "texas,pierce,tacoma\n", encoding="utf-8")
+    result = runner.invoke(app, ["import", str(study), str(rows)])
+    assert result.exit_code == 1
+    assert "row 4" in str(result.exception) and "pierce" in str(result.exception)
+    invoke("import", study, rows, "--skip-invalid")
+    # and both rows of king go back out to an XLSForm and in again
+    exported = write_xlsform(questionnaire, tmp_path / "again.xlsx")
+    assert convert_xlsform(exported) == questionnaire
 
 
 def test_a_duplicate_code_pyxform_rejects_is_refused_with_its_choices_row(xlsform):

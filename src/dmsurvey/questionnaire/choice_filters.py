@@ -48,19 +48,24 @@ def filter_expression(text: str) -> str:
     return _PIECES.sub(replace, text)
 
 
-def choice_columns(choice: Choice) -> dict[str, str]:
-    """What a filter sees of a choice: its code as `name` and its other columns."""
+def choice_columns(choice: Choice, properties: tuple[tuple[str, str], ...] | None = None
+                   ) -> dict[str, str]:
+    """What a filter sees of a choice: its code as `name` and its other columns (those of
+    `properties`, one of `choice.property_sets`; by default its first row's)."""
+    properties = choice.properties if properties is None else properties
     return {f"{CHOICE_PREFIX}name": choice.code,
-            **{f"{CHOICE_PREFIX}{key}": value for key, value in choice.properties}}
+            **{f"{CHOICE_PREFIX}{key}": value for key, value in properties}}
 
 
 def offered_choices(question: Question, answers: Mapping[str, Any]) -> tuple[Choice, ...]:
-    """The choices the question's filter keeps, given the answers so far."""
+    """The choices the question's filter keeps, given the answers so far (a choice listed
+    on several rows is kept when one of them fits)."""
     if not question.choice_filter:
         return question.choices
     rule = expression(filter_expression(question.choice_filter))
     return tuple(choice for choice in question.choices
-                 if rule.holds({**answers, **choice_columns(choice)}))
+                 if any(rule.holds({**answers, **choice_columns(choice, properties)})
+                        for properties in choice.property_sets))
 
 
 def filtered_out(question: Question, frame: pd.DataFrame, codes: pd.Series) -> np.ndarray:
@@ -89,13 +94,25 @@ def filtered_out(question: Question, frame: pd.DataFrame, codes: pd.Series) -> n
 
 
 def _not_offered(question: Question, frame: pd.DataFrame, chosen: pd.Series) -> np.ndarray:
-    """Per row of `frame`, whether the code in `chosen` is one the filter does not offer."""
+    """Per row of `frame`, whether the code in `chosen` is one the filter does not offer.
+
+    A code listed on several rows is offered when one fits: the filter is evaluated once
+    with every code's first row, again with the second rows of the codes that have one, ..."""
+    import numpy as np
+
     rule = expression(filter_expression(question.choice_filter))
-    by_column: dict[str, dict[str, str]] = {}
-    for choice in question.choices:
-        for column, value in choice_columns(choice).items():
-            by_column.setdefault(column, {})[choice.code] = value
-    columns = {column: chosen.map(values).fillna("").to_numpy(dtype=object)
-               for column, values in by_column.items()}
-    holds = rule.holds_frame(frame.assign(**columns))
-    return chosen.notna().to_numpy() & ~holds.to_numpy(dtype=bool)
+    offered = np.zeros(len(frame), dtype=bool)
+    rows = max((len(choice.property_sets) for choice in question.choices), default=1)
+    for number in range(rows):
+        by_column: dict[str, dict[str, str]] = {}
+        for choice in question.choices:
+            if number < len(choice.property_sets):
+                properties = choice.property_sets[number]
+                for column, value in choice_columns(choice, properties).items():
+                    by_column.setdefault(column, {})[choice.code] = value
+        listed = chosen.isin(by_column.get(f"{CHOICE_PREFIX}name", {})).to_numpy()
+        columns = {column: chosen.map(values).fillna("").to_numpy(dtype=object)
+                   for column, values in by_column.items()}
+        holds = rule.holds_frame(frame.assign(**columns)).to_numpy(dtype=bool)
+        offered |= listed & holds
+    return chosen.notna().to_numpy() & ~offered

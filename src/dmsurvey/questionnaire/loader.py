@@ -111,7 +111,7 @@ QUESTION_KEYS = (
     "firm_key",
     "previous",
 )
-CHOICE_KEYS = ("code", "label", "properties")
+CHOICE_KEYS = ("code", "label", "properties", "also_properties")
 SCORING_KEYS = ("description", "dimensions", "levels")
 DIMENSION_KEYS = ("id", "label", "weight", "applies_if", "min_answered", "items")
 ITEM_KEYS = ("question", "weight", "points")
@@ -328,6 +328,11 @@ class _QuestionsNamed:
 
     def compared_codes(self) -> tuple:
         return ()
+
+
+def _pairs(properties: Mapping) -> tuple[tuple[str, str], ...]:
+    return tuple((str(key), "" if value is None else str(value))
+                 for key, value in properties.items())
 
 
 class _Invalid(Exception):
@@ -657,11 +662,16 @@ class _Builder:
                 self.problem((*item_path, "properties"),
                              "properties must be a mapping of column: value")
                 properties = {}
+            also = entry.get("also_properties") or []
+            if not (isinstance(also, list) and all(isinstance(a, Mapping) for a in also)):
+                self.problem((*item_path, "also_properties"),
+                             "also_properties must be a list of mappings of column: value")
+                also = []
             if label is not None:
                 choices.append(Choice(
                     code=code, label=label, line=line,
-                    properties=tuple((str(key), "" if value is None else str(value))
-                                     for key, value in properties.items()),
+                    properties=_pairs(properties),
+                    also_properties=tuple(_pairs(more) for more in also),
                 ))
         return tuple(choices)
 
@@ -1039,7 +1049,8 @@ class _Builder:
 
         path = (*self.question_paths[question.id], "choice_filter")
         what = f"question {question.id} choice_filter"
-        columns = {"name"} | {key for choice in question.choices for key, _ in choice.properties}
+        columns = {"name"} | {key for choice in question.choices
+                              for properties in choice.property_sets for key, _ in properties}
         for name in bare_names(question.choice_filter):
             if name not in columns:
                 self.problem(path, f"{what} names {name!r}, which is not a column of its "

@@ -107,6 +107,14 @@ class Choice:
     # The choice's other columns ((name, value) pairs), which a `choice_filter` may test.
     properties: tuple[tuple[str, str], ...] = ()
     line: int | None = field(default=None, compare=False, repr=False)
+    # The other columns of further rows listing the same code (XLSForm allows a choice under
+    # several parents of a cascading select: `king` county in Washington and in Texas).
+    also_properties: tuple[tuple[tuple[str, str], ...], ...] = ()
+
+    @property
+    def property_sets(self) -> tuple[tuple[tuple[str, str], ...], ...]:
+        """The columns of each row listing the choice: a filter offers it if one fits."""
+        return (self.properties, *self.also_properties)
 
 
 @dataclass(frozen=True)

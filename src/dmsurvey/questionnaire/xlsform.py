@@ -1137,7 +1137,15 @@ class _FormConverter:
                     label = {language: code for language in self.languages}
                 if choice.get("media"):
                     self.conversion.note("images, audio and video are not shown", where)
+                properties = {key: str(value) for key, value in choice.items()
+                              if key not in ("name", "label", "media")}
                 if code in codes:
+                    first = next(entry for entry in entries if entry["code"] == code)
+                    if list_name in self.filtered_lists and properties != first.get(
+                            "properties", {}):
+                        # a cascading select offering the choice under several parents
+                        first.setdefault("also_properties", []).append(properties)
+                        continue
                     self.conversion.adapt(
                         f"code '{code}' is listed again in choice list '{list_name}'; "
                         "only its first entry is kept",
@@ -1147,8 +1155,6 @@ class _FormConverter:
                 codes.add(code)
                 self.conversion.locations[("choice_lists", list_name, len(entries))] = where
                 entry = {"code": code, "label": label}
-                properties = {key: str(value) for key, value in choice.items()
-                              if key not in ("name", "label", "media")}
                 if properties and list_name in self.filtered_lists:
                     entry["properties"] = properties
                 entries.append(entry)

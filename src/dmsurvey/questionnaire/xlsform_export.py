@@ -77,7 +77,7 @@ class _Sheets:
                 survey.extend(self._section_rows(section))
         properties = list(dict.fromkeys(
             key for question in self.questionnaire.all_questions for choice in question.choices
-            for key, _ in choice.properties))
+            for properties in choice.property_sets for key, _ in properties))
         choices_header = ["list_name", "name", *self._headers("label"), *properties]
         sheets = {
             "survey": survey,
@@ -166,9 +166,11 @@ class _Sheets:
                 candidate, number = f"{name}_{number}", number + 1
             self.list_names[key] = candidate
             for choice in question.choices:
-                self.choice_rows.append([candidate, choice.code,
-                                         *(choice.label.get(code) for code in self.languages),
-                                         choice.properties])
+                # a choice under several parents of a cascading select: a row for each
+                for properties in choice.property_sets:
+                    self.choice_rows.append([candidate, choice.code,
+                                             *(choice.label.get(code) for code in self.languages),
+                                             properties])
         return self.list_names[key]
 
     # -- settings and what XLSForm has no place for -----------------------------------------------
@@ -177,11 +179,16 @@ class _Sheets:
         questionnaire = self.questionnaire
         language = questionnaire.default_language or self.languages[0]
         # clean_text_values: no keeps texts exactly as written (“quotes”, line breaks)
-        return [
+        settings = [
             ["form_title", "form_id", "version", "default_language", "clean_text_values"],
             [questionnaire.title.in_language(language), questionnaire.name,
              questionnaire.version, language_header(language), "no"],
         ]
+        if any(choice.also_properties for question in questionnaire.all_questions
+               for choice in question.choices):
+            settings[0].append("allow_choice_duplicates")
+            settings[1].append("yes")
+        return settings
 
     def _extras(self) -> list[list[Any]]:
         import yaml
