@@ -92,6 +92,11 @@ def test_choices_from_a_csv_beside_the_form_are_copied_in(tmp_path):
     assert region.choice("2").label == {"sw": "Mtwara", "en": "Mtwara"}
     # the districts' file is missing: the code is typed
     assert questionnaire["district_id"].type == "text"
+    # a study of the form keeps the file too, as the form's media
+    invoke("init", tmp_path / "study", "--questionnaire", tmp_path / "plots.xlsx")
+    assert sorted(p.name for p in (tmp_path / "study" / "media").iterdir()) == ["regions.csv"]
+    assert (tmp_path / "study" / "media" / "regions.csv").read_text(encoding="utf-8") == \
+        PLOT_SURVEY.csv_files["regions.csv"]
     # the plot's radius on a slope, as the form's calculation works it out
     from dmsurvey.questionnaire.calculations import calculate_answers
 
