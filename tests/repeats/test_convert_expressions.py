@@ -244,3 +244,14 @@ def test_an_xlsform_using_them_converts_without_dropping_them(tmp_path):
     outside = calculate_answers(pinned, visible_answers(pinned, {"n_members": 2},
                                                         {"members": prices}))
     assert (outside["total"], outside["members_listed"]) == ("15", "2")
+
+
+def test_choice_labels_of_a_question_without_choices_are_refused_with_the_line(crops):
+    text = CHOICES.replace("jr:choice-name(${crop}, '${crop}')",
+                           "jr:choice-name(${crop}, '${price}')")
+    with pytest.raises(QuestionnaireError) as caught:
+        questionnaire_from_yaml(text, source="crops.yaml")
+    (problem,) = caught.value.problems
+    assert problem.line == 18  # the calculation
+    assert "shows the choice labels of '${price}', which is not a question with choices" in (
+        problem.message)

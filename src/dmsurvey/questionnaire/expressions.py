@@ -1141,6 +1141,14 @@ class Expression:
         return frozenset(loose)
 
     @property
+    def labelled_questions(self) -> frozenset[str]:
+        """The questions whose choice labels `jr:choice-name(code, '${q}')` shows."""
+        from dmsurvey.questionnaire.xpath_functions import choice_name_question
+
+        return frozenset(choice_name_question(node.arguments) for node in self._root.walk()
+                         if isinstance(node, _Call) and node.name == "jr:choice-name")
+
+    @property
     def is_once(self) -> bool:
         """Whether the whole expression is `once(...)`: worked out until it has a value."""
         return isinstance(self._root, _Call) and self._root.name == "once"

@@ -1081,6 +1081,11 @@ class _Builder:
         if expression is None:
             return
         loose = getattr(expression, "loose_references", frozenset())
+        for name in sorted(getattr(expression, "labelled_questions", ())):
+            labelled = self.valid.get(name)
+            if labelled is None or not labelled.choices:
+                self.problem(path, f"{what} shows the choice labels of '${{{name}}}', which "
+                             "is not a question with choices")
         for name in sorted(expression.references):
             question = self.valid.get(name)
             repeat = name if name in self.repeat_sections else (

@@ -1396,6 +1396,9 @@ class _ReferenceCheck:
         a choice filter's columns of the choices."""
         if key != "constraint" and expression.uses_current:
             return "'.' names the answer being checked, which only a constraint has"
+        for name in sorted(expression.labelled_questions):
+            if not self.by_id.get(name, {}).get("choices"):
+                return f"jr:choice-name names '${{{name}}}', which is not a question with choices"
         for name in sorted(expression.loose_references):
             repeat = name if name in self.repeat_ids else self.repeat_of.get(name)
             if repeat is not None and repeat not in self.inside:

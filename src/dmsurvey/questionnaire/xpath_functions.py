@@ -337,13 +337,14 @@ def _indexed_repeat_series(call: _Call, scope) -> pd.Series:
 # -- what the context holds: choice labels and CSV files ---------------------------------------
 
 def _choice_name_check(arguments: tuple) -> str | None:
-    question = _choice_name_question(arguments)
+    question = choice_name_question(arguments)
     if question is None:
         return "jr:choice-name() takes a code and a question in quotes: '${name}'"
     return None
 
 
-def _choice_name_question(arguments: tuple) -> str | None:
+def choice_name_question(arguments: tuple) -> str | None:
+    """The question `jr:choice-name(code, '${q}')` names in quotes (`q`)."""
     import re
 
     literal = arguments[1]
@@ -361,7 +362,7 @@ def _choice_labels(call: _Call, scope) -> dict[str, str] | None:
     if questionnaire is None:
         return None
     try:
-        question = questionnaire.find(_choice_name_question(call.arguments))
+        question = questionnaire.find(choice_name_question(call.arguments))
     except KeyError:
         return {}
     language = questionnaire.label_language(scope.context.language)
