@@ -149,3 +149,18 @@ def test_a_fixed_count_and_a_converted_roster_round_trip(roster, tmp_path):
     exported = write_xlsform(converted, tmp_path / "again.xlsx")
     xform_of(exported)  # pyxform raises on an invalid form
     assert convert_xlsform(exported) == converted
+
+
+def test_a_repeat_question_named_like_an_instance_column_is_renumbered(tmp_path):
+    form = write_sheets(tmp_path / "visits.xlsx", [
+        ["type", "name", "label", "relevant"],
+        ["begin repeat", "visits", "Visit"],
+        ["integer", "instance", "Visit number"],
+        ["text", "purpose", "Purpose", "${instance} > 1"],
+        ["end repeat"],
+    ])
+    notes: list[str] = []
+    questionnaire = convert_xlsform(form, warnings=notes)
+    assert [q.id for q in questionnaire.repeat("visits")] == ["instance_2", "purpose"]
+    assert questionnaire.find("purpose").relevant == "${instance_2} > 1"
+    assert "survey sheet row 3: question 'instance' is renamed 'instance_2'" in "\n".join(notes)

@@ -498,21 +498,27 @@ class _FormConverter:
     def rename_colliding_ids(self) -> None:
         """Number the ids a study cannot tell apart from an earlier one or from a metadata
         column when case is ignored; rewrite the references to them."""
-        from dmsurvey.questionnaire.model import RESPONSE_METADATA, column_key
+        from dmsurvey.questionnaire.model import REPEAT_METADATA, RESPONSE_METADATA, column_key
 
         places = [
             (question, ("sections", section_index, "questions", question_index))
             for section_index, section in enumerate(self.sections)
             for question_index, question in enumerate(section["questions"])
         ]
+        repeated = {id(question) for section in self.sections if section.get("repeat")
+                    for question in section["questions"]}
         reserved = {column_key(name): name for name in (*RESPONSE_METADATA, *self.metadata)}
+        # the columns keying a repeat's instances, in its own table
+        in_repeats = {column_key(name): name for name in REPEAT_METADATA}
         taken = set(reserved) | {column_key(question["id"]) for question, _ in places}
         first_with_key: dict[str, str] = dict(reserved)
         renamed: dict[str, str] = {}
         for question, path in places:
             name = question["id"]
             key = column_key(name)
-            if first_with_key.setdefault(key, name) == name and key not in reserved:
+            if id(question) in repeated and key in in_repeats:
+                first_with_key[key] = in_repeats[key]
+            elif first_with_key.setdefault(key, name) == name and key not in reserved:
                 continue
             number = 2
             while column_key(f"{name}_{number}") in taken:
