@@ -255,3 +255,77 @@ def test_choice_labels_of_a_question_without_choices_are_refused_with_the_line(c
     assert problem.line == 18  # the calculation
     assert "shows the choice labels of '${price}', which is not a question with choices" in (
         problem.message)
+
+
+def random_household(seed: int, responses: int) -> tuple[pd.DataFrame, dict]:
+    """Responses and their instances, shaped as `Study.repeat_rows` gives them."""
+    generator = random.Random(seed)
+    answers, members, jobs = [], [], []
+    for number in range(responses):
+        response_id = f"r{number}"
+        count = generator.randint(0, 12)  # past 9, "10" must come after "9"
+        answers.append({"response_id": response_id, "n_members": count,
+                        "comment": generator.choice(["", "ok"])})
+        for member in range(1, count + 1):
+            members.append({"response_id": response_id, "instance_key": str(member),
+                            "parent_key": None, "instance": member,
+                            "member_name": generator.choice(["Li", "Wu", None]),
+                            "age": generator.choice([None, *range(1, 90)])})
+            for job in range(1, generator.randint(0, 3) + 1):
+                jobs.append({"response_id": response_id, "instance_key": f"{member}/{job}",
+                             "parent_key": str(member), "instance": job,
+                             "job": generator.choice(["farmer", "teacher", None])})
+    generator.shuffle(members)  # stored order is not asking order
+    return pd.DataFrame(answers), {"members": pd.DataFrame(members),
+                                   "jobs": pd.DataFrame(jobs)}
+
+
+def answers_of(responses: pd.DataFrame, rows: dict) -> dict[str, tuple[dict, dict]]:
+    """Per response: (its answers, its instances), to give `visible_answers` one by one."""
+    by_response = {}
+    for record in responses.to_dict("records"):
+        instances = {}
+        for repeat, frame in rows.items():
+            mine = frame[frame["response_id"] == record["response_id"]]
+            instances[repeat] = {
+                row["instance_key"]: {k: v for k, v in row.items()
+                                      if k not in ("response_id", "instance_key", "parent_key",
+                                                   "instance") and v is not None}
+                for row in mine.to_dict("records")}
+        by_response[record["response_id"]] = (record, instances)
+    return by_response
+
+
+@pytest.mark.parametrize("section_id,texts", [
+    (None, ["sum(${age})", "count(${members})", "count(${job})", "max(${age})", "${age}",
+            "indexed-repeat(${member_name}, ${members}, 10)",
+            "indexed-repeat(${job}, ${members}, 2, ${jobs}, 1)"]),
+    ("members", ["${age} + position(..)", "count(${job})", "${n_members} - position(..)",
+                 "indexed-repeat(${member_name}, ${members}, position(..) - 1)",
+                 "concat(${member_name}, ':', ${job})"]),
+    ("jobs", ["concat(${member_name}, '/', ${job}, '/', position(..))",
+              "indexed-repeat(${job}, ${jobs}, 1)", "sum(${age})", "${comment}"]),
+])
+def test_visible_columns_give_what_visible_answers_give_instance_by_instance(
+        household, section_id, texts):
+    from dmsurvey.questionnaire.repeats import visible_columns
+
+    responses, rows = random_household(7, 30)
+    frame = visible_columns(household, responses, rows, section_id)
+    by_response = answers_of(responses, rows)
+    if section_id is None:
+        places = [(response_id, None) for response_id in responses["response_id"]]
+    else:
+        places = list(zip(frame["response_id"], frame["instance_key"], strict=True))
+        assert len(places) == len(rows[section_id])
+    for text in texts:
+        expression = parse_expression(text)
+        columns = expression.evaluate_frame(frame).tolist()
+        for (response_id, key), got in zip(places, columns, strict=True):
+            answers, instances = by_response[response_id]
+            expected = expression.evaluate(visible_answers(
+                household, answers, instances, section_id, key))
+            if isinstance(expected, float) and math.isnan(expected):
+                assert math.isnan(got), (text, response_id, key)
+            else:
+                assert got == expected, (text, response_id, key)

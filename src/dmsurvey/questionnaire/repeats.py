@@ -24,9 +24,12 @@ response's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dmsurvey.questionnaire.model import Questionnaire
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # The name under which an instance's number is seen, for `position(..)`.
 POSITION = "position(..)"
@@ -79,7 +82,8 @@ def visible_answers(
         keys = instance_path(instance_key)
         path = dict(zip(chain, keys, strict=True))
     for section in questionnaire.repeats:
-        instances = repeat_answers.get(section.id, {})
+        instances = dict(sorted(repeat_answers.get(section.id, {}).items(),
+                                key=lambda item: _key_order(item[0])))
         for question in section.questions:
             visible[ALL_INSTANCES + question.id] = {
                 key: values.get(question.id) for key, values in instances.items()}
@@ -105,5 +109,110 @@ def visible_answers(
     return visible
 
 
+def _key_order(instance_key: str) -> tuple:
+    """Instance keys in asking order: "2/10" after "2/9"."""
+    return tuple(int(part) if part.isdigit() else 0 for part in str(instance_key).split("/"))
+
+
 def _answered(value: Any) -> Any:
     return None if value == "" else value
+
+
+# -- the same, column-wise over many responses ------------------------------------------------
+
+def _in_instance_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """Instances sorted by response and by the numbers of their keys ("2/10" after "2/9")."""
+    parts = rows["instance_key"].astype(str).str.split("/", expand=True)
+    order = parts.apply(lambda column: _pd().to_numeric(column, errors="coerce"))
+    order.columns = [f"_part_{number}" for number in range(order.shape[1])]
+    keyed = _pd().concat([rows.reset_index(drop=True), order], axis=1)
+    return keyed.sort_values(["response_id", *order.columns], kind="stable")[rows.columns]
+
+
+def _lists_by(keys: pd.Series, values: pd.Series, wanted: pd.Series) -> list:
+    """For each entry of `wanted`, the list of `values` whose key equals it ([] for none)."""
+    grouped = values.groupby(keys.to_numpy(), sort=False).agg(list)
+    found = wanted.map(grouped)
+    return [value if isinstance(value, list) else [] for value in found.tolist()]
+
+
+def visible_columns(questionnaire: Questionnaire, responses: pd.DataFrame,
+                    repeat_rows: Mapping[str, pd.DataFrame],
+                    section_id: str | None = None) -> pd.DataFrame:
+    """What `visible_answers` gives, for many at once: a frame with a row per response (or,
+    with `section_id`, per instance of that repeat) for `Expression.evaluate_frame`.
+
+    `responses` has a `response_id` column and the answers asked once; `repeat_rows` holds,
+    per repeat, its instances as `Study.repeat_rows` gives them. A row of an instance sees
+    its own answers, those of the instances around it and the response's; a repeat's
+    question seen from outside is a column holding the list of its answers in each row, and
+    `position(..)` and `indexed-repeat` find what they read.
+    """
+    pd = _pd()
+    responses = responses.reset_index(drop=True)
+    if section_id is None:
+        frame = responses.copy()
+        path: list[str] = []
+    else:
+        path = enclosing_repeats(questionnaire, section_id)
+        rows = _in_instance_order(repeat_rows[section_id]).reset_index(drop=True)
+        frame = rows.merge(responses, on="response_id", how="left", suffixes=("", "_response"))
+        for outer in path[:-1]:
+            depth = path.index(outer) + 1
+            outer_rows = repeat_rows[outer].drop(columns=["parent_key", "instance"])
+            outer_rows = outer_rows.rename(columns={"instance_key": f"_key_{outer}"})
+            frame[f"_key_{outer}"] = frame["instance_key"].astype(str).map(
+                lambda key, depth=depth: "/".join(key.split("/")[:depth]))
+            frame = frame.merge(outer_rows, on=["response_id", f"_key_{outer}"], how="left")
+        frame[POSITION] = pd.to_numeric(frame["instance"], errors="coerce")
+        frame[INSTANCE_KEY] = frame["instance_key"].astype(str)
+    columns: dict[str, list] = {}
+    for section in questionnaire.repeats:
+        rows = _in_instance_order(repeat_rows.get(section.id, _empty_instances(section)))
+        every = rows["response_id"].astype(str)
+        keyed = _lists_by(every, rows["instance_key"].astype(str),
+                          frame["response_id"].astype(str))
+        for question in section.questions:
+            if question.id in rows.columns:
+                values = _lists_by(every, rows[question.id].astype(object),
+                                   frame["response_id"].astype(str))
+                columns[ALL_INSTANCES + question.id] = [
+                    {key: (None if _missing(value) else value)
+                     for key, value in zip(k, v, strict=True)}
+                    for k, v in zip(keyed, values, strict=True)]
+        if section.id in path:
+            continue
+        # seen from outside: the instances inside the instance we are in, if the repeat is
+        # asked there, otherwise all of the response's
+        within = section.repeat.within
+        if within in path:
+            depth = path.index(within) + 1
+            owner = rows["response_id"].astype(str) + "|" + rows["parent_key"].astype(str)
+            ours = frame["response_id"].astype(str) + "|" + frame["instance_key"].astype(
+                str).map(lambda key, depth=depth: "/".join(key.split("/")[:depth]))
+        else:
+            owner, ours = rows["response_id"].astype(str), frame["response_id"].astype(str)
+        columns[section.id] = _lists_by(owner, rows["instance_key"].astype(str), ours)
+        for question in section.questions:
+            if question.id in rows.columns and question.asks_for_answer:
+                answers = rows[question.id].astype(object)
+                answers = answers.where(answers.notna() & (answers != ""), None)
+                columns[question.id] = _lists_by(owner, answers, ours)
+    return pd.concat([frame.drop(columns=[c for c in columns if c in frame.columns]),
+                      pd.DataFrame(columns, index=frame.index)], axis=1)
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and value != value)
+
+
+def _empty_instances(section) -> pd.DataFrame:
+    from dmsurvey.questionnaire.model import REPEAT_METADATA
+
+    return _pd().DataFrame(columns=[*REPEAT_METADATA, *(q.id for q in section.questions)])
+
+
+def _pd():
+    import pandas as pd
+
+    return pd
