@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pyxform.xls2xform import convert as pyxform_convert
 
 from dmsurvey.errors import QuestionnaireError
 from dmsurvey.questionnaire.calculations import calculate_answers, calculate_frame
@@ -16,6 +17,7 @@ from dmsurvey.questionnaire.expressions import Context, parse_expression
 from dmsurvey.questionnaire.loader import load_questionnaire, questionnaire_from_yaml
 from dmsurvey.questionnaire.repeats import visible_answers
 from dmsurvey.questionnaire.xlsform import convert_xlsform
+from dmsurvey.questionnaire.xlsform_export import write_xlsform as write_xlsform_of
 from dmsurvey.store.study import init_study
 
 from ..xlsform.conftest import write_xlsform
@@ -231,6 +233,13 @@ def test_an_xlsform_using_them_converts_without_dropping_them(tmp_path):
     assert questionnaire["note_old"].relevant is None
     assert [note.split(":")[0] for note in notes if "per instance" in note] == [
         "survey sheet row 13"]
+    # back out as an XLSForm: pyxform makes an XForm of it, and it converts back the same
+    exported = write_xlsform_of(questionnaire, tmp_path / "again.xlsx")
+    advice: list[str] = []
+    xform = pyxform_convert(xlsform=str(exported), warnings=advice, validate=False).xform
+    assert advice == []
+    assert 'src="jr://file-csv/prices.csv"' in xform  # ODK fetches pulldata's file too
+    assert convert_xlsform(exported) == questionnaire
 
     study = init_study(tmp_path / "study", form)
     assert (study.path / "media" / "prices.csv").read_text(encoding="utf-8").startswith(
