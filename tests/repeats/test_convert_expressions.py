@@ -247,7 +247,7 @@ def test_an_xlsform_using_them_converts_without_dropping_them(tmp_path):
     pinned = load_questionnaire(study.path / "questionnaire.yaml")
     repeats = {"members": {"1": {"crop": "rice"}, "2": {"crop": "tea"}}}
     second = visible_answers(pinned, {"n_members": 2}, repeats, "members", "2")
-    inside = calculate_answers(pinned, second, section_id="members")
+    inside = calculate_answers(pinned, second, section="members")
     assert inside == {"number": "2", "crop_label": "Tea", "price": "12", "previous": "rice"}
     prices = {"1": {"crop": "rice", "price": "3"}, "2": {"crop": "tea", "price": "12"}}
     outside = calculate_answers(pinned, visible_answers(pinned, {"n_members": 2},
