@@ -338,3 +338,31 @@ def test_visible_columns_give_what_visible_answers_give_instance_by_instance(
                 assert math.isnan(got), (text, response_id, key)
             else:
                 assert got == expected, (text, response_id, key)
+
+
+def test_position_outside_every_repeat_is_refused_with_the_line():
+    text = HOUSEHOLD.read_text(encoding="utf-8").replace(
+        "      - {id: comment, type: text, label: {en: Anything else?, zh: 其他？}}",
+        "      - {id: comment, type: text, label: {en: Anything else?, zh: 其他？},\n"
+        "         relevant: \"position(..) > 1\"}")
+    with pytest.raises(QuestionnaireError) as caught:
+        questionnaire_from_yaml(text, source="household.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.message) == (
+        33, "question comment relevant uses position(..), which only a question of a repeat "
+            "section has")
+
+
+def test_an_xlsform_reading_position_outside_a_repeat_keeps_the_question_without_it(tmp_path):
+    form = write_xlsform(tmp_path / "where.xlsx", [
+        ["type", "name", "label", "calculation"],
+        ["integer", "n", "How many?"],
+        ["calculate", "place", None, "position(..) + ${n}"],
+    ])
+    notes: list[str] = []
+    questionnaire = convert_xlsform(form, warnings=notes)
+    assert questionnaire["place"].type == "calculate"
+    assert questionnaire["place"].calculation is None
+    assert ("survey sheet row 3: calculation 'position(..) + ${n}' is dropped (the field stays "
+            "empty): position(..) is the number of a repeat's instance, and this is in none"
+            ) in notes

@@ -1149,6 +1149,11 @@ class Expression:
                          if isinstance(node, _Call) and node.name == "jr:choice-name")
 
     @property
+    def uses_position(self) -> bool:
+        """Whether it reads `position(..)`, which only an instance of a repeat has."""
+        return any(isinstance(node, ParentStep) for node in self._root.walk())
+
+    @property
     def is_once(self) -> bool:
         """Whether the whole expression is `once(...)`: worked out until it has a value."""
         return isinstance(self._root, _Call) and self._root.name == "once"

@@ -1081,6 +1081,9 @@ class _Builder:
         if expression is None:
             return
         loose = getattr(expression, "loose_references", frozenset())
+        if getattr(expression, "uses_position", False) and not inside:
+            self.problem(path, f"{what} uses position(..), which only a question of a repeat "
+                         "section has")
         for name in sorted(getattr(expression, "labelled_questions", ())):
             labelled = self.valid.get(name)
             if labelled is None or not labelled.choices:

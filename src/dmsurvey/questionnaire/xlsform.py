@@ -1402,6 +1402,8 @@ class _ReferenceCheck:
         a choice filter's columns of the choices."""
         if key != "constraint" and expression.uses_current:
             return "'.' names the answer being checked, which only a constraint has"
+        if expression.uses_position and not self.inside:
+            return "position(..) is the number of a repeat's instance, and this is in none"
         for name in sorted(expression.labelled_questions):
             if not self.by_id.get(name, {}).get("choices"):
                 return f"jr:choice-name names '${{{name}}}', which is not a question with choices"
