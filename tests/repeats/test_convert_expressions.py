@@ -178,14 +178,24 @@ def test_once_keeps_its_first_value_in_the_interview_and_on_import(crops):
     assert columns["first_seen"].tolist() == ["3", "12", "12", None]
 
 
-def test_a_top_level_rule_naming_a_repeat_question_on_its_own_is_refused_with_its_line():
-    text = HOUSEHOLD.read_text(encoding="utf-8").replace(
+def household_with_closing_rule(relevant: str) -> str:
+    """The household roster with a `relevant` on its closing question (line 33)."""
+    return HOUSEHOLD.read_text(encoding="utf-8").replace(
         "      - {id: comment, type: text, label: {en: Anything else?, zh: 其他？}}",
         "      - {id: comment, type: text, label: {en: Anything else?, zh: 其他？},\n"
-        "         relevant: \"${age} > 60 or count(${members}) > 2\"}")
+        f"         relevant: \"{relevant}\"}}")
+
+
+def the_problem(text: str):
     with pytest.raises(QuestionnaireError) as caught:
         questionnaire_from_yaml(text, source="household.yaml")
     (problem,) = caught.value.problems
+    return problem
+
+
+def test_a_top_level_rule_naming_a_repeat_question_on_its_own_is_refused_with_its_line():
+    text = household_with_closing_rule("${age} > 60 or count(${members}) > 2")
+    problem = the_problem(text)
     assert problem.line == 33
     assert ("refers to ${age}, a question of repeat members, which has an answer per "
             "instance") in problem.message
@@ -341,13 +351,7 @@ def test_visible_columns_give_what_visible_answers_give_instance_by_instance(
 
 
 def test_position_outside_every_repeat_is_refused_with_the_line():
-    text = HOUSEHOLD.read_text(encoding="utf-8").replace(
-        "      - {id: comment, type: text, label: {en: Anything else?, zh: 其他？}}",
-        "      - {id: comment, type: text, label: {en: Anything else?, zh: 其他？},\n"
-        "         relevant: \"position(..) > 1\"}")
-    with pytest.raises(QuestionnaireError) as caught:
-        questionnaire_from_yaml(text, source="household.yaml")
-    (problem,) = caught.value.problems
+    problem = the_problem(household_with_closing_rule("position(..) > 1"))
     assert (problem.line, problem.message) == (
         33, "question comment relevant uses position(..), which only a question of a repeat "
             "section has")
