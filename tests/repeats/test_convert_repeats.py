@@ -164,3 +164,40 @@ def test_a_repeat_question_named_like_an_instance_column_is_renumbered(tmp_path)
     assert [q.id for q in questionnaire.repeat("visits")] == ["instance_2", "purpose"]
     assert questionnaire.find("purpose").relevant == "${instance_2} > 1"
     assert "survey sheet row 3: question 'instance' is renamed 'instance_2'" in "\n".join(notes)
+
+
+def test_a_repeat_holding_only_another_repeat_converts_and_starts_a_study(tmp_path):
+    import sqlite3
+
+    from dmsurvey.store.study import init_study
+
+    form = write_sheets(tmp_path / "plots.xlsx", [
+        ["type", "name", "label"],
+        ["begin repeat", "plots", "Plot"],
+        ["begin group", "trees_group", "Trees"],
+        ["begin repeat", "trees", "Tree"],
+        ["decimal", "height", "Height"],
+        ["end repeat"],
+        ["end group"],
+        ["end repeat"],
+    ])
+    questionnaire = convert_xlsform(form)
+    assert [(s.id, s.repeat, len(s.questions)) for s in questionnaire.sections] == [
+        ("plots", Repeat(), 0), ("trees", Repeat(within="plots"), 1)]
+    study = init_study(tmp_path / "study", form)
+    with sqlite3.connect(study.database_path) as connection:
+        plots = [row[1] for row in connection.execute("PRAGMA table_info(repeat_plots)")]
+    assert plots == ["response_id", "instance_key", "parent_key", "instance"]
+
+
+def test_a_repeat_section_without_questions_or_repeats_inside_is_refused():
+    from dmsurvey.questionnaire.loader import questionnaire_from_yaml
+
+    with pytest.raises(QuestionnaireError) as caught:
+        questionnaire_from_yaml(
+            "name: empty\nversion: '1'\ntitle: {en: Empty}\nlanguages: [en]\nsections:\n"
+            "  - id: visits\n    title: {en: Visits}\n    repeat: true\n    questions: []\n",
+            source="empty.yaml")
+    (problem,) = caught.value.problems
+    assert problem.line == 9
+    assert problem.message == "section visits has no questions and no repeat inside it"

@@ -697,11 +697,15 @@ class _Builder:
             title = self.attempt(
                 self.text, entry.get("title"), (*path, "title"), f"section {section_id} title"
             )
+            # a repeat may hold only the repeats inside it (checked once all are read)
+            only_repeats = entry.get("repeat") not in (None, False) and entry.get(
+                "questions") in (None, [])
             questions = self.attempt(
                 self.sequence,
                 entry.get("questions"),
                 (*path, "questions"),
                 f"section {section_id} questions",
+                required=not only_repeats,
                 default=[],
             )
             relevant = self.expression_text(entry.get("relevant"), (*path, "relevant"))
@@ -739,6 +743,11 @@ class _Builder:
                     line=self.line_of(path),
                 )
             )
+        within = {section.repeat.within for section in sections if section.is_repeat}
+        for index, section in enumerate(sections):
+            if section.is_repeat and not section.questions and section.id not in within:
+                self.problem(("sections", index, "questions"),
+                             f"section {section.id} has no questions and no repeat inside it")
         return tuple(sections)
 
     def repeat(self, value: Any, path: DataPath, section_id: str,
