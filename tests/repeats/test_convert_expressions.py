@@ -62,6 +62,10 @@ def test_nothing_to_go_over_is_zero_instances(household):
     assert value("sum(${age})", nobody) == 0
     assert math.isnan(value("max(${age})", nobody))
     assert value("${age}", nobody) == ""
+    # answers that do not hold the repeat at all: no instances either, row by row or column-wise
+    assert value("count(${members})", {"n_members": 2}) == 0
+    assert parse_expression("count(${members}) + count(${n_members})").evaluate_frame(
+        pd.DataFrame({"n_members": [2, 3]})).tolist() == [1.0, 1.0]
 
 
 def test_inside_an_instance_it_sees_its_own_answers_and_its_number(household):

@@ -246,15 +246,20 @@ def _aggregate(on_values: Callable[[list[float]], float], on_arrays: Callable,
 
 
 def _count(call: _Call, scope) -> float:
+    """The instances a repeat (or a repeat's question) has; 1 for a question asked once,
+    0 for a name the answers do not hold (no such node, in XPath's terms)."""
     listed = _listed(call.arguments[0], scope)
-    return float(len(listed)) if listed is not None else 1.0
+    if listed is not None:
+        return float(len(listed))
+    return 1.0 if call.arguments[0].name in scope.answers else 0.0
 
 
 def _count_series(call: _Call, scope) -> pd.Series:
     listed = _listed_column(call.arguments[0], scope)
-    if listed is None:
-        return _pd().Series(1.0, index=scope.index)
-    return listed.str.len().fillna(0).astype("float64")
+    if listed is not None:
+        return listed.str.len().fillna(0).astype("float64")
+    present = scope.column(call.arguments[0].name) is not None
+    return _pd().Series(1.0 if present else 0.0, index=scope.index)
 
 
 def _names_answers(what: str) -> Callable[[tuple], str | None]:
