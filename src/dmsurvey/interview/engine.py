@@ -10,8 +10,10 @@ tested with plain dicts.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from dmsurvey.errors import ExpressionError
 from dmsurvey.interview.messages import message
@@ -25,6 +27,8 @@ from dmsurvey.questionnaire.repeats import (
 )
 
 _WEEKDAYS_ZH = "一二三四五六日"
+# `${name}` in a label: the answer to `name`, shown
+_REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
 
 
 class InvalidAnswer(ValueError):
@@ -53,8 +57,6 @@ def _long_date(iso: str, language: str) -> str:
 def _media_file_name(typed: str, language: str) -> str:
     """The name of a photo, recording or file: that of the file at a typed path, or the name
     as typed (a file on the phone or camera it was taken with)."""
-    from pathlib import Path
-
     path = Path(typed).expanduser()
     if path.is_file():
         return path.name
@@ -164,9 +166,15 @@ class Interview:
         repeat_answers: Mapping[str, Mapping[str, Mapping[str, object]]] | None = None,
         language: str | None = None,
         skip_notes: bool = False,
+        media: Path | None = None,
     ):
+        from dmsurvey.questionnaire.expressions import Context
+
         self.questionnaire = questionnaire
         self.language = questionnaire.label_language(language)
+        # One context for the whole interview: `jr:choice-name` speaks its language, and the
+        # CSV files `pulldata` reads (from `media`, by default the study's) are read once.
+        self.context = Context.of(questionnaire, self.language, media)
         self.answers: dict[str, object] = _given(answers or {})
         given = repeat_answers or {}
         self.repeat_answers: dict[str, dict[str, dict[str, object]]] = {
@@ -178,7 +186,7 @@ class Interview:
         self._fixed = None if questionnaire.repeats else tuple(
             Screen(q) for section in questionnaire.sections for q in self._shown(section))
         self._sections = {section.id: section for section in questionnaire.sections}
-        self.checker = judging.AnswerChecker(questionnaire)
+        self.checker = judging.AnswerChecker(questionnaire, self.context)
         self._seen: dict[tuple[str | None, str | None], dict[str, object]] = {}
         self._screen: Screen | None = None
         self._place = 0  # where the screen was in the list, should it leave the list
@@ -237,7 +245,8 @@ class Interview:
             return None
         seen = self.visible(repeat.repeat.within, parent)
         try:
-            number = float(judging.expression(f"number({count})").evaluate(seen))
+            number = float(judging.expression(f"number({count})").evaluate(
+                seen, context=self.context))
         except (ExpressionError, TypeError, ValueError):
             return 0
         if not math.isfinite(number):
@@ -248,7 +257,7 @@ class Interview:
         if not repeat.relevant:
             return True
         return judging.expression(repeat.relevant).holds(
-            self.visible(repeat.repeat.within, parent))
+            self.visible(repeat.repeat.within, parent), context=self.context)
 
     def _laid_out(self, within: str | None = None,
                   parent: str | None = None) -> Iterator[tuple[Section, str]]:
@@ -561,7 +570,8 @@ class Interview:
             return news
 
         def once() -> None:
-            keep(calculate_answers(self.questionnaire, self.visible(), self.checker))
+            keep(calculate_answers(self.questionnaire, self.visible(), self.checker,
+                                   context=self.context))
 
         once()
         news = False
@@ -570,7 +580,8 @@ class Interview:
                 continue
             for key in list(self.repeat_answers[repeat.id]):
                 results = calculate_answers(self.questionnaire, self.visible(repeat.id, key),
-                                            self.checker, section=repeat.id)
+                                            self.checker, section=repeat.id,
+                                            context=self.context)
                 news |= keep(results, repeat, key)
         if news:
             once()  # what is asked once may sum up the instances
@@ -591,6 +602,28 @@ class Interview:
         if text is None:
             return ""
         return text.in_language(self.language, self.questionnaire.default_language)
+
+    def filled_in(self, text: Text | None, screen: Screen | None = None) -> str:
+        """A label or hint in the interview's language with each `${name}` in it replaced by
+        that answer as shown on `screen` (by default the one on screen), as ODK puts answers
+        and calculations into labels; a repeat's question seen from outside shows all its
+        instances' answers."""
+        shown = self.text(text)
+        if "${" not in shown:
+            return shown
+        seen = self.seen_from(self._screen if screen is None else screen)
+
+        def fill(reference: re.Match) -> str:
+            try:
+                question = self.questionnaire.find(reference[1])
+            except KeyError:
+                return reference[0]  # not a question's name: text to keep as written
+            value = seen.get(question.id)
+            values = value if isinstance(value, list) else [value]
+            return ("、" if self.language == "zh" else ", ").join(
+                self.shown_answer(question, one) for one in values if one not in (None, ""))
+
+        return _REFERENCE.sub(fill, shown)
 
     def shown_answer(self, question: Question, value: object = None) -> str:
         """An answer as the respondent would recognise it: labels, grouped numbers, unit."""

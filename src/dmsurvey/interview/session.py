@@ -338,7 +338,7 @@ class InterviewSession:
         if compact and kind == "text":
             keys = "keys_text_compact"
         lines = [("section", self._heading(interview)), ("keys", self._say(keys)), ("", "")]
-        hint = interview.text(question.hint)
+        hint = interview.filled_in(question.hint)
         if hint and not compact:
             lines.append(("hint", self._say("hint", text=hint)))
         unit = interview.text(question.unit)
@@ -356,7 +356,7 @@ class InterviewSession:
         prompter.new_screen()
         prompter.show(lines)
 
-        label = interview.text(question.label)
+        label = interview.filled_in(question.label)
         if compact:
             label = f"{question.id} {label}"
         current = interview.answer_on(interview.screen)
@@ -364,7 +364,8 @@ class InterviewSession:
         if not question.asks_for_answer:
             return prompter.select(label, [(None, self._say("continue_choice"))], back=back)
         choices = [(choice.code, interview.text(choice.label))
-                   for choice in offered_choices(question, interview.seen_from(interview.screen))]
+                   for choice in offered_choices(question, interview.seen_from(interview.screen),
+                                                 interview.context)]
         check = _checker(interview, question)
         if question.type == "acknowledge":
             choices = [("OK", self._say("acknowledge_choice"))]

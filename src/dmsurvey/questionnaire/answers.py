@@ -298,8 +298,11 @@ def expression(source: str):
 class AnswerChecker:
     """Judges answers to the questions of one questionnaire, one value at a time."""
 
-    def __init__(self, questionnaire: Questionnaire):
+    def __init__(self, questionnaire: Questionnaire, context: Any = None):
+        """`context` (an `expressions.Context`) is what the skip logic and constraints read
+        besides the answers: the language of `jr:choice-name`, the CSV files of `pulldata`."""
         self.questionnaire = questionnaire
+        self.context = context
         self._lookups: dict[str, dict[str, int]] = {}
         self._sections = {section.id: section for section in questionnaire.sections}
 
@@ -357,7 +360,7 @@ class AnswerChecker:
     def applies(self, question: Question, answers: Mapping[str, Any]) -> bool:
         """Whether the skip logic (section and question `relevant`) asks `question`."""
         section = self._sections[question.section]
-        return all(expression(source).holds(answers)
+        return all(expression(source).holds(answers, context=self.context)
                    for source in (section.relevant, question.relevant) if source)
 
     def constraint_flaw(self, question: Question, value: Any,
@@ -365,7 +368,7 @@ class AnswerChecker:
         """Why `value` breaks the question's constraint given the other `answers`, or None."""
         if value is None or not question.constraint:
             return None
-        if expression(question.constraint).holds(answers, current=value):
+        if expression(question.constraint).holds(answers, current=value, context=self.context):
             return None
         return Flaw("constraint", "not allowed", constraint_expectation(question),
                     key="constraint", label=question.constraint_message)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
+    from dmsurvey.questionnaire.expressions import Context
     from dmsurvey.questionnaire.model import Choice, Question
 
 CHOICE_PREFIX = "_choice."
@@ -57,14 +58,16 @@ def choice_columns(choice: Choice, properties: tuple[tuple[str, str], ...] | Non
             **{f"{CHOICE_PREFIX}{key}": value for key, value in properties}}
 
 
-def offered_choices(question: Question, answers: Mapping[str, Any]) -> tuple[Choice, ...]:
+def offered_choices(question: Question, answers: Mapping[str, Any],
+                    context: Context | None = None) -> tuple[Choice, ...]:
     """The choices the question's filter keeps, given the answers so far (a choice listed
-    on several rows is kept when one of them fits)."""
+    on several rows is kept when one of them fits); `context` as for `Expression.holds`."""
     if not question.choice_filter:
         return question.choices
     rule = expression(filter_expression(question.choice_filter))
     return tuple(choice for choice in question.choices
-                 if any(rule.holds({**answers, **choice_columns(choice, properties)})
+                 if any(rule.holds({**answers, **choice_columns(choice, properties)},
+                                   context=context)
                         for properties in choice.property_sets))
 
 
