@@ -286,26 +286,48 @@ def test_validate_checks_the_stored_instances_and_their_number(study, tmp_path):
         [HOUSEHOLDS[0]["uuid"], "members", "n_members asks for 3 of members but 2 stored"]]
 
 
-def test_a_calculation_over_a_repeat_keeps_the_value_the_file_has(tmp_path):
+def test_calculations_in_and_over_repeats_are_worked_out_from_the_instances(tmp_path):
     text = HOUSEHOLD.read_text(encoding="utf-8")
+    calculate = "      - {{id: {}, type: calculate, calculation: \"{}\"}}\n"
     comment = "      - {id: comment, type: text, label: {en: Anything else?, zh: 其他？}}\n"
-    total = ("      - {id: total_age, type: calculate, calculation: 'sum(${age})', "
-             "label: {en: Total age, zh: 总年龄}}\n")
-    (tmp_path / "roster.yaml").write_text(text.replace(comment, comment + total),
-                                          encoding="utf-8")
+    age = "        constraint: \". < 120\"\n"
+    job = "      - {id: job, type: text, label: {en: Job, zh: 工作}, relevant: \"${age} > 15\"}\n"
+    text = (text.replace(comment, comment + calculate.format("total_age", "sum(${age})")
+                         + calculate.format("first_born", "min(${birth_year})"))
+            .replace(age, age + calculate.format("birth_year", "2024 - ${age}"))
+            .replace(job, job + calculate.format("job_of", "concat(${member_name}, ': ', ${job})")))
+    (tmp_path / "roster.yaml").write_text(text, encoding="utf-8")
     study = init_study(tmp_path / "study", tmp_path / "roster.yaml")
     path = kobo_export(tmp_path / "kobo.xlsx")
     workbook = openpyxl.load_workbook(path)
-    sheet = workbook[MAIN_SHEET]
-    column = sheet.max_column + 1
-    sheet.cell(1, column, "closing/total_age")
+    # the file's totals, one of them wrong; its birth years, one of them wrong
     totals = [sum(age for _, age, _ in household["members"]) for household in HOUSEHOLDS]
-    for row, value in enumerate(totals, start=2):
-        sheet.cell(row, column, value)
+    main = workbook[MAIN_SHEET]
+    main.cell(1, main.max_column + 1, "closing/total_age")
+    for row, value in enumerate([totals[0], 999, totals[2]], start=2):
+        main.cell(row, main.max_column, value)
+    members = workbook["members"]
+    members.cell(1, members.max_column + 1, "members/birth_year")
+    ages = [age for household in HOUSEHOLDS for _, age, _ in household["members"]]
+    for row, age in enumerate(ages, start=2):
+        members.cell(row, members.max_column, 2024 - age + (1 if row == 6 else 0))
     workbook.save(path)
+
     result = import_files(study, [path])
-    assert result.recalculated == {}
-    assert study.responses()["total_age"].tolist() == [str(total) for total in totals]
+    # one response each: the second household's total and its third member's birth year
+    assert result.recalculated == {"total_age": 1, "birth_year": 1}
+    responses = study.responses().set_index("response_id")
+    uuids = [household["uuid"] for household in HOUSEHOLDS]
+    assert responses.loc[uuids, "total_age"].tolist() == [str(total) for total in totals]
+    assert responses.loc[uuids, "first_born"].fillna("none").tolist() == [
+        str(2024 - max(age for _, age, _ in household["members"])) if household["members"]
+        else "none" for household in HOUSEHOLDS]
+    stored = study.repeat_rows("members")
+    assert stored["birth_year"].tolist() == [str(2024 - age) for age in ages]
+    jobs = study.repeat_rows("jobs")
+    assert jobs["job_of"].tolist() == [
+        f"{name}: {job}" for household in HOUSEHOLDS
+        for name, _, member_jobs in household["members"] for job in member_jobs]
 
 
 def test_the_commands_say_what_instances_came_in_and_which_files_went_out(study, tmp_path):

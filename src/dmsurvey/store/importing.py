@@ -161,6 +161,8 @@ class _Checked:
     # the instances of repeat sections read beside the responses, and what is wrong with them
     instances: list = field(default_factory=list)
     instance_problems: list[Problem] = field(default_factory=list)
+    # the typed answers expressions see (calculations worked out), a row per response
+    typed: pd.DataFrame | None = field(default=None, repr=False)
 
     def problem_objects(self) -> list[Problem]:
         frame = self.problems
@@ -265,6 +267,8 @@ def _read_checked(path, questionnaire: Questionnaire, *, encoding, sheet, column
         checked.instances, checked.instance_problems = read_instances(
             path, questionnaire, checked.table, encoding=encoding, sheet=sheet, limits=limits,
             language=checking.get("language", "en"), strict=checking.get("strict", False))
+        if checked.instances and not checked.instance_problems:
+            recalculate_with_instances(checked, questionnaire)
         return checked, []
     checked = check_table(recognition.table, questionnaire, ignore_columns=ignore_columns,
                           **checking)
@@ -387,7 +391,7 @@ def _check_cells(table: Table, plan: ColumnPlan, questionnaire: Questionnaire, l
     _report(progress, f"Checking {name_of}", len(fields), len(fields))
     return _Checked(table, count, columns.values, fields, found.frame(), plan.dropped,
                     {question: rows for question, rows in blank.items() if question not in absent},
-                    tuple(absent), recalculated)
+                    tuple(absent), recalculated, typed=typed)
 
 
 def _recalculate(typed: pd.DataFrame, values: dict[str, np.ndarray], given: dict[str, np.ndarray],
@@ -402,26 +406,107 @@ def _recalculate(typed: pd.DataFrame, values: dict[str, np.ndarray], given: dict
     for question_id, column in calculate_frame(questionnaire, typed).items():
         if question_id in over_repeats:
             continue
-        worked_out = column.to_numpy(dtype=object)
         if question_id in values:
-            imported = pd.Series(values[question_id], dtype=object)
-            numbers = pd.to_numeric(imported, errors="coerce").to_numpy(dtype=float)
-            expected = pd.to_numeric(column, errors="coerce").to_numpy(dtype=float)
-            same_number = np.isclose(numbers, expected, rtol=1e-9, atol=0)
-            same_text = (imported.fillna("").to_numpy() == column.fillna("").to_numpy())
-            differs = given[question_id] & ~(same_number | same_text)
+            differs = given[question_id] & _differs(values[question_id], column)
             if differs.any():
                 differing[question_id] = differs
         else:
             fields.append(question_id)
-        values[question_id] = worked_out
+        values[question_id] = column.to_numpy(dtype=object)
     return differing
+
+
+def _differs(imported: np.ndarray, worked_out: pd.Series) -> np.ndarray:
+    """Rows where a file's value is not what the calculation gives (numbers compared as
+    numbers: a file's 4.0 is the calculation's 4)."""
+    imported = pd.Series(imported, dtype=object)
+    numbers = pd.to_numeric(imported, errors="coerce").to_numpy(dtype=float)
+    expected = pd.to_numeric(worked_out, errors="coerce").to_numpy(dtype=float)
+    same_number = np.isclose(numbers, expected, rtol=1e-9, atol=0)
+    same_text = imported.fillna("").to_numpy() == worked_out.fillna("").to_numpy()
+    return ~(same_number | same_text)
+
+
+def _given(values: np.ndarray) -> np.ndarray:
+    """Cells the file filled in."""
+    texts = pd.Series(values, dtype=object)
+    return (texts.notna() & (texts.astype(str).str.strip() != "")).to_numpy()
+
+
+def recalculate_with_instances(checked: _Checked, questionnaire: Questionnaire) -> None:
+    """Once a file's instances are read: work out again the calculations inside each repeat
+    (per instance) and those asked once that use a repeat's answers (`sum(${age})`), all
+    column-wise, storing what they give; a file value that differs is noted per response in
+    `checked.recalculated`, as for the other calculations."""
+    from dmsurvey.questionnaire.calculations import calculate_frame, calculations
+    from dmsurvey.questionnaire.expressions import Context
+    from dmsurvey.questionnaire.repeats import visible_columns
+
+    context = Context.of(questionnaire)
+    responses = checked.typed.assign(response_id=np.arange(checked.rows))
+    read = {instances.section.id: instances for instances in checked.instances
+            if len(instances) and instances.checked is not None}
+    repeat_rows = {section_id: _instance_frame(instances)
+                   for section_id, instances in read.items()}
+
+    def note(question_id: str, differs: np.ndarray) -> None:
+        if differs.any():
+            earlier = checked.recalculated.get(question_id)
+            checked.recalculated[question_id] = differs if earlier is None else earlier | differs
+
+    for section in questionnaire.repeats:  # outer repeats first
+        instances = read.get(section.id)
+        if instances is None or not calculations(questionnaire, section.id):
+            continue
+        seen = visible_columns(questionnaire, responses, repeat_rows, section.id)
+        # visible_columns takes instances in asking order: back to the file's
+        order = pd.MultiIndex.from_arrays([seen["response_id"].to_numpy(),
+                                           seen["instance_key"].astype(str).to_numpy()])
+        wanted = pd.MultiIndex.from_arrays([instances.response,
+                                            instances.instance_key.astype(str)])
+        rows = order.get_indexer(wanted)
+        for question_id, column in calculate_frame(questionnaire, seen, section=section.id,
+                                                   context=context).items():
+            worked_out = column.reset_index(drop=True).iloc[rows].reset_index(drop=True)
+            imported = instances.values(question_id)
+            by_response = np.zeros(checked.rows, dtype=bool)
+            np.logical_or.at(by_response, instances.response,
+                             _given(imported) & _differs(imported, worked_out))
+            note(question_id, by_response)
+            instances.checked.values[question_id] = worked_out.to_numpy(dtype=object)
+            repeat_rows[section.id][question_id] = worked_out.to_numpy(dtype=object)
+    over_repeats = calculations_over_repeats(questionnaire)
+    if not over_repeats:
+        return
+    seen = visible_columns(questionnaire, responses, repeat_rows)
+    for question_id, column in calculate_frame(questionnaire, seen, context=context).items():
+        if question_id not in over_repeats:
+            continue
+        column = column.reset_index(drop=True)
+        if question_id in checked.provided:
+            imported = checked.values[question_id]
+            note(question_id, _given(imported) & _differs(imported, column))
+        else:
+            checked.provided.append(question_id)
+        checked.values[question_id] = column.to_numpy(dtype=object)
+
+
+def _instance_frame(instances) -> pd.DataFrame:
+    """A repeat's instances read from a file as `Study.repeat_rows` gives stored ones, the
+    response being its position in the file, with the typed answers expressions see."""
+    keys = pd.Series(instances.instance_key, dtype=object).astype(str)
+    parts = keys.str.rpartition("/")
+    frame = pd.DataFrame({"response_id": instances.response, "instance_key": keys,
+                          "parent_key": parts[0].where(parts[0] != "", None),
+                          "instance": pd.to_numeric(parts[2])})
+    answers = instances.checked.typed.reset_index(drop=True)
+    return pd.concat([frame, answers.drop(columns=frame.columns, errors="ignore")], axis=1)
 
 
 def calculations_over_repeats(questionnaire: Questionnaire) -> set[str]:
     """Calculate fields that use the answers of repeat sections (`sum(${age})`), directly or
-    through another calculation: an import takes them as the file has them, since it works
-    calculations out from the responses' own columns."""
+    through another calculation: an import works them out once the file's instances are read
+    (`recalculate_with_instances`)."""
     from dmsurvey.questionnaire.answers import expression
 
     inside = {section.id for section in questionnaire.repeats} | {

@@ -13,7 +13,8 @@ Each repeat section's rows come in a table of their own beside the main one:
   second instance).
 
 The answers of each repeat are checked as those of a response are (column by column by the
-one answer checker; calculations inside a repeat are taken as the file has them), and every
+one answer checker; the calculations inside a repeat are worked out by the importer once
+every repeat is read, `importing.recalculate_with_instances`), and every
 instance is numbered in file order within its parent. A row whose parent is missing, or an
 answer that does not fit, refuses the whole import: a response comes in with all its instances
 or not at all.
