@@ -40,7 +40,7 @@ sections:
         type: integer
         label: {en: "How many units of ${item_name}?", zh: "买了几份${item_name}？"}
         constraint: ". * ${price} <= 100"
-        constraint_message: {en: More than 100 in all, zh: 总额超过100元}
+        constraint_message: {en: "Over 100 at ${price} a unit", zh: "单价${price}元，总额超过100元"}
       - {id: total, type: calculate, calculation: "${quantity} * ${price}"}
 """
 PRICES = "item,price\nrice,4\ntea,25\n"
@@ -74,7 +74,7 @@ def test_choice_names_are_in_the_interview_language_and_prices_come_from_the_stu
     answer(english, "item", "rice")
     assert english.filled_in(confirm.label) == "Rice costs 4 a unit"
     # the constraint reads the price too: 5 units of tea at 25 are over 100
-    with pytest.raises(ValueError, match="总额超过100元"):
+    with pytest.raises(ValueError, match="^单价25元，总额超过100元$"):
         chinese.parse("5", study.questionnaire.find("quantity"))
 
 

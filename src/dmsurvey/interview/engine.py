@@ -479,7 +479,7 @@ class Interview:
     def say(self, question: Question, flaw: judging.Flaw) -> str:
         """Why an answer was refused, in the interview's language."""
         if flaw.label:
-            return self.text(flaw.label)
+            return self.filled_in(flaw.label)
         if flaw.choice:
             return message(flaw.key, self.language, label=self.text(flaw.choice))
         if flaw.key:

@@ -445,7 +445,8 @@ class InterviewSession:
                 (
                     item.screen.name,
                     fit(
-                        self._say("review_label", label=interview.text(item.question.label)),
+                        self._say("review_label",
+                                  label=interview.filled_in(item.question.label, item.screen)),
                         item.shown or unanswered,
                     ),
                 )
