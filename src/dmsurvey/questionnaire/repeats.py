@@ -130,15 +130,22 @@ def _in_instance_order(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _lists_by(keys: pd.Series, values: pd.Series, wanted: pd.Series) -> list:
-    """For each entry of `wanted`, the list of `values` whose key equals it ([] for none)."""
-    grouped = values.groupby(keys.to_numpy(), sort=False).agg(list)
-    found = wanted.map(grouped)
-    return [value if isinstance(value, list) else [] for value in found.tolist()]
+    """For each entry of `wanted`, the list of `values` whose key equals it, in their order
+    ([] for none): the values are sorted by key once and cut where the key changes (a
+    groupby building each list would call back into Python once per key)."""
+    import numpy as np
+
+    codes, uniques = _pd().factorize(keys.to_numpy(dtype=object))
+    ordered = values.to_numpy(dtype=object)[np.argsort(codes, kind="stable")].tolist()
+    ends = np.cumsum(np.bincount(codes, minlength=len(uniques))).tolist()
+    groups = [ordered[start:end] for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+    found = _pd().Index(uniques, dtype=object).get_indexer(wanted.to_numpy(dtype=object))
+    return [groups[position] if position >= 0 else [] for position in found.tolist()]
 
 
 def visible_columns(questionnaire: Questionnaire, responses: pd.DataFrame,
                     repeat_rows: Mapping[str, pd.DataFrame],
-                    section_id: str | None = None) -> pd.DataFrame:
+                    section_id: str | None = None, *, indexed: bool = True) -> pd.DataFrame:
     """What `visible_answers` gives, for many at once: a frame with a row per response (or,
     with `section_id`, per instance of that repeat) for `Expression.evaluate_frame`.
 
@@ -146,7 +153,8 @@ def visible_columns(questionnaire: Questionnaire, responses: pd.DataFrame,
     per repeat, its instances as `Study.repeat_rows` gives them. A row of an instance sees
     its own answers, those of the instances around it and the response's; a repeat's
     question seen from outside is a column holding the list of its answers in each row, and
-    `position(..)` and `indexed-repeat` find what they read.
+    `position(..)` and `indexed-repeat` find what they read (`indexed=False` leaves out the
+    latter's, a mapping per row, for expressions that do not use it).
     """
     pd = _pd()
     responses = responses.reset_index(drop=True)
@@ -171,9 +179,9 @@ def visible_columns(questionnaire: Questionnaire, responses: pd.DataFrame,
         rows = _in_instance_order(repeat_rows.get(section.id, _empty_instances(section)))
         every = rows["response_id"].astype(str)
         keyed = _lists_by(every, rows["instance_key"].astype(str),
-                          frame["response_id"].astype(str))
+                          frame["response_id"].astype(str)) if indexed else []
         for question in section.questions:
-            if question.id in rows.columns:
+            if indexed and question.id in rows.columns:
                 values = _lists_by(every, rows[question.id].astype(object),
                                    frame["response_id"].astype(str))
                 columns[ALL_INSTANCES + question.id] = [

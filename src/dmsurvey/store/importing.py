@@ -443,6 +443,10 @@ def recalculate_with_instances(checked: _Checked, questionnaire: Questionnaire) 
     from dmsurvey.questionnaire.repeats import visible_columns
 
     context = Context.of(questionnaire)
+    indexed = any("indexed-repeat" in (text or "") for text in (
+        *(section.relevant for section in questionnaire.sections),
+        *(question.relevant for question in questionnaire.all_questions),
+        *(question.calculation for question in questionnaire.all_questions)))
     responses = checked.typed.assign(response_id=np.arange(checked.rows))
     read = {instances.section.id: instances for instances in checked.instances
             if len(instances) and instances.checked is not None}
@@ -458,7 +462,8 @@ def recalculate_with_instances(checked: _Checked, questionnaire: Questionnaire) 
         instances = read.get(section.id)
         if instances is None or not calculations(questionnaire, section.id):
             continue
-        seen = visible_columns(questionnaire, responses, repeat_rows, section.id)
+        seen = visible_columns(questionnaire, responses, repeat_rows, section.id,
+                               indexed=indexed)
         # visible_columns takes instances in asking order: back to the file's
         order = pd.MultiIndex.from_arrays([seen["response_id"].to_numpy(),
                                            seen["instance_key"].astype(str).to_numpy()])
@@ -478,7 +483,7 @@ def recalculate_with_instances(checked: _Checked, questionnaire: Questionnaire) 
     over_repeats = calculations_over_repeats(questionnaire)
     if not over_repeats:
         return
-    seen = visible_columns(questionnaire, responses, repeat_rows)
+    seen = visible_columns(questionnaire, responses, repeat_rows, indexed=indexed)
     for question_id, column in calculate_frame(questionnaire, seen, context=context).items():
         if question_id not in over_repeats:
             continue
