@@ -250,12 +250,7 @@ def write_responses(
         writer = _STATISTICS_WRITERS[suffix]
         columns = len(labelled.data.columns)
         notes += labelled.notes
-        if suffix == ".dta" and columns > STATA_MAX_VARIABLES:
-            if columns > STATA_MP_MAX_VARIABLES:
-                raise DataError(
-                    f"{columns:,} variables do not fit in a Stata file (at most "
-                    f"{STATA_MP_MAX_VARIABLES:,}); export to .sav, .parquet or .csv instead."
-                )
+        if suffix == ".dta" and stata_release(columns) == 119:
             notes += (f"Stata: {columns:,} variables are more than Stata/SE opens "
                       f"({STATA_MAX_VARIABLES:,}); the file needs Stata/MP 15 or later.",)
         write_atomically(path, lambda tmp: writer(labelled, tmp))
@@ -519,7 +514,7 @@ def stata_frame(
     """
     import pandas as pd
 
-    from dmsurvey.store.frames import expand_multiselect
+    from dmsurvey.store.frames import chosen_codes
 
     columns: dict[str, pd.Series] = {}
     variable_labels: dict[str, str] = {}
@@ -544,10 +539,11 @@ def stata_frame(
             }
         elif question.type == "select_multiple":
             columns[name] = _plain_column(column)
-            indicators = expand_multiselect(frame, question, questionnaire).astype("Int64")
-            for choice in question.choices:
+            answered, chosen = chosen_codes(column, question.choice_codes)
+            for position, choice in enumerate(question.choices):
                 key = f"{name}/{choice.code}"
-                columns[key] = indicators[key]
+                columns[key] = pd.Series(pd.arrays.IntegerArray(
+                    chosen[:, position].astype("int64"), ~answered), index=frame.index)
                 choice_label = choice.label.in_language(language)
                 room = STATA_LABEL_LIMIT - len(choice_label) - 2
                 variable_labels[key] = f"{_truncate(label, max(room, 10))}: {choice_label}"
@@ -660,20 +656,26 @@ def _truncate(text: str, limit: int) -> str:
 
 
 def _write_stata(labelled: LabelledFrame, path) -> None:
-    data = labelled.data
-    # Only Stata 118+ files hold Unicode; long text needs the strL type.
-    long_text = [
-        name for name in data.columns
-        if data[name].dtype == object and data[name].map(lambda s: len(s.encode())).max() > 2045
-    ]
-    data.to_stata(
+    from dmsurvey.store.stata import write_dta
+
+    write_dta(
+        labelled.data,
         path,
-        write_index=False,
-        version=118,
+        release=stata_release(len(labelled.data.columns)),
         variable_labels=labelled.variable_labels,
         value_labels=labelled.value_labels,
-        convert_strl=long_text,
     )
+
+
+def stata_release(variables: int) -> int:
+    """The Stata file format that holds `variables`: 118 (Stata 14 and later) up to
+    32,767, 119 (Stata/MP 15 and later) up to 120,000; more are refused."""
+    if variables > STATA_MP_MAX_VARIABLES:
+        raise DataError(
+            f"{variables:,} variables do not fit in a Stata file (at most "
+            f"{STATA_MP_MAX_VARIABLES:,}); export to .sav, .parquet or .csv instead."
+        )
+    return 118 if variables <= STATA_MAX_VARIABLES else 119
 
 
 def _write_spss(labelled: LabelledFrame, path) -> None:

@@ -13,6 +13,7 @@ select_one -> `Categorical` (codes in choice order, or labels with `labels=`), s
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -101,16 +102,25 @@ def expand_multiselect(
         question = questionnaire.question(question)
     if question.type != "select_multiple":
         raise DataError(f"{question.id} is a {question.type} question, not select_multiple.")
-    answers = frame[question.id].astype("str")
-    answered = answers.notna() & (answers.str.strip() != "")
+    answered, chosen = chosen_codes(frame[question.id], question.choice_codes)
+    return pd.DataFrame(
+        {f"{question.id}/{code}": np.where(answered, chosen[:, position], np.nan)
+         for position, code in enumerate(question.choice_codes)},
+        index=frame.index,
+    )
+
+
+def chosen_codes(answers: pd.Series, codes: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows hold an answer, and which of `codes` each row chose (rows x codes)."""
+    answers = answers.astype("str")
+    answered = (answers.notna() & (answers.str.strip() != "")).to_numpy(dtype=bool)
     # Codes are separated by whitespace: with every run of it made one space and a space at
     # each end, a code is chosen when " code " occurs (a plain search, far faster than a regex).
     spaced = " " + answers.fillna("").str.replace(r"\s+", " ", regex=True) + " "
-    expanded = {}
-    for code in question.choice_codes:
-        chosen = spaced.str.contains(f" {code} ", regex=False)
-        expanded[f"{question.id}/{code}"] = np.where(answered, chosen.astype(float), np.nan)
-    return pd.DataFrame(expanded, index=frame.index)
+    chosen = np.zeros((len(answers), len(codes)), dtype=bool)
+    for position, code in enumerate(codes):
+        chosen[:, position] = spaced.str.contains(f" {code} ", regex=False).to_numpy(dtype=bool)
+    return answered, chosen
 
 
 def join_codes(chosen: np.ndarray, question: Question) -> pd.Series:
