@@ -7,7 +7,10 @@ Times `init` and the import of the generated responses (reading, checking every 
 storing across the store's tables) against a baseline measured in the same run on the same
 file: pandas `read_csv` plus `to_sql` into SQLite, split into tables of at most 1,000
 columns as the store splits them (SQLite takes no more than 2,000 in one). Then reading the
-study back (`Study.responses()`) and each export are timed on their own.
+study back (`Study.responses()`) and each export are timed on their own; the Stata export
+against pandas' own `to_stata` of the same labelled frame (`--stata-baseline`, which takes
+minutes at full width: pandas converts a wide frame column by column at a cost growing with
+its width), to show what dmsurvey's own .dta writer saves.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--exports", default=".csv,.parquet,.json,.sav,.dta,.xlsx",
                         help="formats to time after the import (empty: none)")
+    parser.add_argument("--stata-baseline", action="store_true",
+                        help="also time pandas' to_stata of the frame the .dta export writes")
     arguments = parser.parse_args()
 
     from wide_survey import wide_questionnaire, wide_responses
@@ -81,6 +86,27 @@ def main() -> None:
             target = folder / f"national{suffix}"
             seconds = _seconds(lambda target=target: export_study(study, target))
             print(f"{f'export {suffix}':<34}{seconds:>9.2f}")
+        if arguments.stata_baseline:
+            _compare_stata_writers(study, folder)
+
+
+def _compare_stata_writers(study, folder: Path) -> None:
+    """The .dta writing step alone: dmsurvey's writer against pandas' on the same frame."""
+    from dmsurvey.store.exporting import stata_frame
+    from dmsurvey.store.stata import write_dta
+
+    frame = study.responses()
+    labelled = stata_frame(frame, study.questionnaire,
+                           language=study.questionnaire.label_language(None))
+    ours = _seconds(lambda: write_dta(
+        labelled.data, folder / "ours.dta", variable_labels=labelled.variable_labels,
+        value_labels=labelled.value_labels))
+    pandas = _seconds(lambda: labelled.data.to_stata(
+        folder / "pandas.dta", write_index=False, version=118,
+        variable_labels=labelled.variable_labels, value_labels=labelled.value_labels))
+    print(f"{'.dta writer: pandas to_stata':<34}{pandas:>9.2f}")
+    print(f"{'.dta writer: dmsurvey write_dta':<34}{ours:>9.2f}   "
+          f"ratio {ours / pandas:.3f}x")
 
 
 if __name__ == "__main__":
