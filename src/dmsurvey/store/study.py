@@ -599,18 +599,23 @@ class Study:
         `entry` those of one data-entry round; `labels` ("zh", "en") turns single-choice
         categories into labels in that language.
         """
-        from dmsurvey.store.frames import typed_responses
+        from dmsurvey.store.frames import stored_responses
 
-        raw = self.stored_rows(status=status, entry=entry)
-        return typed_responses(raw, self.questionnaire, labels=labels)
+        return stored_responses(self._stored_columns(status, entry), self.questionnaire,
+                                labels=labels)
 
     def stored_rows(
         self, status: str | Iterable[str] | None = None, entry: int | None = None
     ) -> pd.DataFrame:
         """The responses as stored: columns of Python objects as SQLite gives them."""
-        import numpy as np
-        import pandas as pd
+        from dmsurvey.store.frames import object_frame
 
+        return object_frame(self._stored_columns(status, entry))
+
+    def _stored_columns(
+        self, status: str | Iterable[str] | None, entry: int | None
+    ) -> dict[str, tuple]:
+        """Every column of the responses `status` and `entry` select: name -> values."""
         conditions, parameters = [], []
         if status is not None:
             wanted = [status] if isinstance(status, str) else list(status)
@@ -624,13 +629,7 @@ class Study:
             parameters.append(entry)
         names = [name for name, _ in db.response_columns(self.questionnaire)]
         with self.connect() as connection:
-            columns = layout.select_columns(
-                connection, names, " AND ".join(conditions), parameters
-            )
-        return pd.DataFrame({
-            name: pd.Series(np.array(values, dtype=object), dtype=object, copy=False)
-            for name, values in columns.items()
-        })
+            return layout.select_columns(connection, names, " AND ".join(conditions), parameters)
 
     def audit(self, response_id: str | None = None) -> pd.DataFrame:
         """The audit trail (every change: who, when, old and new value), oldest first."""
