@@ -58,12 +58,17 @@ class Coded:
     @classmethod
     def of(cls, column: pd.Series) -> Coded:
         codes, uniques = pd.factorize(column)
-        texts = pd.Series(uniques).astype("str")
-        stripped = texts.str.strip()
-        if not ((stripped != texts) | (stripped == "")).any():
-            return cls(codes, texts.to_numpy(dtype=object))
+        # The distinct texts are few beside the rows: plain Python on them costs less than
+        # a pandas operation on each column of a wide file.
+        texts = uniques.tolist()
+        if not all(type(text) is str for text in texts):
+            texts = pd.Series(uniques).astype("str").tolist()
+        stripped = [text.strip() for text in texts]
+        if stripped == texts and "" not in stripped:
+            return cls(codes, np.array(texts, dtype=object))
         # distinct texts may coincide once stripped; blank ones mean "not answered"
-        refined, distinct = pd.factorize(stripped.where(stripped != ""))
+        refined, distinct = pd.factorize(np.array([text or None for text in stripped],
+                                                  dtype=object))
         mapping = np.append(refined, -1)
         return cls(mapping[codes], np.asarray(distinct, dtype=object))
 
