@@ -7,10 +7,10 @@ Times `init` and the import of the generated responses (reading, checking every 
 storing across the store's tables) against a baseline measured in the same run on the same
 file: pandas `read_csv` plus `to_sql` into SQLite, split into tables of at most 1,000
 columns as the store splits them (SQLite takes no more than 2,000 in one). Then reading the
-study back (`Study.responses()`) and each export are timed on their own; the Stata export
-against pandas' own `to_stata` of the same labelled frame (`--stata-baseline`, which takes
-minutes at full width: pandas converts a wide frame column by column at a cost growing with
-its width), to show what dmsurvey's own .dta writer saves.
+study back (`Study.responses()`), `validate`, `score` and each export are timed on their
+own; with `--stata-baseline`, the .dta writer also against pandas' `to_stata` of the same
+labelled frame (which takes minutes at full width: pandas converts a wide frame column by
+column at a cost growing with its width).
 """
 
 from __future__ import annotations
@@ -56,8 +56,10 @@ def main() -> None:
 
     from wide_survey import wide_questionnaire, wide_responses
 
+    from dmsurvey.datasets import score_file
     from dmsurvey.store.exporting import export_study
     from dmsurvey.store.importing import import_files
+    from dmsurvey.store.quality import validate_study
     from dmsurvey.store.study import init_study
 
     with tempfile.TemporaryDirectory(prefix="dmsurvey-wide-") as folder:
@@ -80,12 +82,15 @@ def main() -> None:
         print(f"{'init':<34}{init_seconds:>9.2f}")
         print(f"{'baseline: read_csv + to_sql':<34}{baseline:>9.2f}")
         print(f"{'import (read, check, store)':<34}{imported:>9.2f}   "
-              f"ratio {imported / baseline:.2f}x")
-        print(f"{'Study.responses()':<34}{_seconds(study.responses):>9.2f}")
+              f"ratio {imported / baseline:.2f}x", flush=True)
+        print(f"{'Study.responses()':<34}{_seconds(study.responses):>9.2f}", flush=True)
+        print(f"{'validate':<34}{_seconds(lambda: validate_study(study)):>9.2f}", flush=True)
+        scored = _seconds(lambda: score_file(study.path, folder / "scores.csv"))
+        print(f"{'score':<34}{scored:>9.2f}", flush=True)
         for suffix in filter(None, arguments.exports.split(",")):
             target = folder / f"national{suffix}"
             seconds = _seconds(lambda target=target: export_study(study, target))
-            print(f"{f'export {suffix}':<34}{seconds:>9.2f}")
+            print(f"{f'export {suffix}':<34}{seconds:>9.2f}", flush=True)
         if arguments.stata_baseline:
             _compare_stata_writers(study, folder)
 

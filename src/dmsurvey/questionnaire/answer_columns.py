@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -223,8 +224,15 @@ def _select_one(coded, question, checker, found, header):
     codes = np.array([*question.choice_codes, None], dtype=object)
     positions[_broken_rules(coded, question, codes[positions], found, header)] = -1
     rows = coded.spread(positions, -1).astype(int)
-    typed = pd.Categorical.from_codes(rows, categories=list(question.choice_codes))
+    typed = pd.Categorical.from_codes(rows, dtype=choice_categories(question.choice_codes))
     return codes[rows], typed
+
+
+@lru_cache(maxsize=4096)
+def choice_categories(codes: tuple[str, ...]) -> pd.CategoricalDtype:
+    """The categorical type of a single choice's codes, made once per list: checking the
+    categories of a new type costs more than typing a column of a few hundred rows."""
+    return pd.CategoricalDtype(list(codes))
 
 
 def _multi_select(coded, options, question, checker, found, header):
@@ -407,8 +415,8 @@ def stored_problems(raw: pd.DataFrame, questionnaire: Questionnaire,
 def stored_texts(values: pd.Series) -> np.ndarray:
     """Stored values as the texts a file would hold (None for blank)."""
     def text(value):
-        if pd.isna(value):
-            return None
         return repr(value) if isinstance(value, float) else str(value)
 
-    return np.array([text(value) for value in values.astype(object)], dtype=object)
+    # each distinct value once (SQLite's column types keep 1 and 1.0 apart in a column)
+    rows, distinct = pd.factorize(values.astype(object))
+    return np.array([*(text(value) for value in distinct), None], dtype=object)[rows]

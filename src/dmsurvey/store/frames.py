@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dmsurvey.errors import DataError, Problem
+from dmsurvey.questionnaire.answer_columns import choice_categories
 from dmsurvey.questionnaire.model import RESPONSE_METADATA, Question, Questionnaire
 from dmsurvey.wording import plural
 
@@ -99,7 +100,7 @@ def _stored_column(values: np.ndarray, kind: str, codes: Sequence[str]):
         if kind in ("integer", "decimal"):
             return pd.array(values, dtype="Int64" if kind == "integer" else "Float64")
         if kind == "select_one":
-            chosen = pd.Categorical(values, categories=list(codes))
+            chosen = pd.Categorical(values, dtype=choice_categories(tuple(codes)))
             unknown = (chosen.codes == -1) & pd.notna(values)
             return None if unknown.any() else chosen
     except (TypeError, ValueError):

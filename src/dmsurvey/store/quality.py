@@ -33,6 +33,9 @@ from dmsurvey.questionnaire.values import printable
 from dmsurvey.wording import plural, translated
 
 ISSUE_COLUMNS = ["check", "severity", "response_id", "form_number", "question", "value", "message"]
+# What a check without findings gives: one frame shared by the checks of thousands of
+# questions (only ever concatenated, never changed).
+NO_ISSUES = pd.DataFrame(columns=ISSUE_COLUMNS)
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 SEVERITY_NOUNS = {"info": "note"}
 # (numerator, denominator, what the ratio is called): used where both questions exist.
@@ -87,7 +90,7 @@ def validate_study(study_or_path, **options) -> pd.DataFrame:
     Stored answers are judged as the store holds them, before they are typed, so that one
     the questionnaire refuses is reported rather than stopping the check."""
     from dmsurvey.questionnaire.answer_columns import stored_problems
-    from dmsurvey.store.frames import typed_responses
+    from dmsurvey.store.frames import stored_responses
     from dmsurvey.store.importing import not_asked
     from dmsurvey.store.study import Study, open_study
 
@@ -100,7 +103,7 @@ def validate_study(study_or_path, **options) -> pd.DataFrame:
     cleaned = raw.copy()
     for column, positions in invalid.groupby("column")["position"]:
         cleaned.loc[positions.to_numpy(dtype=int), column] = None
-    data = typed_responses(cleaned, study.questionnaire)
+    data = stored_responses(cleaned.to_dict("series"), study.questionnaire)
     invalid["value"] = invalid["value"].astype(object)
     words = "zh" if str(options.get("language", "en")).startswith("zh") else "en"
     return quality_issues(data, study.questionnaire, invalid=invalid,
@@ -271,7 +274,7 @@ def _issues(data, mask, check, severity, question, values, message) -> pd.DataFr
     mask = np.asarray(mask, dtype=bool)
     rows = np.flatnonzero(mask)
     if not len(rows):
-        return pd.DataFrame(columns=ISSUE_COLUMNS)
+        return NO_ISSUES
 
     def pick(value):
         if isinstance(value, pd.Series | np.ndarray | list):
