@@ -387,8 +387,11 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
         if not (pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)):
             continue
         text = column.astype("str")
-        risky = (column.notna() & text.str.startswith(FORMULA_STARTS)
-                 & ~text.str.fullmatch(PLAIN_NUMBER)).to_numpy(dtype=bool, na_value=False)
+        starts = (column.notna() & text.str.startswith(FORMULA_STARTS)).to_numpy(
+            dtype=bool, na_value=False)
+        if not starts.any():  # most columns: no need to look at their numbers
+            continue
+        risky = starts & ~text.str.fullmatch(PLAIN_NUMBER).to_numpy(dtype=bool, na_value=False)
         if risky.any():
             changed[name] = column.mask(risky, "'" + text)
     return frame.assign(**changed) if changed else frame
