@@ -2,9 +2,10 @@
 
 init, an interview of the first 20 screens in a real terminal, an import of generated
 responses, validate, score and an export to every format, each checked against the
-generated answers. The suite imports 100 responses to keep its time reasonable on a small
-machine; `benchmarks/bench_wide.py` times 10,000 (and DMSURVEY_NATIONAL_RESPONSES=10000
-runs this test at that size).
+generated answers. The suite imports 100 responses: the width is what it tests, and at
+10,000 (DMSURVEY_NATIONAL_RESPONSES=10000, the size of a national survey) the test takes
+about ten minutes on two cores, a fifth of it generating and writing the file it imports.
+`benchmarks/bench_wide.py` times each step at that size.
 """
 
 from __future__ import annotations
