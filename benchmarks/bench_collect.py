@@ -85,6 +85,14 @@ def time_start(study: Path, *extra: str) -> float:
     return ready - started
 
 
+def valid_credit_code() -> str:
+    """A unified social credit code that passes its check (a Shanghai firm's shape)."""
+    from dmsurvey.questionnaire.formats import credit_code_check_character
+
+    first_17 = "91310115MA1K4B2C3"
+    return first_17 + credit_code_check_character(first_17)
+
+
 def interview_keys(questionnaire) -> list[str]:
     """Keys for one whole interview choosing the first option everywhere (so the manufacturer
     path, with every follow-up question asked), in the order the screens come."""
@@ -101,6 +109,8 @@ def interview_keys(questionnaire) -> list[str]:
             typed = question.choices[0].code if question.choices else None
         else:
             typed = "2,000" if question.is_numeric else "Benchmark Ltd"
+            if question.format == "credit_code":
+                typed = valid_credit_code()
             keys.append(typed + ENTER)
         if question.asks_for_answer:
             interview.record(interview.parse(typed, question), question)
