@@ -344,6 +344,9 @@ def test_the_commands_say_what_instances_came_in_and_which_files_went_out(study,
     assert exported.exit_code == 0, exported.output
     for name in ("r.csv", "r-members.csv", "r-jobs.csv"):
         assert str(tmp_path / name) in exported.output.replace("\n", "")
+    workbook = runner.invoke(app, ["export", str(study.path), "-o", str(tmp_path / "r.xlsx")])
+    assert "with a sheet for each repeat section: members, jobs" in workbook.output
+    assert openpyxl.load_workbook(tmp_path / "r.xlsx").sheetnames[1:3] == ["members", "jobs"]
 
     broken = tmp_path / "broken.xlsx"
     workbook = openpyxl.load_workbook(path)

@@ -75,8 +75,9 @@ def export(
     from dmsurvey.store.study import open_study
     from dmsurvey.wording import plural
 
+    opened = open_study(study)
     result = export_study(
-        open_study(study), output, labels=labels, anonymize=anonymize, keep_text=keep_text,
+        opened, output, labels=labels, anonymize=anonymize, keep_text=keep_text,
         all_responses=all_responses, raw=raw,
     )
     which = ("complete response" if result.responses == "complete"
@@ -85,6 +86,9 @@ def export(
                f"({plural(result.columns, 'column')}) to {result.path}")
     for path in result.files[1:]:
         typer.echo(f"Wrote {path}")
+    repeats = [section.id for section in opened.questionnaire.repeats]
+    if repeats and len(result.files) <= 1:
+        typer.echo(f"  with a sheet for each repeat section: {', '.join(repeats)}")
     for note in result.notes:
         typer.echo(note)
 
