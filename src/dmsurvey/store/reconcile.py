@@ -18,6 +18,14 @@ set back to `in_progress`), so each firm counts once. The store keeps to the sam
 reconciliation: a second keying is never complete, and the first keying of a form keyed twice
 stays `in_progress` until it is reconciled (`Study.set_statuses(..., reconciled=True)`).
 Forms keyed only once are listed and left as they are.
+
+Repeat sections (a household roster) are compared instance by instance, matched by instance
+key, after the questions asked once. An instance keyed in one keying and not the other is a
+difference of its own, `members[3]`, settled by taking one side: the instance kept with the
+answers that side keyed, or removed. The answers of an instance both keyings hold are
+compared like the others, following the instance's skip logic, as `members[2].age` (the
+name the audit trail gives them). An instance nested in one that is not settled yet waits
+for it.
 """
 
 from __future__ import annotations
@@ -27,14 +35,20 @@ import os
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dmsurvey.errors import DataError, Problem
 from dmsurvey.questionnaire.answers import AnswerChecker, InvalidAnswer
-from dmsurvey.questionnaire.model import Question, Questionnaire
+from dmsurvey.questionnaire.model import Question, Questionnaire, Section
+from dmsurvey.questionnaire.repeats import (
+    RepeatAnswers,
+    _key_order,
+    parent_key,
+    visible_answers,
+)
 from dmsurvey.store import db
 from dmsurvey.store.exporting import chosen_language
 from dmsurvey.wording import SCREEN_WIDTH, plural, wrap
@@ -70,20 +84,41 @@ class Keying:
     enumerator: str  # as recorded on the keying
     status: str
     answers: Mapping[str, Any]
+    # {repeat id: {instance key: {question id: value}}}, as `Study.get_repeat_answers` gives
+    repeat_answers: RepeatAnswers = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Disagreement:
-    """A field where the two keyings of a form differ (values normalised, None = blank)."""
+    """A field where the two keyings of a form differ (values normalised, None = blank).
+
+    In a repeat section, `repeat` and `instance_key` say which instance; with no `question`
+    the instance itself is keyed in one keying only, and each side's value is its answers
+    ({question id: value}) or None where the instance is missing."""
 
     form_number: str
-    question: Question
+    question: Question | None
     first: Any
     second: Any
     first_enumerator: str = ""
     second_enumerator: str = ""
     # The answers agreed or settled before this field: what a typed answer is checked with.
     answers: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    repeat: Section | None = None
+    instance_key: str | None = None
+
+    @property
+    def field(self) -> str:
+        """The field's name in the resolution log and the audit trail: `employees_2019`,
+        `members[2].age`, or `members[3]` for an instance keyed once."""
+        if self.repeat is None:
+            return self.question.id
+        instance = f"{self.repeat.id}[{self.instance_key}]"
+        return instance if self.question is None else f"{instance}.{self.question.id}"
+
+    @property
+    def is_instance(self) -> bool:
+        return self.repeat is not None and self.question is None
 
 
 @dataclass(frozen=True)
@@ -102,10 +137,13 @@ class FormComparison:
     first: Keying
     second: Keying
     settled: dict[str, Any] = field(default_factory=dict)
+    # The instances the form has once settled, with their settled answers:
+    # {repeat id: {instance key: {question id: value}}}
+    settled_instances: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     fields_compared: int = 0
     # Every field keyed differently, with its resolution (None while unsettled).
     differences: list[tuple[Disagreement, Resolution | None]] = field(default_factory=list)
-    # Questions whose logged resolution the questionnaire refuses: to be settled again.
+    # Fields whose logged resolution the questionnaire refuses: to be settled again.
     refused: list[str] = field(default_factory=list)
 
     @property
@@ -160,6 +198,10 @@ def compare_form(
         # Unsettled differences may decide skip logic either way: asked if either keying asks.
         as_first = comparison.settled | {q: pair[0] for q, pair in pending.items()}
         as_second = comparison.settled | {q: pair[1] for q, pair in pending.items()}
+        if questionnaire.repeats:
+            # A rule after a roster may count its members: as each keying has them.
+            as_first = visible_answers(questionnaire, as_first, first.repeat_answers)
+            as_second = visible_answers(questionnaire, as_second, second.repeat_answers)
         rules = [rule for rule in (section.relevant, question.relevant) if rule]
         if rules and not (_holds(rules, as_first) or _holds(rules, as_second)):
             continue
@@ -191,7 +233,136 @@ def compare_form(
         else:
             pending[question.id] = (first_value, second_value)
         comparison.differences.append((disagreement, resolution))
+    if questionnaire.repeats:
+        _compare_instances(questionnaire, comparison, resolutions, checker,
+                           {q: pair[0] for q, pair in pending.items()},
+                           {q: pair[1] for q, pair in pending.items()})
     return comparison
+
+
+def _compare_instances(questionnaire: Questionnaire, comparison: FormComparison,
+                       resolutions: Mapping[tuple[str, str], tuple[Any, Any, Resolution]],
+                       checker: AnswerChecker, first_pending: Mapping[str, Any],
+                       second_pending: Mapping[str, Any]) -> None:
+    """Compare the instances of every repeat section (see the module text), outer repeats
+    first so that a nested instance is compared once the instance it is in is settled."""
+    form_number, first, second = (comparison.form_number, comparison.first,
+                                  comparison.second)
+    # What each keying's skip logic sees: the settled values, and its own where unsettled.
+    as_first: dict[str, dict[str, dict[str, Any]]] = {}
+    as_second: dict[str, dict[str, dict[str, Any]]] = {}
+    for section in questionnaire.repeats:
+        settled = comparison.settled_instances.setdefault(section.id, {})
+        as_first[section.id], as_second[section.id] = {}, {}
+        firsts = section_instances(section, first.repeat_answers)
+        seconds = section_instances(section, second.repeat_answers)
+        logged_keys = [field_name[len(section.id) + 1:-1] for form, field_name in resolutions
+                       if form == form_number and field_name.startswith(section.id + "[")
+                       and field_name.endswith("]")]
+        within = section.repeat.within
+        keys = sorted({*firsts, *seconds, *logged_keys}, key=_key_order)
+        for key in keys:
+            if within is not None and parent_key(key) not in comparison.settled_instances[within]:
+                continue  # the instance it is asked in is missing or not settled yet
+            first_value, second_value = firsts.get(key), seconds.get(key)
+            disagreement = Disagreement(form_number, None, first_value, second_value,
+                                        first.enumerator, second.enumerator, repeat=section,
+                                        instance_key=key)
+            logged = resolutions.get((form_number, disagreement.field))
+            if logged is not None and first_value == logged[2].value:
+                # The entry-1 response holds the settled instance (or lacks it) already.
+                first_value = logged[0]
+            if first_value is not None and second_value is not None:
+                settled[key] = {}
+                as_first[section.id][key], as_second[section.id][key] = {}, {}
+                _compare_answers(questionnaire, comparison, resolutions, checker, section, key,
+                                 first_value, second_value,
+                                 (comparison.settled | first_pending, as_first),
+                                 (comparison.settled | second_pending, as_second))
+                continue
+            if first_value == second_value:
+                continue  # in neither keying: a logged instance since removed from both
+            comparison.fields_compared += 1
+            disagreement = replace(disagreement, first=first_value)
+            resolution = None
+            if logged is not None and (logged[0], logged[1]) == (first_value, second_value):
+                resolution = logged[2]
+                if resolution.value is not None:
+                    settled[key] = dict(resolution.value)
+                    as_first[section.id][key] = dict(resolution.value)
+                    as_second[section.id][key] = dict(resolution.value)
+            comparison.differences.append((disagreement, resolution))
+
+
+def _compare_answers(questionnaire: Questionnaire, comparison: FormComparison,
+                     resolutions: Mapping[tuple[str, str], tuple[Any, Any, Resolution]],
+                     checker: AnswerChecker, section: Section, key: str,
+                     first_values: Mapping[str, Any], second_values: Mapping[str, Any],
+                     first_view: tuple[Mapping[str, Any], dict],
+                     second_view: tuple[Mapping[str, Any], dict]) -> None:
+    """Compare the answers of instance `key` of `section`, held by both keyings; the views
+    are each keying's (answers asked once, instances) and receive what is compared."""
+    settled = comparison.settled_instances[section.id][key]
+    for question in section.questions:
+        if not question.asks_for_answer:
+            continue
+        seen = [visible_answers(questionnaire, answers, instances, section.id, key)
+                for answers, instances in (first_view, second_view)]
+        rules = [rule for rule in (section.relevant, question.relevant) if rule]
+        if rules and not (_holds(rules, seen[0]) or _holds(rules, seen[1])):
+            continue
+        comparison.fields_compared += 1
+        first_value = first_values.get(question.id)
+        second_value = second_values.get(question.id)
+        disagreement = Disagreement(
+            comparison.form_number, question, first_value, second_value,
+            comparison.first.enumerator, comparison.second.enumerator,
+            visible_answers(questionnaire, comparison.settled, comparison.settled_instances,
+                            section.id, key),
+            repeat=section, instance_key=key,
+        )
+        logged = resolutions.get((comparison.form_number, disagreement.field))
+        if logged is not None and answer_problem(checker, question, logged[2].value,
+                                                 disagreement.answers):
+            comparison.refused.append(disagreement.field)
+            logged = None
+        if logged is not None and first_value == logged[2].value:
+            first_value = logged[0]
+        if first_value == second_value:
+            if first_value is not None:
+                _set_answer(settled, first_view, second_view, section, key, question.id,
+                            first_value, first_value)
+            continue
+        resolution = None
+        if logged is not None and (logged[0], logged[1]) == (first_value, second_value):
+            resolution = logged[2]
+            if resolution.value is not None:
+                _set_answer(settled, first_view, second_view, section, key, question.id,
+                            resolution.value, resolution.value)
+        else:
+            _set_answer(None, first_view, second_view, section, key, question.id,
+                        first_value, second_value)
+        comparison.differences.append((replace(disagreement, first=first_value), resolution))
+
+
+def _set_answer(settled: dict | None, first_view: tuple, second_view: tuple, section: Section,
+                key: str, question_id: str, first_value: Any, second_value: Any) -> None:
+    if settled is not None:
+        settled[question_id] = first_value
+    for (_, instances), value in ((first_view, first_value), (second_view, second_value)):
+        if value is not None:
+            instances[section.id][key][question_id] = value
+
+
+def section_instances(section: Section, repeat_answers: RepeatAnswers
+                      ) -> dict[str, dict[str, Any]]:
+    """The instances of `section` in one keying, each as its normalised answers."""
+    return {
+        str(key): {question.id: value for question in section.questions
+                   if question.asks_for_answer
+                   and (value := normalised(question, answers.get(question.id))) is not None}
+        for key, answers in repeat_answers.get(section.id, {}).items()
+    }
 
 
 def answer_problem(checker: AnswerChecker, question: Question, value: Any,
@@ -241,7 +412,7 @@ class ReconcileResult:
         rows = [
             {
                 "form_number": d.form_number,
-                "question": d.question.id,
+                "question": d.field,
                 "first_value": _as_text(d.first),
                 "second_value": _as_text(d.second),
                 "first_enumerator": d.first_enumerator,
@@ -367,16 +538,16 @@ def reconcile_study(
         comparison = compare_form(study.questionnaire, form_number, first, second, resolutions)
         skipped: set[str] = set()
         while resolve is not None:
-            waiting = [d for d in comparison.pending if d.question.id not in skipped]
+            waiting = [d for d in comparison.pending if d.field not in skipped]
             if not waiting:
                 break
             disagreement = waiting[0]
             resolution = resolve(disagreement)
             if resolution is None:
-                skipped.add(disagreement.question.id)
+                skipped.add(disagreement.field)
                 continue
             resolution = record_resolution(study, disagreement, resolution, who=who)
-            resolutions[(form_number, disagreement.question.id)] = (
+            resolutions[(form_number, disagreement.field)] = (
                 disagreement.first, disagreement.second, resolution
             )
             # Settling one answer can change which later questions the form asks.
@@ -426,7 +597,8 @@ def _paired_keyings(study: Study):
             once.append(form_number)
         else:
             paired[form_number] = tuple(
-                Keying(rid, enumerators[rid], statuses[rid], study.get_answers(rid))
+                Keying(rid, enumerators[rid], statuses[rid], study.get_answers(rid),
+                       study.get_repeat_answers(rid) if study.questionnaire.repeats else {})
                 for rid in (entries[1][0], entries[2][0])
             )
     return paired, once, too_often, complete_second_keyings
@@ -447,16 +619,56 @@ def _write_back(study: Study, comparison: FormComparison, *, who: str) -> None:
         if normalised(study.questionnaire[question_id], first.answers.get(question_id)) != value:
             study.save_answer(first.response_id, question_id, value, who=who)
     for disagreement, resolution in comparison.differences:
+        if disagreement.repeat is not None:
+            continue  # written with the instances
         question_id = disagreement.question.id
         cleared = resolution is not None and resolution.value is None
         if cleared and first.answers.get(question_id) is not None:
             study.save_answer(first.response_id, question_id, None, who=who)
+    if study.questionnaire.repeats:
+        _write_back_instances(study, comparison, who=who)
+
+
+def _write_back_instances(study: Study, comparison: FormComparison, *, who: str) -> None:
+    """Give the entry-1 response the settled instances and their answers, and remove the
+    instances settled as not on the paper (the last first, so the numbers stay 1, 2, ...)."""
+    first = comparison.first
+    for section in study.questionnaire.repeats:
+        keyed = section_instances(section, first.repeat_answers)
+        for key, answers in comparison.settled_instances.get(section.id, {}).items():
+            held = keyed.get(key)
+            if held is None and not answers:
+                # an instance kept with nothing answered: a row of its own all the same
+                answerable = next(q for q in section.questions if q.asks_for_answer)
+                study.save_repeat_answer(first.response_id, section.id, key, answerable.id,
+                                         None, who=who)
+            for question_id, value in answers.items():
+                if (held or {}).get(question_id) != value:
+                    study.save_repeat_answer(first.response_id, section.id, key, question_id,
+                                             value, who=who)
+    removed = []
+    for disagreement, resolution in comparison.differences:
+        if disagreement.repeat is None or resolution is None or resolution.value is not None:
+            continue
+        section, key = disagreement.repeat, disagreement.instance_key
+        if disagreement.is_instance:
+            removed.append((section.id, key))
+        elif disagreement.question.id in first.repeat_answers.get(section.id, {}).get(key, {}):
+            study.save_repeat_answer(first.response_id, section.id, key,
+                                     disagreement.question.id, None, who=who)
+    present = {(repeat, key) for repeat, instances in first.repeat_answers.items()
+               for key in instances}
+    for repeat, key in sorted(removed, key=lambda pair: _key_order(pair[1]), reverse=True):
+        if (repeat, key) in present:
+            study.remove_repeat_instance(first.response_id, repeat, key, who=who)
 
 
 # --- the log ----------------------------------------------------------------------------
 
 
 def _as_text(value: Any) -> str:
+    if isinstance(value, dict):  # an instance: its answers
+        return json.dumps(value, ensure_ascii=False)
     return "" if value is None else str(value)
 
 
@@ -485,13 +697,20 @@ def record_resolution(
     A value the questionnaire refuses (a wrong type, an exclusive choice with others, a
     broken constraint) raises a `DataError` and is not logged."""
     question = disagreement.question
-    value = normalised(question, resolution.value)
-    problem = answer_problem(AnswerChecker(study.questionnaire), question, value,
-                             disagreement.answers)
-    if problem:
-        raise DataError(f"{value!r} cannot settle {question.id} of form "
-                        f"{disagreement.form_number}",
-                        [Problem(problem, column=question.id, value=value)])
+    if disagreement.is_instance:
+        # an instance is settled by taking one keying's: its answers, or None (not there)
+        value = resolution.value
+        if value not in (disagreement.first, disagreement.second):
+            raise DataError(f"{disagreement.field} of form {disagreement.form_number} is "
+                            "settled by taking the first or the second keying's instance")
+    else:
+        value = normalised(question, resolution.value)
+        problem = answer_problem(AnswerChecker(study.questionnaire), question, value,
+                                 disagreement.answers)
+        if problem:
+            raise DataError(f"{value!r} cannot settle {disagreement.field} of form "
+                            f"{disagreement.form_number}",
+                            [Problem(problem, column=question.id, value=value)])
     logged = Resolution(value, resolution.choice, resolution.who or who, db.now())
 
     def insert(connection):
@@ -500,7 +719,7 @@ def record_resolution(
             f"INSERT INTO {RESOLUTION_TABLE} (form_number, question, first_value, second_value, "
             "resolved_value, choice, who, resolved_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                disagreement.form_number, disagreement.question.id,
+                disagreement.form_number, disagreement.field,
                 json.dumps(disagreement.first, ensure_ascii=False),
                 json.dumps(disagreement.second, ensure_ascii=False),
                 json.dumps(value, ensure_ascii=False), logged.choice, logged.who,
@@ -543,6 +762,8 @@ class TerminalResolver:
     def __call__(self, disagreement: Disagreement) -> Resolution | None:
         import questionary
 
+        if disagreement.is_instance:
+            return self.settle_instance(disagreement)
         question = disagreement.question
         label = question.label.in_language(self.language)
         # A keyed value the questionnaire refuses (say, -4 employees) cannot be taken.
@@ -559,7 +780,8 @@ class TerminalResolver:
             questionary.Choice("skip for now", value="skip"),
         ]
         action = questionary.select(
-            wrap(f"Form {disagreement.form_number}, {question.id} ({label})", SCREEN_WIDTH - 3),
+            wrap(f"Form {disagreement.form_number}, {disagreement.field} ({label})",
+                 SCREEN_WIDTH - 3),
             choices=choices, **self._io,
         ).unsafe_ask()
         if action == "first":
@@ -569,6 +791,35 @@ class TerminalResolver:
         if action == "typed":
             return Resolution(self.ask_value(question, disagreement.answers), "typed")
         return None
+
+    def settle_instance(self, disagreement: Disagreement) -> Resolution | None:
+        """An instance keyed in one keying only: keep it as keyed, or leave it out."""
+        import questionary
+
+        section = disagreement.repeat
+        title = section.title.in_language(self.language)
+        first, second = (self.shown_instance(section, value)
+                         for value in (disagreement.first, disagreement.second))
+        choices = [
+            questionary.Choice(f"first keying:  {first}", value="first"),
+            questionary.Choice(f"second keying: {second}", value="second"),
+            questionary.Choice("skip for now", value="skip"),
+        ]
+        action = questionary.select(
+            wrap(f"Form {disagreement.form_number}, {disagreement.field} ({title})",
+                 SCREEN_WIDTH - 3),
+            choices=choices, **self._io,
+        ).unsafe_ask()
+        if action == "skip":
+            return None
+        return Resolution(getattr(disagreement, action), action)
+
+    def shown_instance(self, section: Section, answers: Mapping[str, Any] | None) -> str:
+        if answers is None:
+            return "(not there)"
+        shown = [f"{q.label.in_language(self.language)} {self.shown(q, answers[q.id])}"
+                 for q in section.questions if q.id in answers]
+        return "; ".join(shown) or "(there, nothing answered)"
 
     def ask_value(self, question: Question, answers: Mapping[str, Any] | None = None) -> Any:
         """What the paper says, as the canonical value (None = left blank on the paper).
