@@ -206,38 +206,50 @@ def compare_form(
         if rules and not (_holds(rules, as_first) or _holds(rules, as_second)):
             continue
         comparison.fields_compared += 1
-        first_value = normalised(question, first.answers.get(question.id))
-        second_value = normalised(question, second.answers.get(question.id))
-        logged = resolutions.get((form_number, question.id))
-        if logged is not None and answer_problem(checker, question, logged[2].value,
-                                                 comparison.settled):
-            # Logged before every way in was checked: settle it again rather than store it.
-            comparison.refused.append(question.id)
-            logged = None
-        if logged is not None and first_value == logged[2].value:
-            # The entry-1 response holds the settled value: compare the value as first keyed.
-            first_value = logged[0]
-        if first_value == second_value:
-            if first_value is not None:
-                comparison.settled[question.id] = first_value
-            continue
         disagreement = Disagreement(
-            form_number, question, first_value, second_value, first.enumerator,
+            form_number, question, normalised(question, first.answers.get(question.id)),
+            normalised(question, second.answers.get(question.id)), first.enumerator,
             second.enumerator, dict(comparison.settled),
         )
-        resolution = None
-        if logged is not None and (logged[0], logged[1]) == (first_value, second_value):
-            resolution = logged[2]
-            if resolution.value is not None:
-                comparison.settled[question.id] = resolution.value
-        else:
-            pending[question.id] = (first_value, second_value)
-        comparison.differences.append((disagreement, resolution))
+        first_value, value = _settle(comparison, disagreement, resolutions, checker)
+        if value is PENDING:
+            pending[question.id] = (first_value, disagreement.second)
+        elif value is not None:
+            comparison.settled[question.id] = value
     if questionnaire.repeats:
         _compare_instances(questionnaire, comparison, resolutions, checker,
                            {q: pair[0] for q, pair in pending.items()},
                            {q: pair[1] for q, pair in pending.items()})
     return comparison
+
+
+# What `_settle` gives for a field keyed differently and not settled yet.
+PENDING = object()
+
+
+def _settle(comparison: FormComparison, disagreement: Disagreement,
+            resolutions: Mapping[tuple[str, str], tuple[Any, Any, Resolution]],
+            checker: AnswerChecker) -> tuple[Any, Any]:
+    """The value an answer is settled as: the keyed one where both keyings agree, the logged
+    resolution while it still applies, or PENDING; a difference is recorded in
+    `comparison`. Also returns the value compared as first keyed."""
+    first_value, second_value = disagreement.first, disagreement.second
+    logged = resolutions.get((comparison.form_number, disagreement.field))
+    if logged is not None and answer_problem(checker, disagreement.question, logged[2].value,
+                                             disagreement.answers):
+        # Logged before every way in was checked: settle it again rather than store it.
+        comparison.refused.append(disagreement.field)
+        logged = None
+    if logged is not None and first_value == logged[2].value:
+        # The entry-1 response holds the settled value: compare the value as first keyed.
+        first_value = logged[0]
+    if first_value == second_value:
+        return first_value, first_value
+    resolution = None
+    if logged is not None and (logged[0], logged[1]) == (first_value, second_value):
+        resolution = logged[2]
+    comparison.differences.append((replace(disagreement, first=first_value), resolution))
+    return first_value, PENDING if resolution is None else resolution.value
 
 
 def _compare_instances(questionnaire: Questionnaire, comparison: FormComparison,
@@ -312,37 +324,21 @@ def _compare_answers(questionnaire: Questionnaire, comparison: FormComparison,
         if rules and not (_holds(rules, seen[0]) or _holds(rules, seen[1])):
             continue
         comparison.fields_compared += 1
-        first_value = first_values.get(question.id)
-        second_value = second_values.get(question.id)
         disagreement = Disagreement(
-            comparison.form_number, question, first_value, second_value,
-            comparison.first.enumerator, comparison.second.enumerator,
+            comparison.form_number, question, first_values.get(question.id),
+            second_values.get(question.id), comparison.first.enumerator,
+            comparison.second.enumerator,
             visible_answers(questionnaire, comparison.settled, comparison.settled_instances,
                             section.id, key),
             repeat=section, instance_key=key,
         )
-        logged = resolutions.get((comparison.form_number, disagreement.field))
-        if logged is not None and answer_problem(checker, question, logged[2].value,
-                                                 disagreement.answers):
-            comparison.refused.append(disagreement.field)
-            logged = None
-        if logged is not None and first_value == logged[2].value:
-            first_value = logged[0]
-        if first_value == second_value:
-            if first_value is not None:
-                _set_answer(settled, first_view, second_view, section, key, question.id,
-                            first_value, first_value)
-            continue
-        resolution = None
-        if logged is not None and (logged[0], logged[1]) == (first_value, second_value):
-            resolution = logged[2]
-            if resolution.value is not None:
-                _set_answer(settled, first_view, second_view, section, key, question.id,
-                            resolution.value, resolution.value)
-        else:
+        first_value, value = _settle(comparison, disagreement, resolutions, checker)
+        if value is PENDING:
             _set_answer(None, first_view, second_view, section, key, question.id,
-                        first_value, second_value)
-        comparison.differences.append((replace(disagreement, first=first_value), resolution))
+                        first_value, disagreement.second)
+        elif value is not None:
+            _set_answer(settled, first_view, second_view, section, key, question.id,
+                        value, value)
 
 
 def _set_answer(settled: dict | None, first_view: tuple, second_view: tuple, section: Section,
@@ -762,21 +758,27 @@ class TerminalResolver:
     def __call__(self, disagreement: Disagreement) -> Resolution | None:
         import questionary
 
-        if disagreement.is_instance:
-            return self.settle_instance(disagreement)
         question = disagreement.question
-        label = question.label.in_language(self.language)
-        # A keyed value the questionnaire refuses (say, -4 employees) cannot be taken.
-        refused = {
-            which: answer_problem(self.checker, question, value, disagreement.answers)
-            for which, value in (("first", disagreement.first), ("second", disagreement.second))
-        }
+        sides = (("first", disagreement.first), ("second", disagreement.second))
+        if disagreement.is_instance:
+            # an instance keyed once is kept as keyed or left out: nothing to type
+            section = disagreement.repeat
+            label = section.title.in_language(self.language)
+            shown = {which: self.shown_instance(section, value) for which, value in sides}
+            refused: dict[str, str | None] = {"first": None, "second": None}
+        else:
+            label = question.label.in_language(self.language)
+            shown = {which: self.shown(question, value) for which, value in sides}
+            # A keyed value the questionnaire refuses (say, -4 employees) cannot be taken.
+            refused = {which: answer_problem(self.checker, question, value, disagreement.answers)
+                       for which, value in sides}
         choices = [
-            questionary.Choice(f"first keying:  {self.shown(question, disagreement.first)}",
-                               value="first", disabled=refused["first"]),
-            questionary.Choice(f"second keying: {self.shown(question, disagreement.second)}",
-                               value="second", disabled=refused["second"]),
-            questionary.Choice("type what the paper says", value="typed"),
+            questionary.Choice(f"first keying:  {shown['first']}", value="first",
+                               disabled=refused["first"]),
+            questionary.Choice(f"second keying: {shown['second']}", value="second",
+                               disabled=refused["second"]),
+            *([] if disagreement.is_instance
+              else [questionary.Choice("type what the paper says", value="typed")]),
             questionary.Choice("skip for now", value="skip"),
         ]
         action = questionary.select(
@@ -791,28 +793,6 @@ class TerminalResolver:
         if action == "typed":
             return Resolution(self.ask_value(question, disagreement.answers), "typed")
         return None
-
-    def settle_instance(self, disagreement: Disagreement) -> Resolution | None:
-        """An instance keyed in one keying only: keep it as keyed, or leave it out."""
-        import questionary
-
-        section = disagreement.repeat
-        title = section.title.in_language(self.language)
-        first, second = (self.shown_instance(section, value)
-                         for value in (disagreement.first, disagreement.second))
-        choices = [
-            questionary.Choice(f"first keying:  {first}", value="first"),
-            questionary.Choice(f"second keying: {second}", value="second"),
-            questionary.Choice("skip for now", value="skip"),
-        ]
-        action = questionary.select(
-            wrap(f"Form {disagreement.form_number}, {disagreement.field} ({title})",
-                 SCREEN_WIDTH - 3),
-            choices=choices, **self._io,
-        ).unsafe_ask()
-        if action == "skip":
-            return None
-        return Resolution(getattr(disagreement, action), action)
 
     def shown_instance(self, section: Section, answers: Mapping[str, Any] | None) -> str:
         if answers is None:
