@@ -17,8 +17,9 @@ from dmsurvey.store.reconcile import (
 )
 from dmsurvey.store.study import init_study
 
+from ..interview.terminal import DOWN, ENTER, Terminal
+
 HOUSEHOLD = Path(__file__).with_name("household.yaml")
-DOWN, ENTER = "\x1b[B", "\r"
 
 
 def key_household(study, form_number, entry, clerk, n_members, members, jobs=None):
@@ -142,3 +143,21 @@ def test_an_instance_shows_what_each_keying_holds(roster):
     resolver = TerminalResolver(study.questionnaire, language="en")
     assert resolver.shown_instance(instance.repeat, instance.first) == "Name 李小; Age 12"
     assert resolver.shown_instance(instance.repeat, instance.second) == "(not there)"
+
+
+@pytest.mark.slow
+def test_reconcile_asks_about_instances_in_a_real_terminal(roster):
+    study, first, _ = roster
+    terminal = Terminal("reconcile", str(study.path), "--who", "Li", "--lang", "en",
+                        timeout=30)
+    terminal.expect("Form 7, members[2].age (Age)")
+    terminal.send(DOWN + ENTER)  # the second keying: 38
+    terminal.expect("Form 7, members[3] (Members)")
+    terminal.expect("Name 李小; Age 12")
+    terminal.send(DOWN + ENTER)  # the second keying left the third member out
+    terminal.expect("1 form reconciled and complete")
+    status, _ = terminal.finish()
+    assert status == 0
+    assert study.get_repeat_answers(first)["members"] == {
+        "1": {"member_name": "李明", "age": 41}, "2": {"member_name": "王芳", "age": 38}}
+    assert list(resolutions_log(study)["who"]) == ["Li", "Li"]

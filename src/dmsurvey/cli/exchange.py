@@ -177,6 +177,9 @@ def reconcile(
     first, the second, or type what the paper says. Resolutions are logged and re-applied the
     next time. A form whose two keyings agree (after resolution) becomes complete.
 
+    Repeat sections are compared instance by instance: an answer as **members[2].age**, and
+    an instance keyed in one keying only as **members[3]** (keep it as keyed, or leave it out).
+
     Example: **dmsurvey reconcile my-study --who Li**, or
     **dmsurvey reconcile my-study --report diffs.csv**
     """
