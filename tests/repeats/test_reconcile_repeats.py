@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,26 @@ def test_settled_instances_go_to_the_first_keying_and_are_reapplied(roster):
     assert list(again.disagreements()["resolution"]) == ["second", "second"]
     assert len(study.audit()) == audit_before
     assert study.get_repeat_answers(second) == second_before
+
+
+def test_a_write_back_that_fails_leaves_the_first_keying_as_it_was(roster):
+    """The settled age is written before the left-out member is removed; the removal fails
+    (the database refuses it), so the age is not written either."""
+    study, first, _ = roster
+    before = study.get_repeat_answers(first)
+    with sqlite3.connect(study.database_path) as connection:
+        connection.execute("CREATE TRIGGER refuse BEFORE DELETE ON repeat_members "
+                           "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END")
+    with pytest.raises(sqlite3.DatabaseError, match="the disk is full"):
+        reconcile_study(study, resolve=lambda d: Resolution(d.second, "second"))
+    assert study.get_repeat_answers(first) == before
+    assert study.get_response(first)["status"] == "in_progress"
+    with sqlite3.connect(study.database_path) as connection:
+        connection.execute("DROP TRIGGER refuse")
+    # the resolutions were logged as they were made: the next run writes them back
+    assert reconcile_study(study).completed == ["7"]
+    assert study.get_repeat_answers(first)["members"]["2"]["age"] == 38
+    assert "3" not in study.get_repeat_answers(first)["members"]
 
 
 def test_an_instance_kept_from_the_second_keying_brings_its_answers_and_nested_ones(tmp_path):

@@ -18,7 +18,9 @@ import os
 import sqlite3
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
@@ -36,6 +38,10 @@ SQL_TYPES = {"integer": "INTEGER", "decimal": "REAL"}
 METADATA_SQL_TYPES = {"entry": "INTEGER"}
 
 T = TypeVar("T")
+
+# The transaction `together` holds open: (database path, connection), or None.
+_TOGETHER: ContextVar[tuple[Path, sqlite3.Connection] | None] = ContextVar(
+    "together", default=None)
 
 
 class StudyConnection(sqlite3.Connection):
@@ -112,6 +118,9 @@ def write(path: Path, work: Callable[[sqlite3.Connection], T], *, bulk: bool = F
     `bulk` (an import) gives SQLite a larger page cache and skips the fsync at commit: the
     database stays consistent, and an import lost to a power cut is simply run again.
     """
+    held = _TOGETHER.get()
+    if held is not None and held[0] == Path(path):
+        return work(held[1])
     for attempt in range(WRITE_ATTEMPTS):
         connection = connect(path, autocommit=True)
         if bulk:
@@ -135,6 +144,32 @@ def write(path: Path, work: Callable[[sqlite3.Connection], T], *, bulk: bool = F
         finally:
             connection.close()
     raise AssertionError("unreachable")  # the loop returns or raises
+
+
+@contextmanager
+def together(path: Path) -> Iterator[None]:
+    """Make the writes to the database at `path` inside the block one transaction: an error
+    anywhere in it leaves the database as it was before the block (say, a reconciled form's
+    settled answers and instances, written with the study's own methods)."""
+    path = Path(path)
+    connection = connect(path, autocommit=True)
+    try:
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise StudyError(f"The study database {path} cannot be written: {error}") from error
+        token = _TOGETHER.set((path, connection))
+        try:
+            yield
+        finally:
+            _TOGETHER.reset(token)
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    finally:
+        connection.close()
 
 
 def locked(error: BaseException | None) -> bool:

@@ -552,7 +552,8 @@ def reconcile_study(
             )
         comparisons.append(comparison)
         if not comparison.pending:
-            _write_back(study, comparison, who=who)
+            with db.together(study.database_path):  # the form's settled values, or nothing
+                _write_back(study, comparison, who=who)
             if first.status != "complete":
                 completed.append(form_number)
         elif first.status == "complete":
