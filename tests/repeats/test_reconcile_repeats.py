@@ -10,6 +10,7 @@ import pytest
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from dmsurvey.errors import StudyError
 from dmsurvey.store.reconcile import (
     Resolution,
     TerminalResolver,
@@ -96,7 +97,7 @@ def test_a_write_back_that_fails_leaves_the_first_keying_as_it_was(roster):
     with sqlite3.connect(study.database_path) as connection:
         connection.execute("CREATE TRIGGER refuse BEFORE DELETE ON repeat_members "
                            "BEGIN SELECT RAISE(ABORT, 'the disk is full'); END")
-    with pytest.raises(sqlite3.DatabaseError, match="the disk is full"):
+    with pytest.raises(StudyError, match="cannot be written: the disk is full"):
         reconcile_study(study, resolve=lambda d: Resolution(d.second, "second"))
     assert study.get_repeat_answers(first) == before
     assert study.get_response(first)["status"] == "in_progress"

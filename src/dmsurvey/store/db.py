@@ -132,14 +132,12 @@ def write(path: Path, work: Callable[[sqlite3.Connection], T], *, bulk: bool = F
             connection.execute("COMMIT")
             return result
         except sqlite3.OperationalError as error:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
+            _roll_back(connection)
             if not _is_locked(error) or attempt == WRITE_ATTEMPTS - 1:
-                raise StudyError(f"The study database {path} cannot be written: {error}") from error
+                raise _unwritable(path, error) from error
             time.sleep(0.05 * (attempt + 1))
         except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
+            _roll_back(connection)
             raise
         finally:
             connection.close()
@@ -153,23 +151,31 @@ def together(path: Path) -> Iterator[None]:
     settled answers and instances, written with the study's own methods)."""
     path = Path(path)
     connection = connect(path, autocommit=True)
+    token = None
     try:
-        try:
-            connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as error:
-            raise StudyError(f"The study database {path} cannot be written: {error}") from error
+        connection.execute("BEGIN IMMEDIATE")
         token = _TOGETHER.set((path, connection))
-        try:
-            yield
-        finally:
-            _TOGETHER.reset(token)
+        yield
         connection.execute("COMMIT")
+    except sqlite3.DatabaseError as error:
+        _roll_back(connection)
+        raise _unwritable(path, error) from error
     except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
+        _roll_back(connection)
         raise
     finally:
+        if token is not None:
+            _TOGETHER.reset(token)
         connection.close()
+
+
+def _roll_back(connection: sqlite3.Connection) -> None:
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")
+
+
+def _unwritable(path: Path, error: sqlite3.DatabaseError) -> StudyError:
+    return StudyError(f"The study database {path} cannot be written: {error}")
 
 
 def locked(error: BaseException | None) -> bool:
