@@ -21,6 +21,8 @@ from dmsurvey.questionnaire import answers as judging
 from dmsurvey.questionnaire.model import MEDIA_TYPES, Question, Questionnaire, Section, Text
 from dmsurvey.questionnaire.repeats import (
     enclosing_repeats,
+    instance_number,
+    instance_order,
     instance_path,
     parent_key,
     visible_answers,
@@ -63,11 +65,6 @@ def _media_file_name(typed: str, language: str) -> str:
     if len(path.parts) > 1:
         raise InvalidAnswer(message("no_file", language, path=typed))
     return typed
-
-
-def instance_number(instance_key: str) -> int:
-    """An instance's number in its repeat: "2/3" -> 3."""
-    return int(str(instance_key).rsplit("/", 1)[-1])
 
 
 def split_screen_name(name: str) -> tuple[str, str | None, str | None]:
@@ -520,7 +517,7 @@ class Interview:
         number = instance_number(screen.instance_key)
         return sorted(((repeat, key) for key in self.repeat_answers[repeat.id]
                        if parent_key(key) == parent and instance_number(key) >= number),
-                      key=lambda found: _key_order(found[1]))
+                      key=lambda found: instance_order(found[1]))
 
     def surplus_instances(self) -> list[tuple[Section, str]]:
         """Instances the answers no longer lay out: beyond a count that went down, or of a
@@ -537,7 +534,7 @@ class Interview:
                     gone.add((repeat.id, key))
                     surplus.append((repeat, key))
         return sorted(surplus, key=lambda found: (self.questionnaire.repeats.index(found[0]),
-                                                  _key_order(found[1])))
+                                                  instance_order(found[1])))
 
     def remove_instance(self, repeat: Section, instance_key: str) -> None:
         """Forget an instance and those of the repeats inside it."""
@@ -684,10 +681,6 @@ class Interview:
                             and not self.screen_applies(screen)):
                         stale.append(screen)
         return stale
-
-
-def _key_order(instance_key: str) -> tuple[int, ...]:
-    return tuple(instance_number(key) for key in instance_path(instance_key))
 
 
 def _given(answers: Mapping[str, object]) -> dict[str, object]:

@@ -21,7 +21,6 @@ from dmsurvey.interview.engine import (
     InvalidAnswer,
     Screen,
     format_number,
-    instance_number,
     split_screen_name,
 )
 from dmsurvey.interview.messages import counted, message, tool_language
@@ -29,6 +28,7 @@ from dmsurvey.interview.metadata import closing_metadata, local_now, opening_met
 from dmsurvey.interview.prompts import BACK, Prompter, fit
 from dmsurvey.questionnaire.choice_filters import offered_choices
 from dmsurvey.questionnaire.model import MEDIA_TYPES, Question, Section
+from dmsurvey.questionnaire.repeats import instance_number
 from dmsurvey.wording import plural
 
 if TYPE_CHECKING:

@@ -50,6 +50,16 @@ def instance_path(instance_key: str) -> list[str]:
     return ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
 
 
+def instance_number(instance_key: str) -> int:
+    """An instance's number in its repeat: "2/3" -> 3."""
+    return int(str(instance_key).rsplit("/", 1)[-1])
+
+
+def instance_order(instance_key: str) -> tuple[int, ...]:
+    """Instance keys in asking order: "2/10" after "2/9"."""
+    return tuple(int(part) if part.isdigit() else 0 for part in str(instance_key).split("/"))
+
+
 def parent_key(instance_key: str) -> str | None:
     """The key of the instance an instance is asked inside ("2/3" -> "2"; "2" -> None)."""
     head, _, _ = str(instance_key).rpartition("/")
@@ -83,7 +93,7 @@ def visible_answers(
         path = dict(zip(chain, keys, strict=True))
     for section in questionnaire.repeats:
         instances = dict(sorted(repeat_answers.get(section.id, {}).items(),
-                                key=lambda item: _key_order(item[0])))
+                                key=lambda item: instance_order(item[0])))
         for question in section.questions:
             visible[ALL_INSTANCES + question.id] = {
                 key: values.get(question.id) for key, values in instances.items()}
@@ -104,14 +114,9 @@ def visible_answers(
                 visible[question.id] = [_answered(values.get(question.id))
                                         for values in inside.values()]
     if section_id is not None:
-        visible[POSITION] = int(str(instance_key).rsplit("/", 1)[-1])
+        visible[POSITION] = instance_number(instance_key)
         visible[INSTANCE_KEY] = str(instance_key)
     return visible
-
-
-def _key_order(instance_key: str) -> tuple:
-    """Instance keys in asking order: "2/10" after "2/9"."""
-    return tuple(int(part) if part.isdigit() else 0 for part in str(instance_key).split("/"))
 
 
 def _answered(value: Any) -> Any:
@@ -169,8 +174,7 @@ def visible_columns(questionnaire: Questionnaire, responses: pd.DataFrame,
             depth = path.index(outer) + 1
             outer_rows = repeat_rows[outer].drop(columns=["parent_key", "instance"])
             outer_rows = outer_rows.rename(columns={"instance_key": f"_key_{outer}"})
-            frame[f"_key_{outer}"] = frame["instance_key"].astype(str).map(
-                lambda key, depth=depth: "/".join(key.split("/")[:depth]))
+            frame[f"_key_{outer}"] = _outer_keys(frame["instance_key"], depth)
             frame = frame.merge(outer_rows, on=["response_id", f"_key_{outer}"], how="left")
         frame[POSITION] = pd.to_numeric(frame["instance"], errors="coerce")
         frame[INSTANCE_KEY] = frame["instance_key"].astype(str)
@@ -196,8 +200,8 @@ def visible_columns(questionnaire: Questionnaire, responses: pd.DataFrame,
         if within in path:
             depth = path.index(within) + 1
             owner = rows["response_id"].astype(str) + "|" + rows["parent_key"].astype(str)
-            ours = frame["response_id"].astype(str) + "|" + frame["instance_key"].astype(
-                str).map(lambda key, depth=depth: "/".join(key.split("/")[:depth]))
+            ours = (frame["response_id"].astype(str) + "|"
+                    + _outer_keys(frame["instance_key"], depth))
         else:
             owner, ours = rows["response_id"].astype(str), frame["response_id"].astype(str)
         columns[section.id] = _lists_by(owner, rows["instance_key"].astype(str), ours)
@@ -224,3 +228,9 @@ def _pd():
     import pandas as pd
 
     return pd
+
+
+def _outer_keys(keys: pd.Series, depth: int) -> pd.Series:
+    """The key of each instance's enclosing instance `depth` levels from the outermost:
+    "2/3/1" at depth 2 -> "2/3"."""
+    return keys.astype(str).str.split("/").str[:depth].str.join("/")

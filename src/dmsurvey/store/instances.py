@@ -34,6 +34,7 @@ import pandas as pd
 
 from dmsurvey.errors import Problem
 from dmsurvey.questionnaire.model import REPEAT_METADATA, Questionnaire, Section
+from dmsurvey.questionnaire.repeats import instance_number, instance_order, parent_key
 from dmsurvey.store import db, layout
 from dmsurvey.store.columns import REPEAT_LINK_PREFIX, is_label_row, plan_columns
 from dmsurvey.store.readers import DEFAULT_LIMITS, ReadLimits, Table
@@ -95,8 +96,8 @@ class Instances:
     def records(self, keep: np.ndarray | None = None) -> list[tuple]:
         """(instance_key, parent_key, instance, answers...) per row (those `keep` marks)."""
         keys = self.instance_key if keep is None else self.instance_key[keep]
-        parents = [key.rpartition("/")[0] or None for key in keys]
-        numbers = [int(key.rpartition("/")[2]) for key in keys]
+        parents = [parent_key(key) for key in keys]
+        numbers = [instance_number(key) for key in keys]
         columns = [self.values(name) if keep is None else self.values(name)[keep]
                    for name, _ in db.repeat_columns(self.section)]
         return list(zip(keys, parents, numbers, *columns, strict=True))
@@ -427,7 +428,7 @@ def _stored_instances(connection, section: Section, response_ids: list[str]):
 
 
 def _record_order(record: tuple) -> tuple[int, ...]:
-    return tuple(int(part) for part in str(record[0]).split("/"))
+    return instance_order(record[0])
 
 
 # ------------------------------------------------------------------------------ reading
@@ -445,8 +446,7 @@ def instance_frames(study, response_ids: Sequence[str] | None = None) -> dict[st
         if order is not None:
             raw = raw[raw["response_id"].isin(order.keys())]
             ranks = raw["response_id"].map(order)
-            raw = raw.assign(_rank=ranks, _key=raw["instance_key"].map(
-                lambda key: tuple(int(part) for part in key.split("/"))))
+            raw = raw.assign(_rank=ranks, _key=raw["instance_key"].map(instance_order))
             raw = raw.sort_values(["_rank", "_key"], kind="stable").drop(
                 columns=["_rank", "_key"])
         typed = typed_responses(raw.astype(object), repeat_questionnaire(study.questionnaire,

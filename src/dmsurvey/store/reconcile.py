@@ -45,7 +45,7 @@ from dmsurvey.questionnaire.answers import AnswerChecker, InvalidAnswer
 from dmsurvey.questionnaire.model import Question, Questionnaire, Section
 from dmsurvey.questionnaire.repeats import (
     RepeatAnswers,
-    _key_order,
+    instance_order,
     parent_key,
     visible_answers,
 )
@@ -272,7 +272,7 @@ def _compare_instances(questionnaire: Questionnaire, comparison: FormComparison,
                        if form == form_number and field_name.startswith(section.id + "[")
                        and field_name.endswith("]")]
         within = section.repeat.within
-        keys = sorted({*firsts, *seconds, *logged_keys}, key=_key_order)
+        keys = sorted({*firsts, *seconds, *logged_keys}, key=instance_order)
         for key in keys:
             if within is not None and parent_key(key) not in comparison.settled_instances[within]:
                 continue  # the instance it is asked in is missing or not settled yet
@@ -655,7 +655,7 @@ def _write_back_instances(study: Study, comparison: FormComparison, *, who: str)
                                      disagreement.question.id, None, who=who)
     present = {(repeat, key) for repeat, instances in first.repeat_answers.items()
                for key in instances}
-    for repeat, key in sorted(removed, key=lambda pair: _key_order(pair[1]), reverse=True):
+    for repeat, key in sorted(removed, key=lambda pair: instance_order(pair[1]), reverse=True):
         if (repeat, key) in present:
             study.remove_repeat_instance(first.response_id, repeat, key, who=who)
 

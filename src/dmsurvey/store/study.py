@@ -37,6 +37,7 @@ from dmsurvey.questionnaire.model import (
     Questionnaire,
     Section,
 )
+from dmsurvey.questionnaire.repeats import instance_order
 from dmsurvey.store import db, layout
 
 if TYPE_CHECKING:
@@ -499,7 +500,7 @@ class Study:
                         name: value for name, value in record.items()
                         if name not in REPEAT_METADATA and value is not None}
                 result[section.id] = dict(sorted(instances.items(),
-                                                 key=lambda item: _key_order(item[0])))
+                                                 key=lambda item: instance_order(item[0])))
         return result
 
     def repeat_rows(self, repeat: str) -> pd.DataFrame:
@@ -687,10 +688,6 @@ def _split_instance_key(instance_key: str, within: str | None) -> tuple[str | No
         raise DataError(f"{instance_key!r} is not an instance key",
                         [Problem("not an instance key", value=instance_key, expected=expected)])
     return ("/".join(parts[:-1]) or None), int(parts[-1])
-
-
-def _key_order(instance_key: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in instance_key.split("/"))
 
 
 def _exists(connection, response_id: str) -> bool:
